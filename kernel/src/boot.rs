@@ -1,0 +1,151 @@
+//! `kernel_main`: bringing the machine up after the boot path.
+
+use crate::arch::aarch64::{cpu, exception, gic, semihosting, timer};
+use crate::cmdline::CmdLine;
+use crate::mm::addr::{PhysAddr, BLOCK_2M, KIMAGE_BASE};
+use crate::mm::physmap::PhysMap;
+use crate::platform::{self, Platform};
+use crate::{console, logger, mm, BootInfo};
+use alloc::format;
+use alloc::string::String;
+use core::fmt::Write;
+use tock_registers::interfaces::Readable;
+
+/// RAM below this cannot hold armmap's tables, heap and device buffer.
+pub const MIN_RAM: u64 = 32 << 20;
+
+extern "C" {
+    static __image_end: u8;
+}
+
+/// Stops the boot with a clear message and a failing exit status.
+fn boot_fail(msg: &str) -> ! {
+    console::print(format_args!("\narmmap: boot failed: {msg}\n"));
+    semihosting::exit(1)
+}
+
+fn image_size() -> u64 {
+    core::ptr::addr_of!(__image_end) as u64 - KIMAGE_BASE
+}
+
+/// The kernel's entry point, called by the boot path at EL1 with the MMU on
+/// (early tables) and interrupts masked.
+#[no_mangle]
+pub fn kernel_main(info: BootInfo) -> ! {
+    exception::init();
+    mm::heap::init_boot();
+
+    // The machine, from the device tree.
+    let dtb = mm::phys_to_virt(PhysAddr(info.dtb_pa)).as_u64() as *const u8;
+    // SAFETY: the early tables map RAM at its linear-map address and the
+    // device tree lies in RAM (QEMU puts it there).
+    let plat = match unsafe { platform::parse(dtb, PhysAddr(info.dtb_pa)) } {
+        Ok(p) => p,
+        Err(e) => boot_fail(e),
+    };
+    let cmd = CmdLine::parse(&plat.bootargs);
+    let ram_size = plat.ram.end - plat.ram.start;
+    if ram_size < MIN_RAM {
+        boot_fail(&format!(
+            "RAM is too small: {} MiB, armmap needs at least {} MiB (try --mem 128M)",
+            ram_size >> 20,
+            MIN_RAM >> 20
+        ));
+    }
+
+    // The physical memory map and the frame allocator.
+    let mut map = PhysMap::new(plat.ram.clone());
+    map.reserve("kernel image", info.image_pa..info.image_pa + image_size());
+    map.reserve("device tree", plat.dtb.clone());
+    if let Some(r) = &plat.initrd {
+        map.reserve("initramfs", r.clone());
+    }
+    for r in &plat.reserved {
+        map.reserve("firmware reserved", r.clone());
+    }
+    let memdev = map
+        .carve("memdev buffer", cmd.memdev_size, BLOCK_2M as u64)
+        .unwrap_or_else(|| boot_fail("no room for the memdev buffer (memdev= too large for RAM?)"));
+    if let Err(e) = mm::frames_init(&mut map) {
+        boot_fail(e);
+    }
+
+    // The kernel's own tables, then the console on the UART they map.
+    let uart = PhysAddr(plat.uart.start);
+    if let Err(e) = mm::kernel_space::init(&info, &plat, &map) {
+        boot_fail(e);
+    }
+    // SAFETY: kernel_space::init mapped the UART's page as device memory.
+    unsafe { console::init_uart(mm::phys_to_virt(uart).as_usize()) };
+    logger::init(cmd.log);
+    mm::heap::init_main(mm::kernel_space::grow_heap);
+    banner(&info, &plat, &map, &cmd, memdev);
+
+    // CPU features, interrupts, the timer.
+    cpu::init();
+    match &plat.gic {
+        platform::Gic::V2 { dist, cpu } => gic::init(PhysAddr(dist.start), PhysAddr(cpu.start)),
+        platform::Gic::V3 { .. } => boot_fail("GICv3 is not supported: run QEMU with -machine virt,gic-version=2"),
+    }
+    timer::init();
+    cpu::irq_enable();
+    log::info!("interrupts on: GICv2 ({} lines), timer at {} Hz (counter {} MHz)", gic::lines(), timer::HZ, timer::frequency() / 1_000_000);
+
+    if let Some(filter) = &cmd.ktest {
+        crate::ktest::run_all(filter);
+    }
+    self_check();
+    log::info!("self-check passed; shutting down");
+    semihosting::exit(0)
+}
+
+fn banner(info: &BootInfo, plat: &Platform, map: &PhysMap, cmd: &CmdLine, memdev: PhysAddr) {
+    let el = aarch64_cpu::registers::CurrentEL.read(aarch64_cpu::registers::CurrentEL::EL);
+    log::info!("armmap {} on {}", env!("CARGO_PKG_VERSION"), plat.model);
+    if info.entry_el == 2 {
+        log::info!("entered at EL2, running at EL1 (EL2 vectors installed, HCR_EL2.RW=1)");
+    } else {
+        log::info!("entered at EL{}, running at EL{el}", info.entry_el);
+    }
+    log::info!("command line: \"{}\"", plat.bootargs);
+    for e in &cmd.errors {
+        log::warn!("command line: cannot use '{e}', ignored");
+    }
+    let mut s = String::new();
+    let _ = write!(s, "memory map:\n    RAM {:#x}..{:#x} ({} MiB)", plat.ram.start, plat.ram.end, (plat.ram.end - plat.ram.start) >> 20);
+    let mut reserved = map.reserved.clone();
+    reserved.sort_by_key(|r| r.range.start);
+    for r in reserved {
+        let _ = write!(s, "\n    {:#x}..{:#x} {:>8} KiB  {}", r.range.start, r.range.end, (r.range.end - r.range.start) >> 10, r.name);
+    }
+    let (free, total) = mm::frame_counts();
+    let _ = write!(s, "\n    frames: {free} free of {total} ({} MiB free)", (free * 4096) >> 20);
+    let _ = write!(s, "\n    memdev buffer at {:#x}, {} KiB", memdev.as_u64(), cmd.memdev_size >> 10);
+    let _ = write!(s, "\n    UART {:#x}, GIC {:?}", plat.uart.start, plat.gic);
+    log::info!("{s}");
+    mm::kernel_space::log_layout();
+}
+
+/// A short check that the machine works as the boot claims.
+fn self_check() {
+    let (free_before, _) = mm::frame_counts();
+    let v: alloc::vec::Vec<u64> = (0..100_000).collect();
+    assert_eq!(v.iter().sum::<u64>(), 4_999_950_000);
+    drop(v);
+    let t0 = timer::ticks();
+    while timer::ticks() < t0 + 2 {
+        cpu::wait_for_interrupt();
+    }
+    let (free_after, _) = mm::frame_counts();
+    log::info!("self-check: heap ok, timer ticking ({} ticks), frames {} -> {}", timer::ticks(), free_before, free_after);
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    let loc = info.location().map(|l| (l.file(), l.line(), l.column()));
+    match loc {
+        Some((f, l, c)) => console::emergency_print(format_args!("\n*** kernel panic at {f}:{l}:{c}: {}\n", info.message())),
+        None => console::emergency_print(format_args!("\n*** kernel panic: {}\n", info.message())),
+    }
+    semihosting::exit(101)
+}

@@ -1,0 +1,165 @@
+//! The directory tree, path lookup and open files.
+//!
+//! One RAM file system holds everything: the initramfs contents (unpacked
+//! at boot, writable), device nodes under `/dev` and generated files under
+//! `/proc`. Paths are resolved component by component from the root or the
+//! process's working directory; `.` and `..` are understood.
+
+use super::inode::{Inode, Kind};
+use crate::errno::Errno;
+use alloc::string::String;
+use alloc::sync::Arc;
+use spin::{Mutex, Once};
+
+pub use super::path::normalize;
+
+static ROOT: Once<Arc<Inode>> = Once::new();
+
+/// The root directory.
+pub fn root() -> Arc<Inode> {
+    ROOT.call_once(|| Inode::new_dir(0o755)).clone()
+}
+
+/// Resolves an absolute, normalised path.
+pub fn lookup(path: &str) -> Result<Arc<Inode>, Errno> {
+    let mut node = root();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        if !node.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        node = node.lookup(part).ok_or(Errno::ENOENT)?;
+    }
+    Ok(node)
+}
+
+/// Splits a normalised path into its parent directory and last component.
+pub fn parent_of(path: &str) -> Result<(Arc<Inode>, String), Errno> {
+    let (dir, name) = path.rsplit_once('/').ok_or(Errno::EINVAL)?;
+    if name.is_empty() {
+        return Err(Errno::EEXIST);
+    }
+    if name.len() > 255 {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    let parent = lookup(if dir.is_empty() { "/" } else { dir })?;
+    if !parent.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok((parent, String::from(name)))
+}
+
+/// Adds `node` as `name` in directory `dir`.
+pub fn link(dir: &Inode, name: &str, node: Arc<Inode>) -> Result<(), Errno> {
+    match &dir.kind {
+        Kind::Dir(entries) => {
+            let mut e = entries.lock();
+            if e.contains_key(name) {
+                return Err(Errno::EEXIST);
+            }
+            e.insert(String::from(name), node);
+            Ok(())
+        }
+        _ => Err(Errno::ENOTDIR),
+    }
+}
+
+/// Creates every missing directory of `path` and returns the last one.
+pub fn mkdir_all(path: &str) -> Arc<Inode> {
+    let mut node = root();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        node = match node.lookup(part) {
+            Some(n) => n,
+            None => {
+                let d = Inode::new_dir(0o755);
+                let _ = link(&node, part, d.clone());
+                d
+            }
+        };
+    }
+    node
+}
+
+/// Removes entry `name` from `dir`; directories only when `dir_wanted`.
+pub fn unlink(dir: &Inode, name: &str, dir_wanted: bool) -> Result<(), Errno> {
+    let Kind::Dir(entries) = &dir.kind else { return Err(Errno::ENOTDIR) };
+    let mut e = entries.lock();
+    let node = e.get(name).ok_or(Errno::ENOENT)?;
+    match (&node.kind, dir_wanted) {
+        (Kind::Dir(sub), true) => {
+            if !sub.lock().is_empty() {
+                return Err(Errno::ENOTEMPTY);
+            }
+        }
+        (Kind::Dir(_), false) => return Err(Errno::EISDIR),
+        (_, true) => return Err(Errno::ENOTDIR),
+        _ => {}
+    }
+    let node = e.remove(name).unwrap();
+    node.nlink.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// Unpacks a newc cpio archive into the tree; returns the number of files.
+pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, super::cpio::CpioError> {
+    let mut files = 0;
+    for entry in super::cpio::entries(archive) {
+        let entry = entry?;
+        if entry.name.is_empty() {
+            continue;
+        }
+        let path = normalize("/", entry.name);
+        if entry.is_dir() {
+            mkdir_all(&path);
+        } else if entry.is_file() {
+            let (dir, name) = path.rsplit_once('/').unwrap_or(("", &path));
+            let parent = mkdir_all(dir);
+            let node = Inode::new_file(entry.mode);
+            if node.write_at(0, entry.data).is_err() {
+                log::error!("initramfs: out of memory unpacking {path}");
+                break;
+            }
+            node.data.lock().dirty.clear();
+            let _ = link(&parent, name, node);
+            files += 1;
+        }
+    }
+    Ok(files)
+}
+
+/// Flags an open file keeps (O_* values of Linux aarch64).
+pub mod oflags {
+    pub const O_ACCMODE: u32 = 3;
+    pub const O_RDONLY: u32 = 0;
+    pub const O_WRONLY: u32 = 1;
+    pub const O_RDWR: u32 = 2;
+    pub const O_CREAT: u32 = 0o100;
+    pub const O_EXCL: u32 = 0o200;
+    pub const O_TRUNC: u32 = 0o1000;
+    pub const O_APPEND: u32 = 0o2000;
+    pub const O_DIRECTORY: u32 = 0o40000;
+    pub const O_CLOEXEC: u32 = 0o2000000;
+}
+
+/// An open file: an inode, a position and the open flags. Shared by
+/// descriptors duplicated with `dup` or inherited through `fork`.
+pub struct OpenFile {
+    pub inode: Arc<Inode>,
+    /// The path it was opened by (for `/proc/self/maps`).
+    pub path: Arc<str>,
+    pub flags: u32,
+    pub pos: Mutex<u64>,
+}
+
+impl OpenFile {
+    pub fn new(inode: Arc<Inode>, path: &str, flags: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile { inode, path: Arc::from(path), flags, pos: Mutex::new(0) })
+    }
+
+    pub fn readable(&self) -> bool {
+        self.flags & oflags::O_ACCMODE != oflags::O_WRONLY
+    }
+
+    pub fn writable(&self) -> bool {
+        self.flags & oflags::O_ACCMODE != oflags::O_RDONLY
+    }
+}

@@ -1,0 +1,232 @@
+//! Backings: the objects whose pages a mapping shows.
+//!
+//! One question drives both ways of building page tables: *which physical
+//! frame holds page N of this object?* The [`Backing`] trait answers it, and
+//! the rest of the mapper never asks what kind of object it is talking to:
+//!
+//! - the **fault path** (lazy fill, like a driver's `.fault`/`nopage` hook)
+//!   asks for one page when the process touches it;
+//! - the **eager path** (one-pass remap, like `remap_pfn_range`) asks for
+//!   every page at `mmap` time when [`Backing::map_eagerly`] says so.
+//!
+//! Implementations here: [`ZeroFill`] (private anonymous memory: a fresh
+//! zeroed frame per page), [`SharedAnon`] (shared anonymous memory: frames
+//! kept by the object so every mapper sees the same ones), [`PhysRange`]
+//! (device memory: a fixed physical range, no frames allocated). Files add
+//! their page cache in `fs`.
+
+use super::addr::{PhysAddr, PAGE_SIZE};
+use alloc::collections::BTreeMap;
+use alloc::sync::Arc;
+use spin::Mutex;
+
+/// How the CPU may cache a mapping's memory (selects the MAIR index).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CacheMode {
+    /// Normal write-back memory.
+    Cached,
+    /// Normal non-cacheable memory (write-combining).
+    WriteCombine,
+    /// Device-nGnRE: no caching, no merging, no speculation.
+    Device,
+}
+
+/// Frame services a backing needs (the frame allocator, reached through the
+/// linear map on the target, simulated on the host).
+pub trait FrameOps: Sync {
+    /// A new zero-filled frame with reference count 1.
+    fn alloc_zeroed(&self) -> Option<PhysAddr>;
+    /// Takes one more reference on a frame.
+    fn get(&self, pa: PhysAddr);
+    /// Drops a reference; the frame is freed when none is left.
+    fn put(&self, pa: PhysAddr);
+}
+
+/// What a backing provides for one page.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PageFrame {
+    /// A frame that belongs to the object (shared anonymous page, page cache):
+    /// the backing took one reference for the new mapping.
+    Shared(PhysAddr),
+    /// A fresh frame owned by the mapping alone (reference count 1).
+    Private(PhysAddr),
+    /// Physical memory outside the frame allocator (device memory): mapped,
+    /// never reference counted or freed.
+    Device(PhysAddr),
+}
+
+impl PageFrame {
+    pub fn addr(self) -> PhysAddr {
+        match self {
+            PageFrame::Shared(a) | PageFrame::Private(a) | PageFrame::Device(a) => a,
+        }
+    }
+}
+
+/// Why a backing could not provide a page.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackingError {
+    /// No free frame: the faulting process gets SIGBUS (Linux: VM_FAULT_OOM kills).
+    OutOfMemory,
+    /// The page lies beyond the end of the object: SIGBUS.
+    BeyondEnd,
+}
+
+/// An object that can appear in a mapping.
+pub trait Backing: Send + Sync {
+    /// Short name for traces and dumps: "anon", "shmem", "file", "device".
+    fn kind_name(&self) -> &'static str;
+
+    /// The frame for page `pgoff` of the object. `write` says whether the
+    /// access that needs it is a store (a file may need to know).
+    fn page(&self, pgoff: u64, write: bool) -> Result<PageFrame, BackingError>;
+
+    /// A frame for `pgoff` only if the object already has one (no allocation,
+    /// no I/O): what fault-around may map for free.
+    fn present_page(&self, _pgoff: u64) -> Option<PageFrame> {
+        None
+    }
+
+    /// Whether `mmap` should build every entry at once (one-pass remap)
+    /// instead of leaving pages to the fault handler.
+    fn map_eagerly(&self) -> bool {
+        false
+    }
+
+    /// How the mapping's memory is cached.
+    fn cache_mode(&self) -> CacheMode {
+        CacheMode::Cached
+    }
+
+    /// Anonymous memory (areas of it may merge; `/proc/self/maps` shows no file).
+    fn is_anonymous(&self) -> bool {
+        false
+    }
+
+    /// Size of the object in pages, when it has a fixed size (devices).
+    fn size_pages(&self) -> Option<u64> {
+        None
+    }
+
+    /// Physical address of page `pgoff` when the object is physically
+    /// contiguous (lets the eager path use block descriptors).
+    fn contiguous(&self, _pgoff: u64) -> Option<PhysAddr> {
+        None
+    }
+}
+
+/// Private anonymous memory: every page starts as a new zeroed frame.
+pub struct ZeroFill;
+
+/// The frame services the backings use; set once at boot (`set_frame_ops`).
+static FRAME_OPS: spin::Once<&'static dyn FrameOps> = spin::Once::new();
+
+/// Installs the frame services (the kernel's frame allocator).
+pub fn set_frame_ops(ops: &'static dyn FrameOps) {
+    FRAME_OPS.call_once(|| ops);
+}
+
+/// The installed frame services.
+pub fn frame_ops() -> &'static dyn FrameOps {
+    *FRAME_OPS.get().expect("frame services not installed")
+}
+
+impl Backing for ZeroFill {
+    fn kind_name(&self) -> &'static str {
+        "anon"
+    }
+    fn page(&self, _pgoff: u64, _write: bool) -> Result<PageFrame, BackingError> {
+        frame_ops().alloc_zeroed().map(PageFrame::Private).ok_or(BackingError::OutOfMemory)
+    }
+    fn is_anonymous(&self) -> bool {
+        true
+    }
+}
+
+/// Shared anonymous memory (`MAP_SHARED | MAP_ANONYMOUS`): the object keeps
+/// one reference on each page it has handed out, so every process mapping
+/// it (after `fork`, for instance) sees the same frames.
+///
+/// Invariant: each frame in `pages` carries one reference owned by the object.
+#[derive(Default)]
+pub struct SharedAnon {
+    pages: Mutex<BTreeMap<u64, PhysAddr>>,
+}
+
+impl SharedAnon {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+}
+
+impl Backing for SharedAnon {
+    fn kind_name(&self) -> &'static str {
+        "shmem"
+    }
+    fn page(&self, pgoff: u64, _write: bool) -> Result<PageFrame, BackingError> {
+        let ops = frame_ops();
+        let mut pages = self.pages.lock();
+        let pa = match pages.get(&pgoff) {
+            Some(&pa) => pa,
+            None => {
+                let pa = ops.alloc_zeroed().ok_or(BackingError::OutOfMemory)?;
+                pages.insert(pgoff, pa);
+                pa
+            }
+        };
+        ops.get(pa);
+        Ok(PageFrame::Shared(pa))
+    }
+    fn present_page(&self, pgoff: u64) -> Option<PageFrame> {
+        let pa = *self.pages.lock().get(&pgoff)?;
+        frame_ops().get(pa);
+        Some(PageFrame::Shared(pa))
+    }
+    fn is_anonymous(&self) -> bool {
+        true
+    }
+}
+
+impl Drop for SharedAnon {
+    fn drop(&mut self) {
+        if let Some(ops) = FRAME_OPS.get() {
+            for (_, pa) in core::mem::take(&mut *self.pages.lock()) {
+                ops.put(pa);
+            }
+        }
+    }
+}
+
+/// A physical range that is not managed by the frame allocator, such as the
+/// reserved `memdev` buffer or device registers.
+pub struct PhysRange {
+    pub base: PhysAddr,
+    pub size: u64,
+    pub cache: CacheMode,
+    /// One-pass remap at mmap time (true) or one page per fault (false).
+    pub eager: bool,
+}
+
+impl Backing for PhysRange {
+    fn kind_name(&self) -> &'static str {
+        "device"
+    }
+    fn page(&self, pgoff: u64, _write: bool) -> Result<PageFrame, BackingError> {
+        self.contiguous(pgoff).map(PageFrame::Device).ok_or(BackingError::BeyondEnd)
+    }
+    fn present_page(&self, pgoff: u64) -> Option<PageFrame> {
+        self.contiguous(pgoff).map(PageFrame::Device)
+    }
+    fn map_eagerly(&self) -> bool {
+        self.eager
+    }
+    fn cache_mode(&self) -> CacheMode {
+        self.cache
+    }
+    fn size_pages(&self) -> Option<u64> {
+        Some(self.size / PAGE_SIZE as u64)
+    }
+    fn contiguous(&self, pgoff: u64) -> Option<PhysAddr> {
+        (pgoff < self.size / PAGE_SIZE as u64).then(|| self.base + (pgoff as usize) * PAGE_SIZE)
+    }
+}

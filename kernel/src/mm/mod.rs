@@ -1,0 +1,32 @@
+//! Memory management: addresses, physical frames, page tables.
+//!
+//! Everything in here except the modules marked target-only compiles on the
+//! host and is unit-tested there (`cargo test -p kernel`).
+
+pub mod addr;
+pub mod asid;
+pub mod frame;
+pub mod paging;
+pub mod physmap;
+pub mod backing;
+pub mod vma;
+
+/// The linear-map address of a physical address.
+pub const fn phys_to_virt(pa: addr::PhysAddr) -> addr::VirtAddr {
+    addr::VirtAddr(pa.0 + addr::LINEAR_MAP_BASE)
+}
+
+#[cfg(target_os = "none")]
+pub mod heap;
+#[cfg(target_os = "none")]
+pub mod kernel_space;
+#[cfg(target_os = "none")]
+pub mod phys;
+#[cfg(target_os = "none")]
+pub use phys::{frame_counts, frames_init};
+
+/// The physical address of a kernel-image virtual address.
+#[cfg(target_os = "none")]
+pub fn virt_to_phys_image(info: &crate::BootInfo, va: u64) -> u64 {
+    info.image_pa + (va - addr::KIMAGE_BASE)
+}

@@ -1,0 +1,555 @@
+//! The page-table walker: map, unmap, protect, translate, visit and free a
+//! tree of translation tables, whatever the descriptor format.
+//!
+//! Every operation is a recursive walk from the root over a virtual range.
+//! At each level the range is cut at the boundaries of the entries it
+//! touches; for each entry the walker either acts on it (write a leaf,
+//! remove a leaf, change a leaf's attributes) or descends into the table it
+//! points to. So the recursion is never deeper than four levels.
+//!
+//! **Blocks.** `map` writes a block instead of a table whenever the piece
+//! of the range an entry covers is the whole entry (virtual start aligned,
+//! long enough), the physical address is aligned to the block size too, and
+//! the format allows leaves at that level. When `unmap` or `protect` meet a
+//! block that the range covers only partly, they first *split* it: a new
+//! next-level table of smaller leaves, same memory, same attributes, takes
+//! the block's place. Then the walk goes on inside the new table.
+//!
+//! **Break-before-make.** A live descriptor may not simply be overwritten by
+//! one with a different output address or block size: for a moment two TLB
+//! entries could overlap (Arm ARM, "break-before-make"). Splitting (and
+//! changing a leaf's memory type) therefore goes: store invalid, TLB
+//! invalidate and wait, store the new descriptor. Permission changes are
+//! written in place and followed by an invalidation. Creating mappings needs
+//! no invalidation (invalid descriptors are never cached), only a barrier so
+//! the table walker sees them.
+//!
+//! **Freeing.** `unmap` frees intermediate tables that become empty, so a
+//! tree holds tables only where something is mapped; the detached table is
+//! freed only after the TLB invalidation (see `gather.rs`).
+//!
+//! **Errors.** `map` maps all of its range or nothing: when it meets an
+//! existing mapping or runs out of table frames it removes what it had
+//! mapped and frees the tables it had created. `unmap` and `protect` need
+//! frames only to split blocks at the ends of their range; if none is left
+//! they stop with the part before done.
+//!
+//! Addresses: a tree translates 48 bits. The walker works on offsets in
+//! `[0, 2^48]` and puts the address's upper 16 bits (all ones for the
+//! kernel's TTBR1 half) back when it reports a virtual address.
+
+use super::context::{PagingContext, PhysAccess};
+use super::gather::{Gather, OnLeaf, Pending};
+use super::{level_shift, level_size, Descriptor, DescriptorFormat, ENTRIES, INVALID, LAST_LEVEL, LEVELS, VA_SPACE};
+use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
+use core::marker::PhantomData;
+
+/// Why a page-table operation failed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MapError {
+    /// `map` found this address already mapped (unmap it first).
+    AlreadyMapped(VirtAddr),
+    /// No frame for a new table.
+    NoMemory,
+    /// Address or length not page aligned, or the range leaves the 48-bit
+    /// space (or the physical range wraps).
+    InvalidRange,
+}
+
+/// What `map` wrote: the number of leaves per level.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct MapStats {
+    /// `leaves[l]` descriptors were written at level `l`.
+    pub leaves: [usize; LEVELS],
+}
+
+impl MapStats {
+    /// 4 KiB pages written.
+    pub fn pages(&self) -> usize {
+        self.leaves[3]
+    }
+    /// 2 MiB blocks written.
+    pub fn blocks_2m(&self) -> usize {
+        self.leaves[2]
+    }
+    /// 1 GiB blocks written.
+    pub fn blocks_1g(&self) -> usize {
+        self.leaves[1]
+    }
+    /// Leaf descriptors written.
+    pub fn descriptors(&self) -> usize {
+        self.leaves.iter().sum()
+    }
+}
+
+/// A translation table tree in the format `F`, named by its root table's
+/// physical address (what goes into `TTBR0_EL1`/`TTBR1_EL1`).
+///
+/// Invariant: `root` and every table a valid table descriptor in the tree
+/// points to are table frames in the sense of [`PhysAccess`]: allocated
+/// through a [`PagingContext`], used by no one else. The tree holds no
+/// empty intermediate tables except after a failed `unmap`/`protect` split
+/// (and the root, which is never freed before [`destroy`](Self::destroy)).
+pub struct PageTable<F: DescriptorFormat> {
+    root: PhysAddr,
+    _format: PhantomData<fn() -> F>,
+}
+
+/// One table, reached through a [`PhysAccess`].
+///
+/// Invariant: the pointer is `phys_to_ptr` of a table frame of a live tree,
+/// so it is valid for volatile access to `ENTRIES` descriptors.
+#[derive(Copy, Clone)]
+struct Table(*mut u64);
+
+impl Table {
+    fn at<C: PhysAccess + ?Sized>(ctx: &C, pa: PhysAddr) -> Self {
+        Table(ctx.phys_to_ptr(pa))
+    }
+
+    fn get(self, i: usize) -> u64 {
+        assert!(i < ENTRIES);
+        // SAFETY: by the type's invariant the pointer addresses ENTRIES
+        // descriptors, and i < ENTRIES. Volatile: the MMU reads this memory.
+        unsafe { self.0.add(i).read_volatile() }
+    }
+
+    fn set(self, i: usize, desc: u64) {
+        assert!(i < ENTRIES);
+        // SAFETY: as in `get`; a single aligned 64-bit store, so the table
+        // walker never sees half a descriptor.
+        unsafe { self.0.add(i).write_volatile(desc) }
+    }
+}
+
+/// A checked range: `upper` holds the address bits above the 48 the tables
+/// translate, `[start, end)` the offsets inside the 48-bit space.
+#[derive(Copy, Clone, Debug)]
+struct Span {
+    upper: u64,
+    start: u64,
+    end: u64,
+}
+
+impl Span {
+    fn new(va: VirtAddr, len: usize) -> Result<Self, MapError> {
+        if !va.is_aligned(PAGE_SIZE) || len % PAGE_SIZE != 0 {
+            return Err(MapError::InvalidRange);
+        }
+        let start = va.0 & (VA_SPACE - 1);
+        // start < 2^48, so the sum cannot overflow once len <= 2^48.
+        if len as u64 > VA_SPACE || start + len as u64 > VA_SPACE {
+            return Err(MapError::InvalidRange);
+        }
+        Ok(Span { upper: va.0 & !(VA_SPACE - 1), start, end: start + len as u64 })
+    }
+
+    /// The virtual address of offset `off`.
+    fn va(&self, off: u64) -> VirtAddr {
+        VirtAddr(self.upper | off)
+    }
+}
+
+/// The entries of a level-`level` table (covering offsets from `base`) that
+/// `[start, end)` touches, as `(index, entry start, piece start, piece end)`.
+fn pieces(level: usize, base: u64, start: u64, end: u64) -> impl Iterator<Item = (usize, u64, u64, u64)> {
+    let shift = level_shift(level);
+    let size = level_size(level);
+    let first = ((start - base) >> shift) as usize;
+    let last = ((end - 1 - base) >> shift) as usize;
+    (first..=last).map(move |i| {
+        let r0 = base + i as u64 * size;
+        (i, r0, start.max(r0), end.min(r0 + size))
+    })
+}
+
+/// The state of one `map` call.
+struct MapOp<A> {
+    span: Span,
+    /// Physical address mapped at `span.start`.
+    pa: u64,
+    attrs: A,
+    /// Everything in `[span.start, done)` has been mapped by this call.
+    done: u64,
+    stats: MapStats,
+}
+
+impl<F: DescriptorFormat> PageTable<F> {
+    /// A new, empty tree (one zeroed root table).
+    pub fn new<C: PagingContext>(ctx: &mut C) -> Result<Self, MapError> {
+        let root = ctx.alloc_table_frame().ok_or(MapError::NoMemory)?;
+        Ok(Self { root, _format: PhantomData })
+    }
+
+    /// Takes over an existing tree.
+    ///
+    /// # Safety
+    /// `root` and every table reachable from it must be table frames in the
+    /// sense of [`PhysAccess`], in format `F`, used by no other `PageTable`.
+    pub unsafe fn from_root(root: PhysAddr) -> Self {
+        Self { root, _format: PhantomData }
+    }
+
+    /// The root table's physical address (for `TTBRx_EL1`).
+    pub fn root(&self) -> PhysAddr {
+        self.root
+    }
+
+    /// Maps `[va, va + len)` to `[pa, pa + len)` with `attrs`, using the
+    /// largest leaves alignment allows. Every page of the range must be
+    /// unmapped: otherwise nothing is mapped and the error names the first
+    /// mapped address met. On `NoMemory` nothing stays mapped either.
+    pub fn map<C: PagingContext>(
+        &mut self,
+        va: VirtAddr,
+        pa: PhysAddr,
+        len: usize,
+        attrs: F::Attrs,
+        ctx: &mut C,
+    ) -> Result<MapStats, MapError> {
+        let span = Span::new(va, len)?;
+        if !pa.is_aligned(PAGE_SIZE) || pa.0.checked_add(len as u64).is_none() {
+            return Err(MapError::InvalidRange);
+        }
+        if len == 0 {
+            return Ok(MapStats::default());
+        }
+        let mut op = MapOp { span, pa: pa.0, attrs, done: span.start, stats: MapStats::default() };
+        let mut g = Gather::new();
+        let r = self.map_in(ctx, &mut g, &mut op, self.root, 0, 0, span.start, span.end);
+        if r.is_err() && op.done > span.start {
+            // Roll back: [start, done) holds only leaves this call wrote, all
+            // whole, so no block needs splitting and this cannot fail.
+            let undo = self.unmap_in(ctx, &mut g, &mut |_, _, _| {}, span, self.root, 0, 0, span.start, op.done);
+            assert!(undo.is_ok(), "map rollback failed: {undo:?}");
+        }
+        g.finish(ctx, &mut |_, _, _| {});
+        r.map(|()| op.stats)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn map_in<C: PagingContext>(
+        &self,
+        ctx: &mut C,
+        g: &mut Gather,
+        op: &mut MapOp<F::Attrs>,
+        table: PhysAddr,
+        level: usize,
+        base: u64,
+        start: u64,
+        end: u64,
+    ) -> Result<(), MapError> {
+        let t = Table::at(ctx, table);
+        let size = level_size(level);
+        for (i, r0, a, b) in pieces(level, base, start, end) {
+            let pa = op.pa + (a - op.span.start);
+            let whole = a == r0 && b == r0 + size && pa % size == 0 && F::leaf_allowed(level);
+            let child = match F::decode(level, t.get(i)) {
+                Descriptor::Invalid if whole => {
+                    t.set(i, F::leaf(level, PhysAddr(pa), op.attrs));
+                    g.stored();
+                    op.stats.leaves[level] += 1;
+                    op.done = b;
+                    continue;
+                }
+                Descriptor::Invalid => {
+                    assert!(level < LAST_LEVEL, "format allows no pages at the last level");
+                    let new = ctx.alloc_table_frame().ok_or(MapError::NoMemory)?;
+                    t.set(i, F::table(new));
+                    g.stored();
+                    new
+                }
+                Descriptor::Table(child) => child,
+                Descriptor::Leaf { .. } => return Err(MapError::AlreadyMapped(op.span.va(a))),
+            };
+            let r = self.map_in(ctx, g, op, child, level + 1, r0, a, b);
+            if r.is_err() && Self::is_empty(ctx, child, level + 1) {
+                // Do not leave a table behind that this failed call created.
+                t.set(i, INVALID);
+                g.push(Pending::Table { va: op.span.va(r0), pa: child }, ctx, &mut |_, _, _| {});
+            }
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Removes every leaf in `[va, va + len)`; unmapped holes are skipped.
+    /// Blocks that stick out of the range are split first, and their parts
+    /// outside stay mapped. `on_leaf(va, pa, size)` is called for every
+    /// removed leaf (or piece of a split block), *after* the TLB no longer
+    /// holds it, so it may free the frame at once. Tables left empty are
+    /// freed.
+    ///
+    /// `NoMemory` means a block could not be split; the leaves before it
+    /// were removed (and reported), the rest of the range is untouched.
+    pub fn unmap<C: PagingContext>(
+        &mut self,
+        va: VirtAddr,
+        len: usize,
+        ctx: &mut C,
+        mut on_leaf: impl FnMut(VirtAddr, PhysAddr, usize),
+    ) -> Result<(), MapError> {
+        let span = Span::new(va, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let mut g = Gather::new();
+        let r = self.unmap_in(ctx, &mut g, &mut on_leaf, span, self.root, 0, 0, span.start, span.end);
+        g.finish(ctx, &mut on_leaf);
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn unmap_in<C: PagingContext>(
+        &self,
+        ctx: &mut C,
+        g: &mut Gather,
+        on_leaf: OnLeaf<'_>,
+        span: Span,
+        table: PhysAddr,
+        level: usize,
+        base: u64,
+        start: u64,
+        end: u64,
+    ) -> Result<(), MapError> {
+        let t = Table::at(ctx, table);
+        let size = level_size(level);
+        for (i, r0, a, b) in pieces(level, base, start, end) {
+            let whole = a == r0 && b == r0 + size;
+            let child = match F::decode(level, t.get(i)) {
+                Descriptor::Invalid => continue,
+                Descriptor::Leaf { pa, .. } if whole => {
+                    t.set(i, INVALID);
+                    g.push(Pending::Removed { va: span.va(r0), pa, size: size as usize }, ctx, on_leaf);
+                    continue;
+                }
+                Descriptor::Leaf { pa, attrs } => Self::split(ctx, g, t, i, level, span.va(r0), pa, attrs)?,
+                Descriptor::Table(child) => child,
+            };
+            let r = self.unmap_in(ctx, g, on_leaf, span, child, level + 1, r0, a, b);
+            // A table the range covered entirely is now empty; otherwise look.
+            if (r.is_ok() && whole) || Self::is_empty(ctx, child, level + 1) {
+                debug_assert!(Self::is_empty(ctx, child, level + 1));
+                t.set(i, INVALID);
+                g.push(Pending::Table { va: span.va(r0), pa: child }, ctx, on_leaf);
+            }
+            r?;
+        }
+        Ok(())
+    }
+
+    /// Sets the attributes of every leaf in `[va, va + len)` to `attrs`
+    /// (holes stay holes; blocks that stick out are split first).
+    pub fn protect<C: PagingContext>(
+        &mut self,
+        va: VirtAddr,
+        len: usize,
+        attrs: F::Attrs,
+        ctx: &mut C,
+    ) -> Result<(), MapError> {
+        self.protect_with(va, len, ctx, |_, _, _, _| attrs)
+    }
+
+    /// Like [`protect`](Self::protect), with the new attributes computed per
+    /// leaf: `f(va, pa, size, old_attrs)` for each leaf inside the range
+    /// (after splitting). `NoMemory` (a block could not be split) leaves the
+    /// leaves before it changed and the rest untouched.
+    pub fn protect_with<C: PagingContext>(
+        &mut self,
+        va: VirtAddr,
+        len: usize,
+        ctx: &mut C,
+        mut f: impl FnMut(VirtAddr, PhysAddr, usize, F::Attrs) -> F::Attrs,
+    ) -> Result<(), MapError> {
+        let span = Span::new(va, len)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let mut g = Gather::new();
+        let r = self.protect_in(ctx, &mut g, &mut f, span, self.root, 0, 0, span.start, span.end);
+        g.finish(ctx, &mut |_, _, _| {});
+        r
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn protect_in<C: PagingContext>(
+        &self,
+        ctx: &mut C,
+        g: &mut Gather,
+        f: &mut dyn FnMut(VirtAddr, PhysAddr, usize, F::Attrs) -> F::Attrs,
+        span: Span,
+        table: PhysAddr,
+        level: usize,
+        base: u64,
+        start: u64,
+        end: u64,
+    ) -> Result<(), MapError> {
+        let t = Table::at(ctx, table);
+        let size = level_size(level);
+        for (i, r0, a, b) in pieces(level, base, start, end) {
+            let whole = a == r0 && b == r0 + size;
+            let old = t.get(i);
+            let child = match F::decode(level, old) {
+                Descriptor::Invalid => continue,
+                Descriptor::Leaf { pa, attrs } if whole => {
+                    let va = span.va(r0);
+                    let new_attrs = f(va, pa, size as usize, attrs);
+                    let new = F::leaf(level, pa, new_attrs);
+                    if new == old {
+                        continue;
+                    }
+                    if F::needs_break_before_make(&attrs, &new_attrs) {
+                        t.set(i, INVALID);
+                        g.break_entry(ctx, va);
+                        t.set(i, new);
+                        g.stored();
+                    } else {
+                        t.set(i, new);
+                        g.push(Pending::Changed { va }, ctx, &mut |_, _, _| {});
+                    }
+                    continue;
+                }
+                Descriptor::Leaf { pa, attrs } => Self::split(ctx, g, t, i, level, span.va(r0), pa, attrs)?,
+                Descriptor::Table(child) => child,
+            };
+            self.protect_in(ctx, g, f, span, child, level + 1, r0, a, b)?;
+        }
+        Ok(())
+    }
+
+    /// Replaces the block in entry `i` of `t` (at `level`, mapping `va` to
+    /// `pa`) by a table of next-level leaves with the same memory and
+    /// attributes, with break-before-make. Returns the new table.
+    #[allow(clippy::too_many_arguments)]
+    fn split<C: PagingContext>(
+        ctx: &mut C,
+        g: &mut Gather,
+        t: Table,
+        i: usize,
+        level: usize,
+        va: VirtAddr,
+        pa: PhysAddr,
+        attrs: F::Attrs,
+    ) -> Result<PhysAddr, MapError> {
+        let next = level + 1;
+        assert!(next <= LAST_LEVEL && F::leaf_allowed(next), "cannot split a level-{level} block");
+        let new = ctx.alloc_table_frame().ok_or(MapError::NoMemory)?;
+        let nt = Table::at(ctx, new);
+        let sub = level_size(next) as usize;
+        for j in 0..ENTRIES {
+            nt.set(j, F::leaf(next, pa + j * sub, attrs));
+        }
+        // Break: no TLB may hold the block when the table appears.
+        t.set(i, INVALID);
+        g.break_entry(ctx, va);
+        // Make.
+        t.set(i, F::table(new));
+        g.stored();
+        Ok(new)
+    }
+
+    /// Whether every entry of the level-`level` table at `table` is invalid.
+    fn is_empty<C: PhysAccess>(ctx: &C, table: PhysAddr, level: usize) -> bool {
+        let t = Table::at(ctx, table);
+        (0..ENTRIES).all(|i| F::decode(level, t.get(i)) == Descriptor::Invalid)
+    }
+
+    /// The translation of `va`: the physical address it maps to, the leaf's
+    /// attributes and the leaf's size (4 KiB, 2 MiB or 1 GiB).
+    pub fn translate<C: PhysAccess>(&self, va: VirtAddr, ctx: &C) -> Option<(PhysAddr, F::Attrs, usize)> {
+        let mut table = self.root;
+        for level in 0..LEVELS {
+            let desc = Table::at(ctx, table).get(super::table_index(va.0, level));
+            match F::decode(level, desc) {
+                Descriptor::Invalid => return None,
+                Descriptor::Table(next) => table = next,
+                Descriptor::Leaf { pa, attrs } => {
+                    let size = level_size(level);
+                    return Some((PhysAddr(pa.0 + (va.0 & (size - 1))), attrs, size as usize));
+                }
+            }
+        }
+        None
+    }
+
+    /// Calls `f(va, pa, size, attrs)` for every leaf that overlaps
+    /// `[va, va + len)`, in address order. Whole leaves are reported: a
+    /// block that sticks out of the range is reported with its own start and
+    /// size. The range is widened to pages and clipped to the 48-bit space.
+    pub fn for_each_leaf<C: PhysAccess>(
+        &self,
+        va: VirtAddr,
+        len: usize,
+        ctx: &C,
+        mut f: impl FnMut(VirtAddr, PhysAddr, usize, F::Attrs),
+    ) {
+        let start = va.align_down(PAGE_SIZE).0 & (VA_SPACE - 1);
+        let end = (va.0 & (VA_SPACE - 1)).saturating_add(len as u64).min(VA_SPACE);
+        if start >= end {
+            return;
+        }
+        let span = Span { upper: va.0 & !(VA_SPACE - 1), start, end };
+        Self::visit(ctx, &mut f, span, self.root, 0, 0, start, end);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn visit<C: PhysAccess>(
+        ctx: &C,
+        f: &mut dyn FnMut(VirtAddr, PhysAddr, usize, F::Attrs),
+        span: Span,
+        table: PhysAddr,
+        level: usize,
+        base: u64,
+        start: u64,
+        end: u64,
+    ) {
+        let t = Table::at(ctx, table);
+        for (i, r0, a, b) in pieces(level, base, start, end) {
+            match F::decode(level, t.get(i)) {
+                Descriptor::Invalid => {}
+                Descriptor::Leaf { pa, attrs } => f(span.va(r0), pa, level_size(level) as usize, attrs),
+                Descriptor::Table(child) => Self::visit(ctx, f, span, child, level + 1, r0, a, b),
+            }
+        }
+    }
+
+    /// Calls `f(level, table, valid_entries)` for every table of the tree,
+    /// parents before children (for accounting and dumps).
+    pub fn for_each_table<C: PhysAccess>(&self, ctx: &C, mut f: impl FnMut(usize, PhysAddr, usize)) {
+        Self::visit_tables(ctx, &mut f, self.root, 0);
+    }
+
+    fn visit_tables<C: PhysAccess>(ctx: &C, f: &mut dyn FnMut(usize, PhysAddr, usize), table: PhysAddr, level: usize) {
+        let t = Table::at(ctx, table);
+        let valid = (0..ENTRIES).filter(|&i| F::decode(level, t.get(i)) != Descriptor::Invalid).count();
+        f(level, table, valid);
+        for i in 0..ENTRIES {
+            if let Descriptor::Table(child) = F::decode(level, t.get(i)) {
+                Self::visit_tables(ctx, f, child, level + 1);
+            }
+        }
+    }
+
+    /// Frees every table of the tree, root included; the frames the leaves
+    /// map are not touched (unmap first to get them reported). The tree must
+    /// no longer be installed in any `TTBRx_EL1`; its TLB entries are
+    /// invalidated before the first table is freed.
+    pub fn destroy<C: PagingContext>(self, ctx: &mut C) {
+        ctx.before_invalidate();
+        ctx.invalidate_all();
+        ctx.sync();
+        Self::free_tree(ctx, self.root, 0);
+    }
+
+    fn free_tree<C: PagingContext>(ctx: &mut C, table: PhysAddr, level: usize) {
+        if level < LAST_LEVEL {
+            let t = Table::at(ctx, table);
+            for i in 0..ENTRIES {
+                if let Descriptor::Table(child) = F::decode(level, t.get(i)) {
+                    Self::free_tree(ctx, child, level + 1);
+                }
+            }
+        }
+        ctx.free_table_frame(table);
+    }
+}

@@ -1,0 +1,4 @@
+//! task: processes, ELF loading, scheduling.
+
+pub mod elf;
+pub mod stack;

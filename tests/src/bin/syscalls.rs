@@ -1,0 +1,414 @@
+//! `syscalls`: on-target tests of the basic system calls, processes and
+//! memory isolation.
+//!
+//! Every case must pass on Linux as well (run it with `qemu-aarch64`), so a
+//! case that fails on armmap points at the kernel, not at the test. The
+//! cases go from the simplest (`getpid`) to ones that need a real kernel:
+//! copy-on-write after `fork`, children killed by faults, and preemption of
+//! two processes that never give up the CPU on their own.
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU64, Ordering};
+use user::errno::Errno;
+use user::mm::{self, PAGE_SIZE};
+use user::process::{self, wexitstatus, wifexited, wifsignaled, wtermsig, ExitStatus};
+use user::syscall::{self, nr};
+use user::test::{Deadline, Failed, Harness, TestResult};
+use user::time::{self, CLOCK_MONOTONIC};
+use user::{check, check_eq, check_ne, fail, println, Args};
+
+user::entry!(main);
+
+fn main(_args: Args) -> i32 {
+    let mut h = Harness::new("syscalls");
+    h.case("getpid_positive", getpid_positive);
+    h.case("getppid_not_self", getppid_not_self);
+    h.case("write_stdout_returns_len", write_stdout_returns_len);
+    h.case("write_bad_pointer_efault", write_bad_pointer_efault);
+    h.case("copyout_bad_pointer_efault", copyout_bad_pointer_efault);
+    h.case("unknown_syscall_enosys", unknown_syscall_enosys);
+    h.case("clock_monotonic_increases", clock_monotonic_increases);
+    h.case("uname_sysname", uname_sysname);
+    h.case("data_and_bss_loaded", data_and_bss_loaded);
+    h.case("brk_grow_and_shrink", brk_grow_and_shrink);
+    h.case("fork_wait_exit_code", fork_wait_exit_code);
+    h.case("child_killed_by_sigsegv", child_killed_by_sigsegv);
+    h.case("kill_child_sigkill", kill_child_sigkill);
+    h.case("cow_child_writes_invisible_to_parent", cow_child_writes_invisible_to_parent);
+    h.case("cow_parent_writes_invisible_to_child", cow_parent_writes_invisible_to_child);
+    h.case("fork_wait_100_cycles", fork_wait_100_cycles);
+    h.case("two_cpu_bound_processes_progress", two_cpu_bound_processes_progress);
+    h.finish()
+}
+
+/// Turns a raw syscall return value into the `Result` the wrappers return.
+fn raw(r: isize) -> Result<usize, Errno> {
+    syscall::ret(r)
+}
+
+/// Waits for `child` and returns its status word, checking it was `child`
+/// that was reaped.
+fn wait_for(child: process::Pid) -> Result<i32, Failed> {
+    let (pid, status) = user::waitpid(child, 0)?;
+    check_eq!(pid, child, "waitpid returned another pid");
+    Ok(status)
+}
+
+/// Checks that a child exited normally with `code`.
+fn expect_exit(child: process::Pid, code: i32) -> TestResult {
+    let status = wait_for(child)?;
+    check!(
+        wifexited(status) && wexitstatus(status) == code,
+        "child {child} {}, expected exit status {code}",
+        ExitStatus(status)
+    );
+    Ok(())
+}
+
+fn getpid_positive() -> TestResult {
+    let pid = user::getpid();
+    check!(pid > 0, "getpid() = {pid}");
+    Ok(())
+}
+
+fn getppid_not_self() -> TestResult {
+    let (pid, ppid) = (user::getpid(), user::getppid());
+    // The first process may have no parent (ppid 0); otherwise it is another process.
+    check!(ppid >= 0, "getppid() = {ppid}");
+    check_ne!(ppid, pid, "a process cannot be its own parent");
+    Ok(())
+}
+
+fn write_stdout_returns_len() -> TestResult {
+    let line = b"  (this line is written by the write_stdout_returns_len case)\n";
+    let n = user::write(user::io::STDOUT, line)?;
+    check_eq!(n, line.len());
+    Ok(())
+}
+
+/// Kernel addresses: the top half of the address space. User pointers there
+/// must be refused just like unmapped ones, or any program could read or
+/// overwrite the kernel.
+const KERNEL_ADDR: usize = 0xffff_0000_0000_0000;
+
+fn write_bad_pointer_efault() -> TestResult {
+    // The kernel must read the buffer from user memory; 0x10 is in the
+    // never-mapped first page.
+    for addr in [0x10usize, 0x1, KERNEL_ADDR] {
+        // SAFETY: the kernel is asked to read 8 bytes at `addr`; it must
+        // notice the address is not readable user memory and fail.
+        let r = raw(unsafe { syscall::syscall3(nr::WRITE, 1, addr, 8) });
+        check_eq!(r, Err(Errno::EFAULT), "write(1, {addr:#x}, 8)");
+    }
+    Ok(())
+}
+
+fn copyout_bad_pointer_efault() -> TestResult {
+    // The kernel must write its result to user memory: clock_gettime and
+    // uname with an unusable destination.
+    for addr in [0x10usize, KERNEL_ADDR] {
+        // SAFETY: `addr` is not writable user memory, so the kernel must
+        // fail instead of writing there.
+        let r = raw(unsafe { syscall::syscall2(nr::CLOCK_GETTIME, CLOCK_MONOTONIC as usize, addr) });
+        check_eq!(r, Err(Errno::EFAULT), "clock_gettime(CLOCK_MONOTONIC, {addr:#x})");
+        // SAFETY: as above.
+        let r = raw(unsafe { syscall::syscall1(nr::UNAME, addr) });
+        check_eq!(r, Err(Errno::EFAULT), "uname({addr:#x})");
+    }
+    Ok(())
+}
+
+fn unknown_syscall_enosys() -> TestResult {
+    for n in [999usize, 1 << 20] {
+        // SAFETY: no such system call exists; the kernel must only fail.
+        let r = raw(unsafe { syscall::syscall0(n) });
+        check_eq!(r, Err(Errno::ENOSYS), "syscall number {n}");
+    }
+    Ok(())
+}
+
+fn clock_monotonic_increases() -> TestResult {
+    let t0 = time::clock_gettime(CLOCK_MONOTONIC)?;
+    check!((0..1_000_000_000).contains(&t0.tv_nsec), "tv_nsec out of range: {t0:?}");
+    let mut prev = t0;
+    // Even with a clock that only moves on 10 ms timer ticks this is plenty.
+    for _ in 0..1_000_000 {
+        let t = time::clock_gettime(CLOCK_MONOTONIC)?;
+        check!((0..1_000_000_000).contains(&t.tv_nsec), "tv_nsec out of range: {t:?}");
+        check!(t >= prev, "went backwards: {prev} then {t}");
+        if t > t0 {
+            return Ok(());
+        }
+        prev = t;
+        process::sched_yield();
+    }
+    fail!("CLOCK_MONOTONIC stuck at {t0} for 1000000 reads")
+}
+
+fn uname_sysname() -> TestResult {
+    let u = user::sys::uname()?;
+    println!("  uname: sysname {:?}, release {:?}, machine {:?}", u.sysname(), u.release(), u.machine());
+    check!(!u.sysname().is_empty(), "empty sysname");
+    Ok(())
+}
+
+/// 8 KiB of initialised data (two pages of `.data` in the file).
+static DATA_WORDS: [AtomicU64; 1024] = [const { AtomicU64::new(0x0123_4567_89ab_cdef) }; 1024];
+/// 8 KiB of `.bss`: not in the file, the loader must zero it.
+static BSS_WORDS: [AtomicU64; 1024] = [const { AtomicU64::new(0) }; 1024];
+
+fn data_and_bss_loaded() -> TestResult {
+    for (i, w) in DATA_WORDS.iter().enumerate() {
+        let v = w.load(Ordering::Relaxed);
+        check_eq!(v, 0x0123_4567_89ab_cdef, ".data word {i} at {:p}", w);
+    }
+    for (i, w) in BSS_WORDS.iter().enumerate() {
+        let v = w.load(Ordering::Relaxed);
+        check_eq!(v, 0, ".bss word {i} at {:p}", w);
+    }
+    // Both must be writable.
+    DATA_WORDS[1023].store(1, Ordering::Relaxed);
+    BSS_WORDS[1023].store(1, Ordering::Relaxed);
+    check_eq!(DATA_WORDS[1023].load(Ordering::Relaxed) + BSS_WORDS[1023].load(Ordering::Relaxed), 2);
+    DATA_WORDS[1023].store(0x0123_4567_89ab_cdef, Ordering::Relaxed);
+    BSS_WORDS[1023].store(0, Ordering::Relaxed);
+    Ok(())
+}
+
+fn brk_grow_and_shrink() -> TestResult {
+    let b0 = mm::current_break();
+    check!(b0 != 0, "brk(0) returned 0");
+    let grow = 16 * PAGE_SIZE;
+    // SAFETY: growing the break only adds memory.
+    let b1 = unsafe { mm::brk(b0 + grow) };
+    check_eq!(b1, b0 + grow, "growing the break from {b0:#x}");
+    let heap = b0 as *mut u8;
+    for i in (0..grow).step_by(512) {
+        // SAFETY: b0..b0+grow was just added to the heap and nothing else uses it.
+        unsafe { heap.add(i).write_volatile((i / 512) as u8) };
+    }
+    for i in (0..grow).step_by(512) {
+        // SAFETY: as above.
+        let v = unsafe { heap.add(i).read_volatile() };
+        check_eq!(v, (i / 512) as u8, "heap byte at {:#x}", b0 + i);
+    }
+    // SAFETY: nothing refers to the memory between b0 and b1 any more.
+    let b2 = unsafe { mm::brk(b0) };
+    check_eq!(b2, b0, "shrinking the break back");
+    check_eq!(mm::current_break(), b0);
+    Ok(())
+}
+
+fn fork_wait_exit_code() -> TestResult {
+    let parent = user::getpid();
+    let child = process::fork_run(|| if user::getppid() == parent { 42 } else { 43 })?;
+    check!(child > 0 && child != parent, "fork returned {child} in the parent (pid {parent})");
+    expect_exit(child, 42)?;
+    // Only the low 8 bits of the exit code reach the parent.
+    let child = process::fork_run(|| 256 + 3)?;
+    expect_exit(child, 3)?;
+    Ok(())
+}
+
+fn child_killed_by_sigsegv() -> TestResult {
+    let child = process::fork_run(|| {
+        // No core file please (ignored where unsupported).
+        let _ = process::setrlimit(process::RLIMIT_CORE, process::Rlimit { cur: 0, max: 0 });
+        // SAFETY: a deliberate store to the never-mapped page at 0x8; the
+        // kernel must stop this process with SIGSEGV.
+        unsafe {
+            core::arch::asm!("str {v}, [{a}]", a = in(reg) 0x8usize, v = in(reg) 0x5au64, options(nostack));
+        }
+        0 // Not reached.
+    })?;
+    let status = wait_for(child)?;
+    check!(
+        wifsignaled(status) && wtermsig(status) == process::SIGSEGV,
+        "child {}, expected killed by SIGSEGV",
+        ExitStatus(status)
+    );
+    Ok(())
+}
+
+fn kill_child_sigkill() -> TestResult {
+    let child = process::fork_run(|| {
+        // Wait (up to 10 s) to be killed.
+        let mut deadline = Deadline::after_ms(10_000, 10_000_000);
+        while !deadline.expired() {
+            process::sched_yield();
+        }
+        1
+    })?;
+    user::kill(child, process::SIGKILL)?;
+    let status = wait_for(child)?;
+    check!(
+        wifsignaled(status) && wtermsig(status) == process::SIGKILL,
+        "child {}, expected killed by SIGKILL",
+        ExitStatus(status)
+    );
+    Ok(())
+}
+
+/// A word in `.data` and one in `.bss` for the copy-on-write cases.
+static COW_DATA: AtomicU64 = AtomicU64::new(0x1111);
+static COW_BSS: AtomicU64 = AtomicU64::new(0);
+
+fn cow_child_writes_invisible_to_parent() -> TestResult {
+    COW_DATA.store(0x1111, Ordering::Relaxed);
+    COW_BSS.store(0x2222, Ordering::Relaxed);
+    // A private page touched before the fork, one not touched yet, and the stack.
+    let touched = mm::map_anonymous_words(PAGE_SIZE / 8, false)?;
+    let untouched = mm::map_anonymous_words(PAGE_SIZE / 8, false)?;
+    for w in touched {
+        w.store(0x3333, Ordering::Relaxed);
+    }
+    let stack = [const { AtomicU64::new(0x4444) }; 64];
+
+    let child = process::fork_run(|| {
+        let sees_parent = COW_DATA.load(Ordering::Relaxed) == 0x1111
+            && COW_BSS.load(Ordering::Relaxed) == 0x2222
+            && touched.iter().all(|w| w.load(Ordering::Relaxed) == 0x3333)
+            && untouched.iter().all(|w| w.load(Ordering::Relaxed) == 0)
+            && stack.iter().all(|w| w.load(Ordering::Relaxed) == 0x4444);
+        if !sees_parent {
+            return 2;
+        }
+        COW_DATA.store(0xc1, Ordering::Relaxed);
+        COW_BSS.store(0xc2, Ordering::Relaxed);
+        for w in touched.iter().chain(untouched).chain(&stack) {
+            w.store(0xc3, Ordering::Relaxed);
+        }
+        let sees_own = COW_DATA.load(Ordering::Relaxed) == 0xc1
+            && touched.iter().chain(untouched).chain(&stack).all(|w| w.load(Ordering::Relaxed) == 0xc3);
+        if sees_own {
+            0
+        } else {
+            3
+        }
+    })?;
+    let status = wait_for(child)?;
+    check!(
+        wifexited(status) && wexitstatus(status) == 0,
+        "child {} (2: it did not see the parent's values, 3: its own writes did not stick)",
+        ExitStatus(status)
+    );
+    check_eq!(COW_DATA.load(Ordering::Relaxed), 0x1111, ".data word changed by the child");
+    check_eq!(COW_BSS.load(Ordering::Relaxed), 0x2222, ".bss word changed by the child");
+    for (i, w) in touched.iter().enumerate() {
+        check_eq!(w.load(Ordering::Relaxed), 0x3333, "touched private page, word {i}");
+    }
+    for (i, w) in untouched.iter().enumerate() {
+        check_eq!(w.load(Ordering::Relaxed), 0, "untouched private page, word {i}");
+    }
+    for (i, w) in stack.iter().enumerate() {
+        check_eq!(w.load(Ordering::Relaxed), 0x4444, "stack word {i}");
+    }
+    Ok(())
+}
+
+fn cow_parent_writes_invisible_to_child() -> TestResult {
+    // A shared page to tell the child when the parent has written.
+    let flag = &mm::map_anonymous_words(1, true)?[0];
+    let private = mm::map_anonymous_words(PAGE_SIZE / 8, false)?;
+    COW_DATA.store(1, Ordering::Relaxed);
+    private[0].store(1, Ordering::Relaxed);
+
+    let child = process::fork_run(|| {
+        let mut deadline = Deadline::after_ms(10_000, 10_000_000);
+        while flag.load(Ordering::Acquire) == 0 {
+            if deadline.expired() {
+                return 3; // The parent never signalled.
+            }
+            process::sched_yield();
+        }
+        if COW_DATA.load(Ordering::Relaxed) == 1 && private[0].load(Ordering::Relaxed) == 1 {
+            0
+        } else {
+            2
+        }
+    })?;
+    COW_DATA.store(2, Ordering::Relaxed);
+    private[0].store(2, Ordering::Relaxed);
+    flag.store(1, Ordering::Release);
+    let status = wait_for(child)?;
+    check!(
+        wifexited(status) && wexitstatus(status) == 0,
+        "child {} (2: it saw the parent's writes, 3: it never saw the shared flag)",
+        ExitStatus(status)
+    );
+    check_eq!(COW_DATA.load(Ordering::Relaxed), 2);
+    check_eq!(private[0].load(Ordering::Relaxed), 2);
+    Ok(())
+}
+
+fn fork_wait_100_cycles() -> TestResult {
+    let me = user::getpid();
+    for i in 0..100 {
+        let child = process::fork_run(move || i)?;
+        check!(child > 0 && child != me, "cycle {i}: fork returned {child}");
+        let status = wait_for(child)?;
+        check!(
+            wifexited(status) && wexitstatus(status) == i,
+            "cycle {i}: child {}, expected exit status {i}",
+            ExitStatus(status)
+        );
+    }
+    // Every child has been reaped: nothing is left to wait for.
+    check_eq!(user::wait().map(|(pid, _)| pid), Err(Errno::ECHILD));
+    Ok(())
+}
+
+/// Give up after this long if the other process never gets to run.
+const PROGRESS_LIMIT_MS: u64 = 5_000;
+/// Each process does at least this many increments.
+const PROGRESS_MIN_ITERS: u64 = 100_000;
+/// The clock is read every this many increments.
+const PROGRESS_POLL_EVERY: u64 = 1024;
+
+/// Increments `counters[me]` without ever blocking or yielding, until it has
+/// done `PROGRESS_MIN_ITERS` increments *and* seen `counters[other]` move
+/// off zero. On one CPU that can only happen if the kernel preempts this
+/// process to run the other one. Returns the number of increments, or
+/// `Err` after `PROGRESS_LIMIT_MS` (or 100 million increments, should the
+/// clock not work).
+fn spin_until_other_progresses(counters: &[AtomicU64], me: usize, other: usize) -> Result<u64, u64> {
+    let mut deadline = Deadline::after_ms(PROGRESS_LIMIT_MS, 100_000_000 / PROGRESS_POLL_EVERY);
+    let mut own = 0u64;
+    loop {
+        own += 1;
+        counters[me].store(own, Ordering::Relaxed);
+        if own >= PROGRESS_MIN_ITERS && counters[other].load(Ordering::Relaxed) > 0 {
+            return Ok(own);
+        }
+        if own.is_multiple_of(PROGRESS_POLL_EVERY) && deadline.expired() {
+            return Err(own);
+        }
+    }
+}
+
+fn two_cpu_bound_processes_progress() -> TestResult {
+    // Two counters in a shared page, 64 bytes apart (separate cache lines).
+    let counters = mm::map_anonymous_words(16, true)?;
+    let (parent_slot, child_slot) = (0, 8);
+    let start = time::now();
+    let child = process::fork_run(|| match spin_until_other_progresses(counters, child_slot, parent_slot) {
+        Ok(_) => 0,
+        Err(_) => 1,
+    })?;
+    let mine = spin_until_other_progresses(counters, parent_slot, child_slot);
+    let status = wait_for(child)?;
+    let elapsed_ms = time::now().nanos_since(&start) / 1_000_000;
+    println!(
+        "  progress: parent {} and child {} increments in {elapsed_ms} ms",
+        counters[parent_slot].load(Ordering::Relaxed),
+        counters[child_slot].load(Ordering::Relaxed)
+    );
+    check!(mine.is_ok(), "the parent never saw the child's counter move in {PROGRESS_LIMIT_MS} ms");
+    check!(
+        wifexited(status) && wexitstatus(status) == 0,
+        "child {} (status 1: it never saw the parent's counter move)",
+        ExitStatus(status)
+    );
+    Ok(())
+}

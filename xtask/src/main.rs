@@ -1,0 +1,145 @@
+//! `cargo xtask`: build, run, test and debug armmap under QEMU.
+//!
+//! ```text
+//! cargo xtask qemu [--release] [--el1] [--mem SIZE] [--cpu CPU] [--gdb] [-- KERNEL ARGS...]
+//! cargo xtask build [--release]
+//! cargo xtask test [--release] [FILTER]
+//! cargo xtask clippy
+//! ```
+
+mod build;
+mod cpio;
+mod image;
+mod qemu;
+mod test;
+
+use qemu::QemuConfig;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  qemu   build and boot armmap (the demo)
+         --release      optimised build
+         --el1          enter the kernel at EL1 instead of EL2
+         --mem SIZE     guest RAM (default 128M)
+         --cpu CPU      QEMU CPU model (default max,pauth-impdef=on)
+         --gdb          wait for gdb-multiarch on localhost:1234
+         -- ARGS...     appended to the kernel command line
+  build  build the kernel image and user programs [--release]
+  test   host unit tests, then on-target tests; ends with 'N passed, N failed'
+         [--release] [FILTER: only on-target runs whose name contains it]
+  clippy run clippy on the host crates and on the target crates";
+
+/// Options shared by the commands that boot the kernel.
+#[derive(Default)]
+struct Opts {
+    release: bool,
+    el1: bool,
+    gdb: bool,
+    mem: Option<String>,
+    cpu: Option<String>,
+    rest: Vec<String>,
+    positional: Vec<String>,
+}
+
+fn parse(args: &[String]) -> Result<Opts, String> {
+    let mut o = Opts::default();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--release" => o.release = true,
+            "--el1" => o.el1 = true,
+            "--gdb" => o.gdb = true,
+            "--mem" => o.mem = Some(it.next().ok_or("--mem needs a size")?.clone()),
+            "--cpu" => o.cpu = Some(it.next().ok_or("--cpu needs a model")?.clone()),
+            "--" => {
+                o.rest = it.by_ref().cloned().collect();
+            }
+            s if s.starts_with("--") => return Err(format!("unknown option {s}")),
+            s => o.positional.push(s.into()),
+        }
+    }
+    Ok(o)
+}
+
+fn cmd_qemu(o: Opts) -> Result<i32, String> {
+    qemu::check_installed()?;
+    let art = build::build(o.release)?;
+    let initrd = test::demo_initramfs(&art)?;
+    let mut cfg = QemuConfig::new(art.kernel_image.clone());
+    cfg.initrd = Some(initrd);
+    cfg.el1 = o.el1;
+    cfg.gdb = o.gdb;
+    cfg.interactive = true;
+    if let Some(m) = o.mem {
+        cfg.mem = m;
+    }
+    if let Some(c) = o.cpu {
+        cfg.cpu = c;
+    }
+    cfg.append = o.rest.join(" ");
+    if o.gdb {
+        println!("QEMU waits for a debugger. In another terminal run:\n  {}", qemu::gdb_command(&art.kernel_elf));
+    }
+    println!("(QEMU: press Ctrl-A then X to quit)");
+    qemu::run_interactive(&cfg)
+}
+
+fn cmd_clippy() -> Result<i32, String> {
+    build::cargo(&["clippy", "-p", "kernel", "-p", "xtask", "--all-targets", "--", "-D", "warnings"])?;
+    build::cargo(&[
+        "clippy",
+        "--target",
+        build::TARGET,
+        "-p",
+        "armmap",
+        "-p",
+        "kernel",
+        "-p",
+        "user",
+        "-p",
+        "armmap-tests",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
+    Ok(0)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(cmd) = args.first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    let opts = match parse(&args[1..]) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let r = match cmd.as_str() {
+        "qemu" => cmd_qemu(opts),
+        "build" => build::build(opts.release).map(|a| {
+            println!("kernel image: {}", a.kernel_image.display());
+            0
+        }),
+        "test" => test::run(opts.release, opts.positional.first().map(String::as_str)),
+        "clippy" => cmd_clippy(),
+        "help" | "--help" | "-h" => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        other => Err(format!("unknown command '{other}'\n\n{USAGE}")),
+    };
+    match r {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,272 @@
+//! `cargo xtask test`: host unit tests, then boots of armmap under QEMU that
+//! each report test results; ends with one line `N passed, N failed`.
+//!
+//! Each on-target run is bounded by a time limit, so a hung kernel fails
+//! instead of hanging the suite. Inside a run, lines of the form
+//! `test NAME ... ok` / `test NAME ... FAILED` are counted one by one; the
+//! run also fails as a whole if QEMU's exit status is not the expected one.
+//! The full output of a failed run is kept in `target/xtask/logs/`.
+
+use crate::build::{self, Artifacts};
+use crate::qemu::{self, QemuConfig};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+#[derive(Default)]
+struct Tally {
+    passed: u32,
+    failed: u32,
+    failures: Vec<String>,
+}
+
+impl Tally {
+    fn record(&mut self, name: &str, ok: bool) {
+        if ok {
+            self.passed += 1;
+        } else {
+            self.failed += 1;
+            self.failures.push(name.to_string());
+        }
+    }
+}
+
+/// What a run must show to pass.
+enum Expect {
+    /// Every `test ... ok/FAILED` line counts; QEMU must exit 0 and at least
+    /// one test must have run.
+    TestLines,
+    /// QEMU exits with `status` and the output contains every string.
+    Exit { status: i32, contains: &'static [&'static str] },
+}
+
+/// One boot of armmap.
+struct TargetRun {
+    name: &'static str,
+    append: &'static str,
+    el1: bool,
+    mem: &'static str,
+    limit_secs: u64,
+    expect: Expect,
+}
+
+fn target_runs() -> Vec<TargetRun> {
+    vec![
+        TargetRun {
+            name: "ktest-el2",
+            append: "ktest",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
+            name: "ktest-el1",
+            append: "ktest",
+            el1: true,
+            mem: "128M",
+            limit_secs: 120,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
+            name: "boot-demo-el2",
+            append: "",
+            el1: false,
+            mem: "128M",
+            limit_secs: 60,
+            expect: Expect::Exit {
+                status: 0,
+                contains: &[
+                    "entered at EL2, running at EL1",
+                    "MMU on with the kernel's own tables",
+                    "self-check passed",
+                ],
+            },
+        },
+        TargetRun {
+            name: "boot-demo-el1",
+            append: "",
+            el1: true,
+            mem: "128M",
+            limit_secs: 60,
+            expect: Expect::Exit { status: 0, contains: &["entered at EL1", "self-check passed"] },
+        },
+        TargetRun {
+            name: "boot-2G",
+            append: "",
+            el1: false,
+            mem: "2G",
+            limit_secs: 60,
+            expect: Expect::Exit {
+                status: 0,
+                contains: &["RAM 0x40000000..0xc0000000 (2048 MiB)", "self-check passed"],
+            },
+        },
+        TargetRun {
+            name: "boot-too-small-16M",
+            append: "",
+            el1: false,
+            mem: "16M",
+            limit_secs: 20,
+            expect: Expect::Exit { status: 1, contains: &["too small"] },
+        },
+    ]
+}
+
+/// The initramfs the demo and the tests boot with.
+pub fn demo_initramfs(art: &Artifacts) -> Result<PathBuf, String> {
+    let dir = build::root().join("target").join("xtask");
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let files = vec![("etc/motd".to_string(), b"armmap initramfs\n".to_vec())];
+    let _ = art;
+    build::initramfs(files, &dir.join("initramfs.cpio"))
+}
+
+/// Runs the host unit tests, counting cargo's `test result:` lines.
+fn host_tests(t: &mut Tally) -> Result<(), String> {
+    println!("== host unit tests (cargo test -p kernel -p xtask)");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut child = Command::new(cargo)
+        .args(["test", "-p", "kernel", "-p", "xtask", "--", "--nocapture"])
+        .current_dir(build::root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("running cargo test: {e}"))?;
+    let out = child.stdout.take().unwrap();
+    let mut saw_result = false;
+    for line in BufReader::new(out).lines().map_while(Result::ok) {
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            saw_result = true;
+            let num = |key: &str| -> u32 {
+                rest.split(';')
+                    .find_map(|p| {
+                        p.trim().strip_suffix(key).map(|n| {
+                            n.trim().trim_start_matches("ok. ").trim_start_matches("FAILED. ").parse().unwrap_or(0)
+                        })
+                    })
+                    .unwrap_or(0)
+            };
+            t.passed += num(" passed");
+            let failed = num(" failed");
+            t.failed += failed;
+            if failed > 0 {
+                t.failures.push("host unit tests".into());
+            }
+        }
+        if line.starts_with("test ") || line.starts_with("seed") || line.contains("panicked") {
+            println!("  {line}");
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() && !saw_result {
+        t.record("host unit tests (build)", false);
+    }
+    Ok(())
+}
+
+fn run_target(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, run: &TargetRun) -> Result<(), String> {
+    println!(
+        "== {} (mem {}, {}{})",
+        run.name,
+        run.mem,
+        if run.el1 { "EL1" } else { "EL2" },
+        if run.append.is_empty() { String::new() } else { format!(", \"{}\"", run.append) }
+    );
+    let mut cfg = QemuConfig::new(art.kernel_image.clone());
+    cfg.initrd = Some(initrd.clone());
+    cfg.el1 = run.el1;
+    cfg.mem = run.mem.into();
+    cfg.append = run.append.into();
+    let mut lines_ok = 0u32;
+    let mut lines_failed = Vec::new();
+    let result = qemu::run_captured(&cfg, Duration::from_secs(run.limit_secs), |line| {
+        if let Some(rest) = line.trim_start().strip_prefix("test ") {
+            if let Some(name) = rest.strip_suffix(" ... ok") {
+                lines_ok += 1;
+                println!("  ok     {name}");
+            } else if let Some(name) = rest.strip_suffix(" ... FAILED") {
+                lines_failed.push(name.to_string());
+                println!("  FAILED {name}");
+            }
+        }
+    })?;
+    let mut ok = true;
+    let mut why = String::new();
+    if result.timed_out {
+        ok = false;
+        why = format!("timed out after {} s", run.limit_secs);
+    }
+    match &run.expect {
+        Expect::TestLines => {
+            t.passed += lines_ok;
+            for f in &lines_failed {
+                t.record(&format!("{}: {f}", run.name), false);
+            }
+            if result.status != Some(0) && lines_failed.is_empty() {
+                ok = false;
+                if why.is_empty() {
+                    why = format!("QEMU exited with {:?}", result.status);
+                }
+            }
+            if lines_ok == 0 && lines_failed.is_empty() {
+                ok = false;
+                why.push_str(" (no test ran)");
+            }
+            if !ok {
+                t.record(run.name, false);
+            }
+        }
+        Expect::Exit { status, contains } => {
+            if result.status != Some(*status) {
+                ok = false;
+                why.push_str(&format!(" exit status {:?}, expected {status}", result.status));
+            }
+            for c in *contains {
+                if !result.output.contains(c) {
+                    ok = false;
+                    why.push_str(&format!(" missing \"{c}\""));
+                }
+            }
+            t.record(run.name, ok);
+        }
+    }
+    let logs = build::root().join("target").join("xtask").join("logs");
+    let _ = std::fs::create_dir_all(&logs);
+    let log = logs.join(format!("{}.log", run.name));
+    let _ = std::fs::write(&log, &result.output);
+    if ok && lines_failed.is_empty() {
+        println!("  {} passed in {:.1} s", run.name, result.elapsed.as_secs_f64());
+    } else {
+        println!("  {} FAILED:{why}; full output in {}", run.name, log.display());
+        for l in result.output.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev() {
+            println!("    | {l}");
+        }
+    }
+    Ok(())
+}
+
+/// `cargo xtask test`.
+pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
+    let mut t = Tally::default();
+    if filter.is_none() {
+        host_tests(&mut t)?;
+    }
+    qemu::check_installed()?;
+    let art = build::build(release)?;
+    let initrd = demo_initramfs(&art)?;
+    for run in target_runs() {
+        if filter.is_some_and(|f| !run.name.contains(f)) {
+            continue;
+        }
+        run_target(&mut t, &art, &initrd, &run)?;
+    }
+    if !t.failures.is_empty() {
+        println!("failures:");
+        for f in &t.failures {
+            println!("  {f}");
+        }
+    }
+    println!("{} passed, {} failed", t.passed, t.failed);
+    Ok(if t.failed == 0 { 0 } else { 1 })
+}
