@@ -217,6 +217,14 @@ impl Backing for FileBacking {
         Ok(PageFrame::Shared(pa))
     }
 
+    fn tracks_dirty(&self) -> bool {
+        true
+    }
+
+    fn mark_dirty(&self, pgoff: u64) {
+        self.inode.data.lock().dirty.insert(pgoff);
+    }
+
     fn present_page(&self, pgoff: u64) -> Option<PageFrame> {
         let data = self.inode.data.lock();
         if pgoff >= data.size.div_ceil(PAGE_SIZE as u64) {

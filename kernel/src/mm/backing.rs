@@ -108,6 +108,17 @@ pub trait Backing: Send + Sync {
         None
     }
 
+    /// Whether the object wants to know about the first store to each page
+    /// of a shared mapping (files: for `msync`); its clean pages are then
+    /// mapped read-only and [`mark_dirty`](Self::mark_dirty) is called on
+    /// the write fault.
+    fn tracks_dirty(&self) -> bool {
+        false
+    }
+
+    /// Records that page `pgoff` was written through a shared mapping.
+    fn mark_dirty(&self, _pgoff: u64) {}
+
     /// Physical address of page `pgoff` when the object is physically
     /// contiguous (lets the eager path use block descriptors).
     fn contiguous(&self, _pgoff: u64) -> Option<PhysAddr> {

@@ -30,3 +30,9 @@ pub use phys::{frame_counts, frames_init};
 pub fn virt_to_phys_image(info: &crate::BootInfo, va: u64) -> u64 {
     info.image_pa + (va - addr::KIMAGE_BASE)
 }
+#[cfg(target_os = "none")]
+pub mod address_space;
+#[cfg(target_os = "none")]
+pub mod fault;
+#[cfg(target_os = "none")]
+pub mod mmap;

@@ -69,6 +69,9 @@ pub struct Vma {
     pub prot: Prot,
     /// MAP_SHARED: stores reach the backing and other mappers.
     pub shared: bool,
+    /// `mprotect` may add PROT_WRITE (false for a shared mapping of a file
+    /// opened read-only: Linux's VM_MAYWRITE).
+    pub may_write: bool,
     pub backing: Arc<dyn Backing>,
     pub pgoff: u64,
     /// What `/proc/self/maps` shows in its last column (`[stack]`, `[heap]`, a path).
@@ -90,6 +93,7 @@ impl Vma {
         self.end == next.start
             && self.prot == next.prot
             && self.shared == next.shared
+            && self.may_write == next.may_write
             && !self.shared
             && self.backing.is_anonymous()
             && next.backing.is_anonymous()
@@ -285,7 +289,7 @@ mod tests {
     const P: u64 = PAGE_SIZE as u64;
 
     fn anon(start: u64, end: u64, prot: Prot, zf: &Arc<dyn Backing>) -> Vma {
-        Vma { start, end, prot, shared: false, backing: zf.clone(), pgoff: start / P, name: None }
+        Vma { start, end, prot, shared: false, may_write: true, backing: zf.clone(), pgoff: start / P, name: None }
     }
 
     fn ranges(l: &VmaList) -> Vec<(u64, u64, Prot)> {

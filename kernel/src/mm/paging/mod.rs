@@ -36,6 +36,8 @@ pub mod stage1;
 mod table;
 
 #[cfg(test)]
+mod model_test;
+#[cfg(test)]
 pub(crate) mod sim;
 
 pub use context::{PagingContext, PhysAccess};

@@ -553,3 +553,329 @@ impl<F: DescriptorFormat> PageTable<F> {
         ctx.free_table_frame(table);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mm::addr::{BLOCK_1G, BLOCK_2M};
+    use crate::mm::paging::sim::{SimContext, TlbEvent, TlbOp};
+    use crate::mm::paging::stage1::{MemType, PageAttrs, Stage1};
+    use crate::mm::paging::table_index;
+    use alloc::vec::Vec;
+
+    type Pt = PageTable<Stage1>;
+
+    const URW: PageAttrs = PageAttrs::user(true, true, false);
+    const URO: PageAttrs = PageAttrs::user(true, false, false);
+    const KDATA: PageAttrs = PageAttrs::kernel_data();
+    const P: usize = PAGE_SIZE;
+
+    fn setup() -> (SimContext, Pt) {
+        let mut ctx = SimContext::new(256);
+        let pt = Pt::new(&mut ctx).unwrap();
+        (ctx, pt)
+    }
+
+    fn tr(pt: &Pt, ctx: &SimContext, va: u64) -> Option<(PhysAddr, PageAttrs, usize)> {
+        pt.translate(VirtAddr(va), ctx)
+    }
+
+    /// Physical address of the level-`level` descriptor that translates `va`.
+    fn entry_pa(pt: &Pt, ctx: &SimContext, va: u64, level: usize) -> PhysAddr {
+        let mut table = pt.root();
+        for l in 0..level {
+            let desc = ctx.read(table + table_index(va, l) * 8);
+            match Stage1::decode(l, desc) {
+                Descriptor::Table(next) => table = next,
+                d => panic!("no table at level {l} for {va:#x}: {d:?}"),
+            }
+        }
+        table + table_index(va, level) * 8
+    }
+
+    #[test]
+    fn pages_where_unaligned_blocks_where_aligned() {
+        let (mut ctx, mut pt) = setup();
+        // Three pages.
+        let s = pt.map(VirtAddr(0x1000), PhysAddr(0x8000_1000), 3 * P, URW, &mut ctx).unwrap();
+        assert_eq!((s.pages(), s.blocks_2m(), s.blocks_1g()), (3, 0, 0));
+        assert_eq!(tr(&pt, &ctx, 0x2abc), Some((PhysAddr(0x8000_2abc), URW, P)));
+        assert_eq!(tr(&pt, &ctx, 0x4000), None);
+        assert_eq!(tr(&pt, &ctx, 0), None);
+
+        // A 1 GiB block.
+        let s = pt.map(VirtAddr(0x4000_0000), PhysAddr(0x1_0000_0000), BLOCK_1G, KDATA, &mut ctx).unwrap();
+        assert_eq!((s.pages(), s.blocks_2m(), s.blocks_1g()), (0, 0, 1));
+        assert_eq!(tr(&pt, &ctx, 0x4012_3456), Some((PhysAddr(0x1_0012_3456), KDATA, BLOCK_1G)));
+
+        // A page, two 2 MiB blocks, a page: VA and PA equally misaligned.
+        let va = 0x1_0000_0000 - 0x1000;
+        let s = pt.map(VirtAddr(va), PhysAddr(0x2_0000_0000 - 0x1000), 2 * BLOCK_2M + 2 * P, URO, &mut ctx).unwrap();
+        assert_eq!((s.pages(), s.blocks_2m(), s.blocks_1g()), (2, 2, 0));
+        assert_eq!(tr(&pt, &ctx, va).unwrap().2, P);
+        assert_eq!(tr(&pt, &ctx, 0x1_0000_0000).unwrap(), (PhysAddr(0x2_0000_0000), URO, BLOCK_2M));
+        assert_eq!(tr(&pt, &ctx, 0x1_0040_0000).unwrap().2, P);
+
+        // VA aligned but PA not: pages only.
+        let s = pt.map(VirtAddr(0x2_0000_0000), PhysAddr(0x3000_1000), BLOCK_2M, URW, &mut ctx).unwrap();
+        assert_eq!((s.pages(), s.blocks_2m()), (512, 0));
+
+        // The kernel half (upper 16 bits set).
+        let kva = 0xffff_ffff_8000_0000;
+        let s = pt.map(VirtAddr(kva), PhysAddr(0x4000_0000), 2 * BLOCK_2M, PageAttrs::kernel_text(), &mut ctx).unwrap();
+        assert_eq!(s.blocks_2m(), 2);
+        assert_eq!(tr(&pt, &ctx, kva + 0x20_0010).unwrap().0, PhysAddr(0x4020_0010));
+
+        // The very last page of the address space.
+        pt.map(VirtAddr(0xffff_ffff_ffff_f000), PhysAddr(0x7000), P, KDATA, &mut ctx).unwrap();
+        assert_eq!(tr(&pt, &ctx, 0xffff_ffff_ffff_ffff).unwrap().0, PhysAddr(0x7fff));
+    }
+
+    #[test]
+    fn bad_ranges_are_rejected() {
+        let (mut ctx, mut pt) = setup();
+        assert_eq!(pt.map(VirtAddr(0x1001), PhysAddr(0), P, URW, &mut ctx), Err(MapError::InvalidRange));
+        assert_eq!(pt.map(VirtAddr(0x1000), PhysAddr(0x10), P, URW, &mut ctx), Err(MapError::InvalidRange));
+        assert_eq!(pt.map(VirtAddr(0x1000), PhysAddr(0), 100, URW, &mut ctx), Err(MapError::InvalidRange));
+        assert_eq!(pt.map(VirtAddr(0xffff_f000_0000), PhysAddr(0), 1 << 32, URW, &mut ctx), Err(MapError::InvalidRange));
+        assert_eq!(pt.unmap(VirtAddr(0x1000), usize::MAX & !0xfff, &mut ctx, |_, _, _| {}), Err(MapError::InvalidRange));
+        assert_eq!(pt.map(VirtAddr(0x1000), PhysAddr(0), 0, URW, &mut ctx), Ok(MapStats::default()));
+        assert_eq!(ctx.tables, 1);
+    }
+
+    #[test]
+    fn mapping_over_a_mapping_fails_and_changes_nothing() {
+        let (mut ctx, mut pt) = setup();
+        pt.map(VirtAddr(0x20_0000), PhysAddr(0x4000_0000), BLOCK_2M, URW, &mut ctx).unwrap();
+        pt.map(VirtAddr(0x50_0000), PhysAddr(0x5000_0000), P, URW, &mut ctx).unwrap();
+        let tables = ctx.tables;
+        // Overlaps the block's last page.
+        let r = pt.map(VirtAddr(0x1f_0000), PhysAddr(0x9000_0000), 0x20_0000, URO, &mut ctx);
+        assert_eq!(r, Err(MapError::AlreadyMapped(VirtAddr(0x20_0000))));
+        // Fills the hole before the page, then meets it.
+        let r = pt.map(VirtAddr(0x40_0000), PhysAddr(0x9000_0000), 0x20_0000, URO, &mut ctx);
+        assert_eq!(r, Err(MapError::AlreadyMapped(VirtAddr(0x50_0000))));
+        // Nothing of either attempt stayed, and no table was left behind.
+        assert_eq!(ctx.tables, tables);
+        for va in [0x1f_0000, 0x1f_f000, 0x40_0000, 0x4f_f000, 0x51_0000] {
+            assert_eq!(tr(&pt, &ctx, va), None, "{va:#x}");
+        }
+        assert_eq!(tr(&pt, &ctx, 0x20_0000).unwrap().2, BLOCK_2M);
+    }
+
+    #[test]
+    fn unmap_inside_a_block_splits_it() {
+        let (mut ctx, mut pt) = setup();
+        let (va, pa) = (0x4000_0000u64, 0x8000_0000u64);
+        pt.map(VirtAddr(va), PhysAddr(pa), BLOCK_1G, URW, &mut ctx).unwrap();
+        let mut removed = Vec::new();
+        pt.unmap(VirtAddr(va + 0x30_5000), 2 * P, &mut ctx, |v, p, s| removed.push((v.0, p.0, s))).unwrap();
+        assert_eq!(removed, [(va + 0x30_5000, pa + 0x30_5000, P), (va + 0x30_6000, pa + 0x30_6000, P)]);
+        // 1 GiB -> 2 MiB blocks, and the one with the hole -> pages.
+        assert_eq!(tr(&pt, &ctx, va), Some((PhysAddr(pa), URW, BLOCK_2M)));
+        assert_eq!(tr(&pt, &ctx, va + 0x30_4000), Some((PhysAddr(pa + 0x30_4000), URW, P)));
+        assert_eq!(tr(&pt, &ctx, va + 0x30_5000), None);
+        assert_eq!(tr(&pt, &ctx, va + 0x30_6fff), None);
+        assert_eq!(tr(&pt, &ctx, va + 0x30_7000), Some((PhysAddr(pa + 0x30_7000), URW, P)));
+        assert_eq!(tr(&pt, &ctx, va + 0x3fff_f000), Some((PhysAddr(pa + 0x3fff_f000), URW, BLOCK_2M)));
+
+        // Unmapping a range that straddles the split region reports pieces.
+        let mut sizes = Vec::new();
+        pt.unmap(VirtAddr(va + 0x1f_f000), BLOCK_2M + 2 * P, &mut ctx, |_, _, s| sizes.push(s)).unwrap();
+        assert_eq!(sizes.iter().sum::<usize>(), BLOCK_2M + 2 * P - 2 * P);
+        assert!(sizes.iter().all(|&s| s == P));
+        // Unmapping the rest frees every table but the root.
+        let mut total = 0;
+        pt.unmap(VirtAddr(va), BLOCK_1G, &mut ctx, |_, _, s| total += s).unwrap();
+        assert_eq!(total, BLOCK_1G - 2 * P - BLOCK_2M);
+        assert_eq!(ctx.tables, 1);
+    }
+
+    #[test]
+    fn protect_inside_a_block_splits_it() {
+        let (mut ctx, mut pt) = setup();
+        let (va, pa) = (0x60_0000u64, 0x4060_0000u64);
+        pt.map(VirtAddr(va), PhysAddr(pa), BLOCK_2M, KDATA, &mut ctx).unwrap();
+        let ro = PageAttrs::kernel_rodata();
+        pt.protect(VirtAddr(va + P as u64), 2 * P, ro, &mut ctx).unwrap();
+        assert_eq!(tr(&pt, &ctx, va), Some((PhysAddr(pa), KDATA, P)));
+        assert_eq!(tr(&pt, &ctx, va + 0x1000), Some((PhysAddr(pa + 0x1000), ro, P)));
+        assert_eq!(tr(&pt, &ctx, va + 0x2000), Some((PhysAddr(pa + 0x2000), ro, P)));
+        assert_eq!(tr(&pt, &ctx, va + 0x3000), Some((PhysAddr(pa + 0x3000), KDATA, P)));
+
+        // Per-leaf attributes from the old ones, over a range with holes.
+        pt.map(VirtAddr(0x4000_0000), PhysAddr(0x1_0000_0000), BLOCK_2M, URO, &mut ctx).unwrap();
+        let mut seen = Vec::new();
+        pt.protect_with(VirtAddr(0), 0x8000_0000, &mut ctx, |v, _, s, old| {
+            seen.push((v.0, s));
+            PageAttrs { write: !old.write, ..old }
+        })
+        .unwrap();
+        assert_eq!(seen.len(), 512 + 1);
+        assert_eq!(tr(&pt, &ctx, va + 0x1000).unwrap().1, PageAttrs::kernel_data());
+        assert_eq!(tr(&pt, &ctx, va).unwrap().1, ro);
+        assert_eq!(tr(&pt, &ctx, 0x4000_0000).unwrap(), (PhysAddr(0x1_0000_0000), URW, BLOCK_2M));
+    }
+
+    #[test]
+    fn emptied_tables_are_freed_and_destroy_frees_the_rest() {
+        let mut ctx = SimContext::new(256);
+        let free0 = ctx.frames.free_count();
+        let mut pt = Pt::new(&mut ctx).unwrap();
+        assert_eq!(ctx.tables, 1);
+        // Pages under three different level-0 entries.
+        let vas = [0x1000u64, 0x80_1234_5000, 0x100_4000_0000];
+        for (i, &va) in vas.iter().enumerate() {
+            pt.map(VirtAddr(va), PhysAddr(0x10_0000 * i as u64), 4 * P, URW, &mut ctx).unwrap();
+        }
+        assert_eq!(ctx.tables, 1 + 3 * 3);
+        let mut count = 0;
+        pt.for_each_table(&ctx, |_, _, valid| {
+            assert!(valid > 0);
+            count += 1;
+        });
+        assert_eq!(count, ctx.tables);
+        // Unmapping one page of four frees nothing.
+        pt.unmap(VirtAddr(0x1000), P, &mut ctx, |_, _, _| {}).unwrap();
+        assert_eq!(ctx.tables, 10);
+        // Unmapping the rest of the first group frees its three tables.
+        pt.unmap(VirtAddr(0), 0x10_0000, &mut ctx, |_, _, _| {}).unwrap();
+        assert_eq!(ctx.tables, 7);
+        pt.unmap(VirtAddr(0), 1 << 41, &mut ctx, |_, _, _| {}).unwrap();
+        assert_eq!(ctx.tables, 1);
+        // destroy frees the tables but not mapped frames (none here).
+        pt.map(VirtAddr(0x1234_0000), PhysAddr(0), 3 * P, URW, &mut ctx).unwrap();
+        pt.destroy(&mut ctx);
+        assert_eq!((ctx.tables, ctx.frames.free_count()), (0, free0));
+    }
+
+    /// The events of one break-before-make split of the block mapping `block`
+    /// whose descriptor is watched, followed by one batched invalidation.
+    fn assert_split_sequence(events: &[TlbEvent], block: u64, block_desc: u64) {
+        let w = |i: usize| events[i].watched.unwrap();
+        // Break: the descriptor is already invalid when the DSB and TLBI are
+        // issued, and still invalid when the invalidation has completed.
+        assert_eq!(events[0].op, TlbOp::BeforeInvalidate);
+        assert_eq!(events[1].op, TlbOp::Invalidate(VirtAddr(block)));
+        assert_eq!(events[2].op, TlbOp::Sync);
+        assert!((0..3).all(|i| w(i) == 0), "not invalid during the break: {events:x?}");
+        // Make: afterwards the descriptor points to a table.
+        let after = w(3);
+        assert!(matches!(Stage1::decode(2, after), Descriptor::Table(_)), "{after:#x}");
+        assert_ne!(after, block_desc);
+        assert!(events[3..].iter().all(|e| e.watched == Some(after)));
+    }
+
+    #[test]
+    fn block_split_breaks_before_make() {
+        let (mut ctx, mut pt) = setup();
+        let va = 0x40_0000u64;
+        pt.map(VirtAddr(va), PhysAddr(0x4040_0000), BLOCK_2M, URW, &mut ctx).unwrap();
+        let entry = entry_pa(&pt, &ctx, va, 2);
+        let block_desc = ctx.read(entry);
+        assert!(matches!(Stage1::decode(2, block_desc), Descriptor::Leaf { .. }));
+        ctx.watch = Some(entry);
+        ctx.record = true;
+        pt.unmap(VirtAddr(va + 0x5000), P, &mut ctx, |_, _, _| {}).unwrap();
+        assert_split_sequence(&ctx.events, va, block_desc);
+        // Then one batch: DSB, TLBI of the removed page, DSB+ISB.
+        let ops: Vec<_> = ctx.events[3..].iter().map(|e| e.op).collect();
+        assert_eq!(ops, [TlbOp::BeforeInvalidate, TlbOp::Invalidate(VirtAddr(va + 0x5000)), TlbOp::Sync]);
+
+        // The same for protect.
+        let va2 = 0x80_0000u64;
+        pt.map(VirtAddr(va2), PhysAddr(0x4080_0000), BLOCK_2M, URW, &mut ctx).unwrap();
+        let entry = entry_pa(&pt, &ctx, va2, 2);
+        let block_desc = ctx.read(entry);
+        ctx.watch = Some(entry);
+        ctx.events.clear();
+        pt.protect(VirtAddr(va2 + 0x1f_f000), P, URO, &mut ctx).unwrap();
+        assert_split_sequence(&ctx.events, va2, block_desc);
+        let ops: Vec<_> = ctx.events[3..].iter().map(|e| e.op).collect();
+        assert_eq!(ops, [TlbOp::BeforeInvalidate, TlbOp::Invalidate(VirtAddr(va2 + 0x1f_f000)), TlbOp::Sync]);
+    }
+
+    #[test]
+    fn memory_type_change_breaks_before_make() {
+        let (mut ctx, mut pt) = setup();
+        pt.map(VirtAddr(0x1000), PhysAddr(0x9000_0000), P, KDATA, &mut ctx).unwrap();
+        let entry = entry_pa(&pt, &ctx, 0x1000, 3);
+        ctx.watch = Some(entry);
+        ctx.record = true;
+        pt.protect(VirtAddr(0x1000), P, KDATA.with_mem(MemType::NormalNc), &mut ctx).unwrap();
+        let e = &ctx.events;
+        assert_eq!(e.iter().map(|e| e.op).collect::<Vec<_>>(), [TlbOp::BeforeInvalidate, TlbOp::Invalidate(VirtAddr(0x1000)), TlbOp::Sync, TlbOp::Sync]);
+        assert!(e[..3].iter().all(|e| e.watched == Some(0)));
+        assert_eq!(tr(&pt, &ctx, 0x1000).unwrap().1.mem, MemType::NormalNc);
+    }
+
+    #[test]
+    fn invalidations_are_batched() {
+        let (mut ctx, mut pt) = setup();
+        pt.map(VirtAddr(0x10_0000), PhysAddr(0x5000_0000), 16 * P, URW, &mut ctx).unwrap();
+        ctx.record = true;
+        // Mapping: no invalidation, one final barrier.
+        pt.map(VirtAddr(0x20_0000), PhysAddr(0x6000_0000), 16 * P, URW, &mut ctx).unwrap();
+        assert_eq!(ctx.events.iter().map(|e| e.op).collect::<Vec<_>>(), [TlbOp::Sync]);
+        // Protect 32 pages: one DSB, 32 TLBIs, one DSB+ISB.
+        ctx.events.clear();
+        pt.protect(VirtAddr(0), 0x40_0000, URO, &mut ctx).unwrap();
+        let count = |ctx: &SimContext, op: fn(&TlbOp) -> bool| ctx.events.iter().filter(|e| op(&e.op)).count();
+        assert_eq!(count(&ctx, |o| *o == TlbOp::BeforeInvalidate), 1);
+        assert_eq!(count(&ctx, |o| matches!(o, TlbOp::Invalidate(_))), 32);
+        assert_eq!(count(&ctx, |o| *o == TlbOp::Sync), 1);
+        // Unmap 32 pages and four tables (two L3, L2, L1): 36 TLBIs, in two batches.
+        ctx.events.clear();
+        let mut reported = 0;
+        pt.unmap(VirtAddr(0), 0x40_0000, &mut ctx, |_, _, _| reported += 1).unwrap();
+        assert_eq!(reported, 32);
+        assert_eq!(count(&ctx, |o| matches!(o, TlbOp::Invalidate(_))), 36);
+        assert_eq!(count(&ctx, |o| *o == TlbOp::BeforeInvalidate), 2);
+        assert_eq!(count(&ctx, |o| *o == TlbOp::Sync), 2);
+        assert_eq!(ctx.tables, 1);
+    }
+
+    #[test]
+    fn running_out_of_frames_leaves_things_as_they_were() {
+        let (mut ctx, mut pt) = setup();
+        pt.map(VirtAddr(0x1_0000_0000), PhysAddr(0x8000_0000), BLOCK_2M, URW, &mut ctx).unwrap();
+        let tables = ctx.tables;
+        // A range across a level-0 boundary that needs five new tables: an
+        // L2 and an L3 table below 512 GiB, an L1, L2 and L3 table above.
+        let (va, len) = (0x80_0000_0000u64 - BLOCK_2M as u64 - 0x3000, 2 * BLOCK_2M + 0x6000);
+        for budget in 0..5 {
+            ctx.budget = Some(budget);
+            let r = pt.map(VirtAddr(va), PhysAddr(0x1000_0000 - 0x3000), len, URW, &mut ctx);
+            assert_eq!(r, Err(MapError::NoMemory), "budget {budget}");
+            assert_eq!(ctx.tables, tables);
+            let mut any = false;
+            pt.for_each_leaf(VirtAddr(va), len, &ctx, |_, _, _, _| any = true);
+            assert!(!any);
+        }
+        ctx.budget = Some(5);
+        let s = pt.map(VirtAddr(va), PhysAddr(0x1000_0000 - 0x3000), len, URW, &mut ctx).unwrap();
+        assert_eq!((s.pages(), s.blocks_2m()), (6, 2));
+        assert_eq!(ctx.tables, tables + 5);
+
+        // Unmap and protect need a frame to split a block; without one the
+        // block stays as it was.
+        ctx.budget = Some(0);
+        assert_eq!(pt.unmap(VirtAddr(0x1_0000_1000), P, &mut ctx, |_, _, _| panic!()), Err(MapError::NoMemory));
+        assert_eq!(pt.protect(VirtAddr(0x1_0000_1000), P, URO, &mut ctx), Err(MapError::NoMemory));
+        assert_eq!(tr(&pt, &ctx, 0x1_0000_1000), Some((PhysAddr(0x8000_1000), URW, BLOCK_2M)));
+    }
+
+    #[test]
+    fn leaves_are_visited_whole_and_in_order() {
+        let (mut ctx, mut pt) = setup();
+        pt.map(VirtAddr(0x20_0000), PhysAddr(0x4000_0000), BLOCK_2M, URW, &mut ctx).unwrap();
+        pt.map(VirtAddr(0x40_0000), PhysAddr(0x5000_0000), 2 * P, URO, &mut ctx).unwrap();
+        pt.map(VirtAddr(0x1000), PhysAddr(0x6000_0000), P, URO, &mut ctx).unwrap();
+        let mut leaves = Vec::new();
+        pt.for_each_leaf(VirtAddr(0x3f_f000), 0x2000, &ctx, |v, p, s, a| leaves.push((v.0, p.0, s, a)));
+        assert_eq!(leaves, [(0x20_0000, 0x4000_0000, BLOCK_2M, URW), (0x40_0000, 0x5000_0000, P, URO)]);
+        leaves.clear();
+        pt.for_each_leaf(VirtAddr(0), usize::MAX, &ctx, |v, _, _, _| leaves.push((v.0, 0, 0, URW)));
+        assert_eq!(leaves.iter().map(|l| l.0).collect::<Vec<_>>(), [0x1000, 0x20_0000, 0x40_0000, 0x40_1000]);
+    }
+}

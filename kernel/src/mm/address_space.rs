@@ -1,0 +1,259 @@
+//! A process's address space: its areas (VMAs), its page tables and its ASID.
+//!
+//! The VMA list says what *should* be mapped; the page tables hold what the
+//! MMU has been told so far. The two meet in three places:
+//!
+//! - `mmap` (`mmap.rs`) adds an area and, for a backing that asks for it,
+//!   builds every entry at once (one-pass remap);
+//! - the fault handler (`fault.rs`) fills one entry when the process touches
+//!   a page that has none, or copies a shared frame on the first write;
+//! - `munmap`, `mprotect`, `fork` and exit change or drop entries for a range
+//!   and release the frames they referenced.
+//!
+//! Invariant: every valid user entry lies inside an area, and holds one
+//! reference on its frame (none for device memory, which the frame
+//! allocator does not own). A private area's entry is writable only if its
+//! frame has no other reference (so the next write never needs a copy).
+
+use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE, USER_END};
+use super::asid::{AsidAllocator, AsidTag, Refresh};
+use super::backing::{CacheMode, PageFrame};
+use super::paging::stage1::{MemType, PageAttrs, Stage1};
+use super::paging::{MapError, PageTable};
+use super::phys::{copy_frame, frame_refcount, get_frame, put_frame, HwContext};
+use super::vma::{Vma, VmaList};
+use crate::arch::aarch64::mmu;
+use crate::errno::Errno;
+use spin::Mutex;
+
+/// Top of the user stack (the stack grows down from here).
+pub const STACK_TOP: u64 = 0x0000_ffff_ffff_0000;
+/// Size of the stack area.
+pub const STACK_SIZE: u64 = 8 << 20;
+/// Gap between the stack area and the highest mmap placement.
+pub const STACK_GAP: u64 = 128 << 20;
+/// Highest address `mmap` places areas below (top-down).
+pub const MMAP_TOP: u64 = STACK_TOP - STACK_SIZE - STACK_GAP;
+/// Lowest address `mmap` places areas at, and the lowest MAP_FIXED allows.
+pub const MMAP_MIN: u64 = 0x1_0000;
+
+/// The software bit armmap sets in user entries that are write-protected
+/// only to catch the first store (dirty tracking of shared file pages).
+pub const SOFT_TRACK_DIRTY: u8 = 0b001;
+
+static ASIDS: Mutex<Option<AsidAllocator>> = Mutex::new(None);
+
+/// A user address space.
+pub struct AddressSpace {
+    table: PageTable<Stage1>,
+    asid: AsidTag,
+    pub vmas: VmaList,
+    /// Start and current end of the `brk` heap.
+    pub brk_start: u64,
+    pub brk: u64,
+}
+
+/// The attributes a page of `vma` gets, writable only if `writable`.
+pub fn pte_attrs(vma: &Vma, writable: bool) -> PageAttrs {
+    let p = vma.prot;
+    let mem = match vma.backing.cache_mode() {
+        CacheMode::Cached => MemType::Normal,
+        CacheMode::WriteCombine => MemType::NormalNc,
+        CacheMode::Device => MemType::Device,
+    };
+    PageAttrs::user(p.read(), p.write() && writable, p.exec()).with_mem(mem)
+}
+
+impl AddressSpace {
+    /// An empty address space (one root table).
+    pub fn new() -> Result<Self, Errno> {
+        let table = PageTable::new(&mut HwContext::user(0)).map_err(|_| Errno::ENOMEM)?;
+        Ok(Self { table, asid: AsidTag::default(), vmas: VmaList::new(), brk_start: 0, brk: 0 })
+    }
+
+    /// The paging context for this address space's TLB entries.
+    pub fn ctx(&self) -> HwContext {
+        HwContext::user(self.asid.asid)
+    }
+
+    /// Makes this the address space TTBR0 translates (on context switch).
+    pub fn activate(&mut self) {
+        let mut g = ASIDS.lock();
+        let alloc = g.get_or_insert_with(|| AsidAllocator::new(crate::arch::aarch64::cpu::asid_bits()));
+        if alloc.refresh(&mut self.asid) == Refresh::FlushAll {
+            mmu::dsb_ishst();
+            mmu::tlbi_all();
+            mmu::dsb_ish_isb();
+        }
+        mmu::set_user_table(self.table.root().as_u64(), self.asid.asid);
+    }
+
+    /// The entry for `va`: (frame, attributes, leaf size).
+    pub fn translate(&self, va: u64) -> Option<(PhysAddr, PageAttrs, usize)> {
+        self.table.translate(VirtAddr(va), &self.ctx())
+    }
+
+    /// Installs one page (or block) for `va`.
+    pub fn map_leaf(&mut self, va: u64, pa: PhysAddr, len: usize, attrs: PageAttrs) -> Result<(), Errno> {
+        let mut ctx = self.ctx();
+        self.table.map(VirtAddr(va), pa, len, attrs, &mut ctx).map(|_| ()).map_err(|e| match e {
+            MapError::NoMemory => Errno::ENOMEM,
+            _ => Errno::EINVAL,
+        })
+    }
+
+    /// Maps `len` bytes of a physically contiguous object at once, using
+    /// 2 MiB blocks where the alignment allows; returns the number of leaf
+    /// descriptors written and how many of them were 2 MiB blocks.
+    pub fn map_contiguous(&mut self, va: u64, pa: PhysAddr, len: usize, attrs: PageAttrs) -> Result<(usize, usize), Errno> {
+        let mut ctx = self.ctx();
+        let stats = self.table.map(VirtAddr(va), pa, len, attrs, &mut ctx).map_err(|e| match e {
+            MapError::NoMemory => Errno::ENOMEM,
+            _ => Errno::EINVAL,
+        })?;
+        Ok((stats.descriptors(), stats.blocks_2m()))
+    }
+
+    /// Removes the entries of `[start, end)` and drops their frame references.
+    pub fn unmap_pages(&mut self, start: u64, end: u64) {
+        let mut ctx = self.ctx();
+        let _ = self.table.unmap(VirtAddr(start), (end - start) as usize, &mut ctx, |_, pa, _| {
+            put_frame(pa);
+        });
+    }
+
+    /// Replaces the page at `va` with `frame` (break-before-make through unmap).
+    pub fn replace_page(&mut self, va: u64, pa: PhysAddr, attrs: PageAttrs) -> Result<(), Errno> {
+        self.unmap_pages(va, va + PAGE_SIZE as u64);
+        self.map_leaf(va, pa, PAGE_SIZE, attrs)
+    }
+
+    /// Removes `[start, end)` from the address space (munmap).
+    pub fn unmap_range(&mut self, start: u64, end: u64) {
+        let removed = self.vmas.remove_range(start, end);
+        for v in removed {
+            self.unmap_pages(v.start, v.end);
+        }
+    }
+
+    /// Recomputes the entries of `[start, end)` after a protection change.
+    /// Private pages whose frame is still shared stay read-only (the next
+    /// write copies); tracked shared file pages stay read-only until written.
+    pub fn reprotect(&mut self, start: u64, end: u64) {
+        let mut ctx = self.ctx();
+        let vmas = &self.vmas;
+        let _ = self.table.protect_with(VirtAddr(start), (end - start) as usize, &mut ctx, |va, pa, _, old| {
+            let Some(vma) = vmas.find(va.as_u64()) else { return old };
+            let writable = if vma.shared {
+                old.soft & SOFT_TRACK_DIRTY == 0
+            } else {
+                // One reference means this mapping alone holds the frame (a
+                // page-cache or still-shared frame always has more).
+                frame_refcount(pa) == 1
+            };
+            let mut a = pte_attrs(vma, writable);
+            a.soft = old.soft;
+            a
+        });
+    }
+
+    /// A copy for `fork`: shared areas share frames; private pages are
+    /// shared read-only by both, to be copied on the first write.
+    pub fn fork(&mut self) -> Result<AddressSpace, Errno> {
+        let mut child = AddressSpace::new()?;
+        child.brk_start = self.brk_start;
+        child.brk = self.brk;
+        let mut ctx = self.ctx();
+        let areas: alloc::vec::Vec<Vma> = self.vmas.iter().cloned().collect();
+        for vma in areas {
+            let mut leaves = alloc::vec::Vec::new();
+            self.table.for_each_leaf(VirtAddr(vma.start), (vma.end - vma.start) as usize, &ctx, |va, pa, size, attrs| {
+                leaves.push((va, pa, size, attrs));
+            });
+            if !vma.shared {
+                let _ = self.table.protect_with(VirtAddr(vma.start), (vma.end - vma.start) as usize, &mut ctx, |_, _, _, a| {
+                    PageAttrs { write: false, ..a }
+                });
+            }
+            for (va, pa, size, attrs) in leaves {
+                let attrs = if vma.shared { attrs } else { PageAttrs { write: false, ..attrs } };
+                get_frame(pa);
+                if let Err(e) = child.map_leaf(va.as_u64(), pa, size, attrs) {
+                    put_frame(pa);
+                    return Err(e);
+                }
+            }
+            child.vmas.insert(vma);
+        }
+        Ok(child)
+    }
+
+    /// Makes sure `va`'s page is present and privately writable by the
+    /// kernel (for loading a program), and returns its frame.
+    pub fn page_for_kernel_write(&mut self, va: u64) -> Result<PhysAddr, Errno> {
+        let page = va & !(PAGE_SIZE as u64 - 1);
+        let vma = self.vmas.find(page).cloned().ok_or(Errno::EFAULT)?;
+        if let Some((pa, _, size)) = self.translate(page) {
+            if size == PAGE_SIZE && (frame_refcount(pa) == 1 || vma.shared) {
+                return Ok(pa);
+            }
+            // Shared with someone: give this space its own copy.
+            let new = super::phys::alloc_frame().ok_or(Errno::ENOMEM)?;
+            copy_frame(new, pa);
+            self.replace_page(page, new, pte_attrs(&vma, true))?;
+            return Ok(new);
+        }
+        let frame = vma.backing.page(vma.pgoff_of(page), true).map_err(|_| Errno::ENOMEM)?;
+        let pa = match frame {
+            PageFrame::Private(pa) => pa,
+            PageFrame::Shared(pa) | PageFrame::Device(pa) if vma.shared => pa,
+            PageFrame::Shared(pa) | PageFrame::Device(pa) => {
+                let new = super::phys::alloc_frame().ok_or(Errno::ENOMEM)?;
+                copy_frame(new, pa);
+                put_frame(pa);
+                new
+            }
+        };
+        self.map_leaf(page, pa, PAGE_SIZE, pte_attrs(&vma, true))?;
+        Ok(pa)
+    }
+
+    /// Copies `data` into the address space at `va`, whatever the areas'
+    /// protection (program loading, the initial stack).
+    pub fn write_bytes(&mut self, va: u64, data: &[u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < data.len() {
+            let addr = va + done as u64;
+            let off = (addr as usize) & (PAGE_SIZE - 1);
+            let n = (PAGE_SIZE - off).min(data.len() - done);
+            let pa = self.page_for_kernel_write(addr)?;
+            let dst = (super::phys_to_virt(pa).as_u64() as *mut u8).wrapping_add(off);
+            // SAFETY: pa is a frame this address space owns (or shares on
+            // purpose), reachable through the linear map; n stays in the page.
+            unsafe { core::ptr::copy_nonoverlapping(data[done..].as_ptr(), dst, n) };
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Frames referenced by this space's entries (for the `/proc` counters).
+    pub fn resident_pages(&self) -> u64 {
+        let mut n = 0;
+        self.table.for_each_leaf(VirtAddr(0), USER_END as usize, &self.ctx(), |_, _, size, _| n += (size / PAGE_SIZE) as u64);
+        n
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        let areas: alloc::vec::Vec<(u64, u64)> = self.vmas.iter().map(|v| (v.start, v.end)).collect();
+        for (s, e) in areas {
+            self.unmap_range(s, e);
+        }
+        let mut ctx = self.ctx();
+        // SAFETY: the placeholder is never used: `self` is being dropped and
+        // PageTable has no destructor of its own.
+        let table = core::mem::replace(&mut self.table, unsafe { PageTable::from_root(PhysAddr(0)) });
+        table.destroy(&mut ctx);
+    }
+}

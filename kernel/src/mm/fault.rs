@@ -1,0 +1,206 @@
+//! The page-fault handler: lazy fill and copy-on-write.
+//!
+//! When a user access finds no entry in the page tables (a translation
+//! fault) or an entry that forbids it (a permission fault), the CPU takes a
+//! data or instruction abort, and the exception code calls [`handle`] with
+//! the faulting address and the kind of access. The handler then goes
+//! through these steps, in this order:
+//!
+//! 1. **Find the area.** No VMA contains the address: SIGSEGV
+//!    ("unmapped address").
+//! 2. **Check the access against the area's protection.** A write to a
+//!    non-writable area, a fetch from a non-executable one, any access to a
+//!    PROT_NONE one: SIGSEGV ("protection").
+//! 3. **The page has an entry** (so this is a permission fault on a page the
+//!    area allows writing): either the frame is still shared (after `fork`,
+//!    or the page cache's frame under a private mapping), and the write
+//!    **copies** it into a new private frame (copy-on-write); or nobody else
+//!    holds it and the entry is simply made writable. For a shared file
+//!    page the first write marks the page dirty (for `msync`).
+//! 4. **The page has no entry**: ask the area's backing for the frame of
+//!    this page ([`Backing::page`](super::backing::Backing::page): a zeroed
+//!    frame, a page-cache frame, a device page), copy it first if this is a
+//!    write to a private mapping of a shared frame, and install **one**
+//!    entry. A page past the end of a file: SIGBUS.
+//! 5. Optionally (`faultaround=N`), map neighbouring pages the backing
+//!    already holds, read-only, so later reads do not fault.
+//!
+//! Nothing here depends on what kind of object backs the area.
+
+use super::addr::PAGE_SIZE;
+use super::address_space::{pte_attrs, AddressSpace, SOFT_TRACK_DIRTY};
+use super::backing::{BackingError, PageFrame};
+use super::phys::{alloc_frame, copy_frame, frame_refcount, put_frame};
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// The kind of access that faulted.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+    Exec,
+}
+
+/// Why a fault could not be resolved.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// No area contains the address.
+    Unmapped,
+    /// The area's protection forbids the access.
+    Protection,
+    /// The page lies beyond the end of the backing object.
+    BeyondEnd,
+    /// No memory for the page.
+    OutOfMemory,
+}
+
+impl Failure {
+    /// The signal the process receives.
+    pub fn signal(self) -> u32 {
+        match self {
+            Failure::Unmapped | Failure::Protection => 11, // SIGSEGV
+            Failure::BeyondEnd | Failure::OutOfMemory => 7, // SIGBUS
+        }
+    }
+    /// Words for the report line.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Failure::Unmapped => "unmapped address",
+            Failure::Protection => "protection violation",
+            Failure::BeyondEnd => "beyond end of object",
+            Failure::OutOfMemory => "out of memory",
+        }
+    }
+}
+
+/// What a resolved fault did (for the trace and the counters).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Resolution {
+    /// A zero-filled private page was installed.
+    AnonZero,
+    /// A frame of the backing object was mapped (page cache, shared memory).
+    ObjectPage,
+    /// A device page was mapped.
+    DevicePfn,
+    /// A shared frame was copied for a private write.
+    CowCopy,
+    /// The entry was made writable without a copy.
+    MadeWritable,
+    /// The entry was already fine (another path resolved it).
+    Spurious,
+}
+
+impl Resolution {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Resolution::AnonZero => "anon zero page",
+            Resolution::ObjectPage => "file page",
+            Resolution::DevicePfn => "device pfn",
+            Resolution::CowCopy => "cow copy",
+            Resolution::MadeWritable => "made writable",
+            Resolution::Spurious => "spurious",
+        }
+    }
+}
+
+/// Pages mapped around a fault when the backing already has them (0 = off).
+pub static FAULT_AROUND: AtomicUsize = AtomicUsize::new(0);
+
+/// Resolves a fault at `addr` in `mm`.
+pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolution, Failure> {
+    let page = addr & !(PAGE_SIZE as u64 - 1);
+
+    // 1. The area.
+    let vma = mm.vmas.find(addr).cloned().ok_or(Failure::Unmapped)?;
+
+    // 2. Its protection.
+    let allowed = match access {
+        Access::Read => vma.prot.read() || vma.prot.write() || vma.prot.exec(),
+        Access::Write => vma.prot.write(),
+        Access::Exec => vma.prot.exec(),
+    };
+    if !allowed {
+        return Err(Failure::Protection);
+    }
+
+    // 3. An entry exists: a write to a read-only entry of a writable area.
+    if let Some((pa, attrs, _)) = mm.translate(page) {
+        if access != Access::Write || attrs.write {
+            return Ok(Resolution::Spurious);
+        }
+        if vma.shared {
+            // First store to a clean shared page: writable and dirty from now on.
+            vma.backing.mark_dirty(vma.pgoff_of(page));
+            let mut a = pte_attrs(&vma, true);
+            a.soft = attrs.soft & !SOFT_TRACK_DIRTY;
+            mm.replace_page(page, pa, a).map_err(|_| Failure::OutOfMemory)?;
+            return Ok(Resolution::MadeWritable);
+        }
+        if frame_refcount(pa) == 1 {
+            mm.replace_page(page, pa, pte_attrs(&vma, true)).map_err(|_| Failure::OutOfMemory)?;
+            return Ok(Resolution::MadeWritable);
+        }
+        let new = alloc_frame().ok_or(Failure::OutOfMemory)?;
+        copy_frame(new, pa);
+        mm.replace_page(page, new, pte_attrs(&vma, true)).map_err(|_| Failure::OutOfMemory)?;
+        return Ok(Resolution::CowCopy);
+    }
+
+    // 4. No entry: the backing provides the frame.
+    let write = access == Access::Write;
+    let frame = vma.backing.page(vma.pgoff_of(page), write && vma.shared).map_err(|e| match e {
+        BackingError::BeyondEnd => Failure::BeyondEnd,
+        BackingError::OutOfMemory => Failure::OutOfMemory,
+    })?;
+    let (pa, writable, what) = match frame {
+        PageFrame::Private(pa) => (pa, true, Resolution::AnonZero),
+        // A private mapping's first write to an object's page copies it.
+        PageFrame::Shared(src) | PageFrame::Device(src) if write && !vma.shared => {
+            let new = alloc_frame().ok_or(Failure::OutOfMemory)?;
+            copy_frame(new, src);
+            put_frame(src);
+            (new, true, Resolution::CowCopy)
+        }
+        // Shared: writable at once unless the backing wants to see the first
+        // store (dirty tracking); private: read-only until a write copies.
+        PageFrame::Shared(pa) => (pa, vma.shared && (write || !vma.backing.tracks_dirty()), Resolution::ObjectPage),
+        PageFrame::Device(pa) => (pa, vma.shared, Resolution::DevicePfn),
+    };
+    let mut attrs = pte_attrs(&vma, writable);
+    if vma.shared && vma.backing.tracks_dirty() && !write {
+        // Clean shared file page: read-only until the first store marks it dirty.
+        attrs = pte_attrs(&vma, false);
+        attrs.soft |= SOFT_TRACK_DIRTY;
+    }
+    if let Err(_e) = mm.map_leaf(page, pa, PAGE_SIZE, attrs) {
+        put_frame(pa);
+        return Err(Failure::OutOfMemory);
+    }
+
+    // 5. Fault-around: neighbours the backing already holds, read-only.
+    let around = FAULT_AROUND.load(Ordering::Relaxed);
+    if around > 0 && !write && !matches!(frame, PageFrame::Private(_)) {
+        fault_around(mm, &vma, page, around);
+    }
+    Ok(what)
+}
+
+fn fault_around(mm: &mut AddressSpace, vma: &super::vma::Vma, page: u64, n: usize) {
+    let span = (n as u64) * PAGE_SIZE as u64;
+    let start = page.saturating_sub(span / 2).max(vma.start);
+    let end = (start + span).min(vma.end);
+    for va in (start..end).step_by(PAGE_SIZE) {
+        if va == page || mm.translate(va).is_some() {
+            continue;
+        }
+        if let Some(f) = vma.backing.present_page(vma.pgoff_of(va)) {
+            let mut attrs = pte_attrs(vma, false);
+            if vma.shared && vma.backing.tracks_dirty() {
+                attrs.soft |= SOFT_TRACK_DIRTY;
+            }
+            if mm.map_leaf(va, f.addr(), PAGE_SIZE, attrs).is_err() {
+                put_frame(f.addr());
+            }
+        }
+    }
+}
