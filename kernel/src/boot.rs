@@ -89,14 +89,58 @@ pub fn kernel_main(info: BootInfo) -> ! {
     }
     timer::init();
     cpu::irq_enable();
-    log::info!("interrupts on: GICv2 ({} lines), timer at {} Hz (counter {} MHz)", gic::lines(), timer::HZ, timer::frequency() / 1_000_000);
+    log::info!(
+        "interrupts on: GICv2 ({} lines), timer at {} Hz (counter {} MHz)",
+        gic::lines(),
+        timer::HZ,
+        timer::frequency() / 1_000_000
+    );
+
+    crate::mm::fault::FAULT_AROUND.store(cmd.fault_around, core::sync::atomic::Ordering::Relaxed);
+    if let Some(r) = &plat.initrd {
+        let archive = mm::phys_to_virt(PhysAddr(r.start)).as_u64() as *const u8;
+        // SAFETY: the initramfs lies in RAM, reserved in the physical map and
+        // reachable through the linear map; it is only read.
+        let archive = unsafe { core::slice::from_raw_parts(archive, (r.end - r.start) as usize) };
+        match crate::fs::vfs::unpack_initramfs(archive) {
+            Ok(n) => log::info!("initramfs: {n} files, {} KiB", (r.end - r.start) >> 10),
+            Err(e) => log::error!("initramfs: {e}"),
+        }
+    }
+    crate::fs::dev::init();
 
     if let Some(filter) = &cmd.ktest {
         crate::ktest::run_all(filter);
     }
     self_check();
-    log::info!("self-check passed; shutting down");
-    semihosting::exit(0)
+    BASELINE_FREE.store(mm::frame_counts().0, core::sync::atomic::Ordering::Relaxed);
+    start_init(&cmd);
+    crate::task::sched::idle_loop()
+}
+
+/// Free frames when user space started, for the accounting check at shutdown.
+static BASELINE_FREE: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+fn start_init(cmd: &CmdLine) {
+    let mut argv = alloc::vec![cmd.init.as_bytes().to_vec()];
+    argv.extend(cmd.init_args.iter().map(|a| a.as_bytes().to_vec()));
+    let envp = alloc::vec![b"HOME=/".to_vec(), b"PATH=/bin:/".to_vec(), b"TERM=linux".to_vec()];
+    match crate::task::exec::spawn(&cmd.init, &argv, &envp, 0) {
+        Ok(pid) => log::info!("starting {} as pid {pid}", cmd.init),
+        Err(e) => {
+            log::error!("cannot start {}: {} ({})", cmd.init, e.name(), e.text());
+            shutdown(127)
+        }
+    }
+}
+
+/// Ends the machine after the first process: reports frame accounting and
+/// exits QEMU with `code`.
+pub fn shutdown(code: u32) -> ! {
+    let (free, total) = mm::frame_counts();
+    let base = BASELINE_FREE.load(core::sync::atomic::Ordering::Relaxed);
+    log::info!("frames: {free} free of {total} at shutdown ({base} when user space started)");
+    semihosting::exit(code)
 }
 
 fn banner(info: &BootInfo, plat: &Platform, map: &PhysMap, cmd: &CmdLine, memdev: PhysAddr) {
@@ -112,11 +156,24 @@ fn banner(info: &BootInfo, plat: &Platform, map: &PhysMap, cmd: &CmdLine, memdev
         log::warn!("command line: cannot use '{e}', ignored");
     }
     let mut s = String::new();
-    let _ = write!(s, "memory map:\n    RAM {:#x}..{:#x} ({} MiB)", plat.ram.start, plat.ram.end, (plat.ram.end - plat.ram.start) >> 20);
+    let _ = write!(
+        s,
+        "memory map:\n    RAM {:#x}..{:#x} ({} MiB)",
+        plat.ram.start,
+        plat.ram.end,
+        (plat.ram.end - plat.ram.start) >> 20
+    );
     let mut reserved = map.reserved.clone();
     reserved.sort_by_key(|r| r.range.start);
     for r in reserved {
-        let _ = write!(s, "\n    {:#x}..{:#x} {:>8} KiB  {}", r.range.start, r.range.end, (r.range.end - r.range.start) >> 10, r.name);
+        let _ = write!(
+            s,
+            "\n    {:#x}..{:#x} {:>8} KiB  {}",
+            r.range.start,
+            r.range.end,
+            (r.range.end - r.range.start) >> 10,
+            r.name
+        );
     }
     let (free, total) = mm::frame_counts();
     let _ = write!(s, "\n    frames: {free} free of {total} ({} MiB free)", (free * 4096) >> 20);
@@ -137,14 +194,21 @@ fn self_check() {
         cpu::wait_for_interrupt();
     }
     let (free_after, _) = mm::frame_counts();
-    log::info!("self-check: heap ok, timer ticking ({} ticks), frames {} -> {}", timer::ticks(), free_before, free_after);
+    log::info!(
+        "self-check: heap ok, timer ticking ({} ticks), frames {} -> {}",
+        timer::ticks(),
+        free_before,
+        free_after
+    );
 }
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo<'_>) -> ! {
     let loc = info.location().map(|l| (l.file(), l.line(), l.column()));
     match loc {
-        Some((f, l, c)) => console::emergency_print(format_args!("\n*** kernel panic at {f}:{l}:{c}: {}\n", info.message())),
+        Some((f, l, c)) => {
+            console::emergency_print(format_args!("\n*** kernel panic at {f}:{l}:{c}: {}\n", info.message()))
+        }
         None => console::emergency_print(format_args!("\n*** kernel panic: {}\n", info.message())),
     }
     semihosting::exit(101)

@@ -10,7 +10,9 @@
 //! | `faultaround=N` | map up to N neighbouring present pages per fault (0 = off)|
 //! | `init=PATH`     | first user program (default `/init`)                      |
 //!
-//! Any other word is kept and passed to the first user program as an argument.
+//! Any other word, and every word after a lone `--`, is passed to the first
+//! user program as an argument. Double quotes group words with spaces
+//! (`"two words"`), as on Linux.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -57,6 +59,35 @@ impl Default for CmdLine {
     }
 }
 
+/// Splits at spaces outside double quotes; the quotes are removed.
+pub fn split_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let (mut quoted, mut in_word) = (false, false);
+    for ch in line.chars() {
+        match ch {
+            '"' => {
+                quoted = !quoted;
+                in_word = true;
+            }
+            c if c.is_ascii_whitespace() && !quoted => {
+                if in_word {
+                    words.push(core::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            c => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    words
+}
+
 /// Parses a size such as `4096`, `64K`, `4M` or `1G`.
 pub fn parse_size(s: &str) -> Option<u64> {
     let (digits, mult) = match s.as_bytes().last()? {
@@ -72,7 +103,12 @@ impl CmdLine {
     /// Parses `line`; unknown or malformed words never fail the parse.
     pub fn parse(line: &str) -> Self {
         let mut c = CmdLine::default();
-        for word in line.split_ascii_whitespace() {
+        let words = split_words(line);
+        let mut words = words.iter().map(String::as_str);
+        for word in words.by_ref() {
+            if word == "--" {
+                break;
+            }
             let (key, value) = match word.split_once('=') {
                 Some((k, v)) => (k, Some(v)),
                 None => (word, None),
@@ -99,6 +135,7 @@ impl CmdLine {
                 _ => c.init_args.push(String::from(word)),
             }
         }
+        c.init_args.extend(words.map(String::from));
         c
     }
 }
@@ -131,6 +168,22 @@ mod tests {
         assert_eq!(c.errors, ["log=loud", "memdev=3", "faultaround=x"]);
         assert_eq!(c.log, LogLevel::Info);
         assert_eq!(c.ktest.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn words_after_double_dash_go_to_init() {
+        let c = CmdLine::parse("log=warn init=/init -- log=x memdev=1 --");
+        assert_eq!(c.log, LogLevel::Warn);
+        assert_eq!(c.init_args, ["log=x", "memdev=1", "--"]);
+        assert_eq!(c.memdev_size, DEFAULT_MEMDEV_SIZE);
+    }
+
+    #[test]
+    fn quotes_group_words() {
+        assert_eq!(split_words(r#"a "b c"  d"" "#), ["a", "b c", "d"]);
+        assert_eq!(split_words(r#""" x"#), ["", "x"]);
+        let c = CmdLine::parse(r#"-- "hello world" x"#);
+        assert_eq!(c.init_args, ["hello world", "x"]);
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub mod logger;
 #[cfg(target_os = "none")]
 pub mod platform;
 #[cfg(target_os = "none")]
+pub mod syscall;
+#[cfg(target_os = "none")]
 pub mod trap;
 
 #[cfg(target_os = "none")]

@@ -79,10 +79,8 @@ pub unsafe fn parse(dtb: *const u8, dtb_pa: PhysAddr) -> Result<Platform, &'stat
         (Some(s), Some(e)) if e > s => Some(s as u64..e as u64),
         _ => None,
     };
-    let mut reserved: Vec<Range<u64>> = fdt
-        .memory_reservations()
-        .map(|r| r.address() as u64..r.address() as u64 + r.size() as u64)
-        .collect();
+    let mut reserved: Vec<Range<u64>> =
+        fdt.memory_reservations().map(|r| r.address() as u64..r.address() as u64 + r.size() as u64).collect();
     if let Some(rm) = fdt.find_node("/reserved-memory") {
         reserved.extend(rm.children().filter_map(|c| first_reg(c, 0)));
     }

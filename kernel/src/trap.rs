@@ -1,24 +1,148 @@
 //! Where the architecture's exception handlers hand over to the rest of the
-//! kernel: user system calls and faults, kernel faults on user addresses,
-//! and the timer tick.
+//! kernel: system calls, user faults, kernel faults on user addresses, the
+//! timer tick, and the reschedule point on the way back to user mode.
 
-use crate::arch::aarch64::esr::{Abort, Syndrome};
-use crate::arch::aarch64::exception::{kernel_fatal, TrapFrame};
+use crate::arch::aarch64::esr::{Abort, FaultKind, Syndrome, ESR};
+use crate::arch::aarch64::exception::TrapFrame;
+use crate::mm::fault::{self, Access, Failure, Resolution};
+use crate::task::{exit, process, sched, signal};
+
+/// Counts of faults resolved and copies made, since boot (`/proc/vmstat`).
+pub mod stats {
+    use core::sync::atomic::AtomicU64;
+    pub static FAULTS: AtomicU64 = AtomicU64::new(0);
+    pub static COW_COPIES: AtomicU64 = AtomicU64::new(0);
+}
+
+fn access_of(a: &Abort) -> Access {
+    if a.exec {
+        Access::Exec
+    } else if a.write {
+        Access::Write
+    } else {
+        Access::Read
+    }
+}
+
+/// Resolves a fault at `addr` in the current process; counts and traces it.
+fn resolve(addr: u64, access: Access) -> Result<Resolution, Failure> {
+    use core::sync::atomic::Ordering::Relaxed;
+    let pid = sched::current();
+    let r = process::with(pid, |p| {
+        let r = fault::handle(&mut p.mm, addr, access);
+        if let Ok(res) = r {
+            p.counters.minflt += 1;
+            if res == Resolution::CowCopy {
+                p.counters.cow += 1;
+            }
+        }
+        r
+    })
+    .unwrap_or(Err(Failure::Unmapped));
+    match r {
+        Ok(res) => {
+            stats::FAULTS.fetch_add(1, Relaxed);
+            if res == Resolution::CowCopy {
+                stats::COW_COPIES.fetch_add(1, Relaxed);
+            }
+            log::debug!("fault pid={pid} addr={addr:#x} {} -> {}", access_name(access), res.describe());
+        }
+        Err(f) => log::debug!(
+            "fault pid={pid} addr={addr:#x} {} -> {}",
+            access_name(access),
+            if f.signal() == exit::SIGBUS { "SIGBUS" } else { "SIGSEGV" }
+        ),
+    }
+    r
+}
+
+fn access_name(a: Access) -> &'static str {
+    match a {
+        Access::Read => "read",
+        Access::Write => "write",
+        Access::Exec => "exec",
+    }
+}
+
+/// Kills the current process for a fault it cannot survive, with the
+/// one-line report users read.
+fn kill_for_fault(frame: &TrapFrame, addr: u64, access: Access, why: Failure) -> ! {
+    let pid = sched::current();
+    let name = process::with(pid, |p| p.name.clone()).unwrap_or_default();
+    let sig = why.signal();
+    let sig_name = if sig == exit::SIGBUS { "SIGBUS" } else { "SIGSEGV" };
+    let what = match access {
+        Access::Read => "read from",
+        Access::Write => "write to",
+        Access::Exec => "execute at",
+    };
+    log::warn!("pid {pid} ({name}): {sig_name} at {addr:#x}, {what} {}, pc {:#x}", why.describe(), frame.elr);
+    exit::exit_current(exit::signaled(sig))
+}
 
 /// A synchronous exception from EL0.
 pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
-    let _ = far;
-    let _ = esr;
-    kernel_fatal(frame, 8, "exception from EL0 without a process")
+    use ESR::EC::Value as EC;
+    match esr.class() {
+        Some(EC::Svc64) => crate::syscall::dispatch(frame),
+        Some(EC::DataAbortLowerEl) | Some(EC::InstrAbortLowerEl) => {
+            let abort = esr.abort().expect("abort class");
+            let access = access_of(&abort);
+            let result = match abort.kind {
+                FaultKind::Translation(_) | FaultKind::Permission(_) | FaultKind::AccessFlag(_) => resolve(far, access),
+                _ => Err(Failure::Protection),
+            };
+            if let Err(why) = result {
+                kill_for_fault(frame, far, access, why);
+            }
+        }
+        _ => {
+            let pid = sched::current();
+            let name = process::with(pid, |p| p.name.clone()).unwrap_or_default();
+            let (sig, sig_name) = match esr.class() {
+                Some(EC::PcAlignment) | Some(EC::SpAlignment) => (exit::SIGBUS, "SIGBUS"),
+                Some(EC::Brk64) => (5, "SIGTRAP"),
+                _ => (4, "SIGILL"),
+            };
+            log::warn!(
+                "pid {pid} ({name}): {sig_name}: {} (ESR {:#x}), pc {:#x}",
+                esr.class_name(),
+                esr.raw(),
+                frame.elr
+            );
+            exit::exit_current(exit::signaled(sig));
+        }
+    }
 }
 
-/// Called before returning to EL0 (reschedule point).
-pub fn return_to_user(_frame: &mut TrapFrame) {}
+/// Called before returning to EL0: the reschedule point and signal delivery.
+pub fn return_to_user(_frame: &mut TrapFrame) {
+    if sched::take_resched() {
+        sched::schedule();
+    }
+    signal::deliver_pending();
+}
 
-/// A kernel access to a user address faulted; true if resolved.
-pub fn kernel_fault_on_user(_frame: &mut TrapFrame, _abort: Abort, _far: u64) -> bool {
-    false
+/// A kernel access to a user address faulted (a copy to or from user
+/// memory): resolve it like a user fault. True if the access can be retried.
+pub fn kernel_fault_on_user(_frame: &mut TrapFrame, abort: Abort, far: u64) -> bool {
+    if !crate::mm::addr::VirtAddr(far).is_user() || sched::current() == 0 || abort.exec {
+        return false;
+    }
+    match abort.kind {
+        FaultKind::Translation(_) | FaultKind::Permission(_) | FaultKind::AccessFlag(_) => {
+            resolve(far, access_of(&abort)).is_ok()
+        }
+        _ => false,
+    }
 }
 
 /// Called from the timer interrupt.
-pub fn timer_tick() {}
+pub fn timer_tick() {
+    let now = crate::arch::aarch64::timer::ticks();
+    let pid = sched::current();
+    if pid != 0 {
+        process::with(pid, |p| p.user_ticks += 1);
+    }
+    sched::tick(now);
+}

@@ -9,8 +9,10 @@
 
 mod build;
 mod cpio;
+mod cprogs;
 mod image;
 mod qemu;
+mod run;
 mod test;
 
 use qemu::QemuConfig;
@@ -27,6 +29,9 @@ commands:
          --cpu CPU      QEMU CPU model (default max,pauth-impdef=on)
          --gdb          wait for gdb-multiarch on localhost:1234
          -- ARGS...     appended to the kernel command line
+  run    [--file F]... [--release] [--el1] [--mem SIZE] [--log LEVEL] PROGRAM [ARGS...]
+         boot with a static aarch64 Linux executable as the first process;
+         exits with its status (128+S if killed by signal S)
   build  build the kernel image and user programs [--release]
   test   host unit tests, then on-target tests; ends with 'N passed, N failed'
          [--release] [FILTER: only on-target runs whose name contains it]
@@ -108,12 +113,51 @@ fn cmd_clippy() -> Result<i32, String> {
     Ok(0)
 }
 
+fn cmd_run(args: &[String]) -> Result<i32, String> {
+    let mut o = run::RunOpts {
+        program: Default::default(),
+        args: Vec::new(),
+        files: Vec::new(),
+        release: false,
+        el1: false,
+        mem: None,
+        log: "warn".into(),
+    };
+    let mut it = args.iter();
+    loop {
+        let a = it.next().ok_or("run needs a PROGRAM")?;
+        match a.as_str() {
+            "--file" => o.files.push(it.next().ok_or("--file needs a path")?.into()),
+            "--release" => o.release = true,
+            "--el1" => o.el1 = true,
+            "--mem" => o.mem = Some(it.next().ok_or("--mem needs a size")?.clone()),
+            "--log" => o.log = it.next().ok_or("--log needs a level")?.clone(),
+            s if s.starts_with("--") => return Err(format!("unknown option {s} (options go before PROGRAM)")),
+            program => {
+                o.program = program.into();
+                break;
+            }
+        }
+    }
+    o.args = it.cloned().collect();
+    run::run(o)
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(cmd) = args.first() else {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     };
+    if cmd == "run" {
+        return match cmd_run(&args[1..]) {
+            Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let opts = match parse(&args[1..]) {
         Ok(o) => o,
         Err(e) => {

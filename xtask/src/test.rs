@@ -70,6 +70,14 @@ fn target_runs() -> Vec<TargetRun> {
             expect: Expect::TestLines,
         },
         TargetRun {
+            name: "user-syscalls",
+            append: "init=/bin/syscalls",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
             name: "boot-demo-el2",
             append: "",
             el1: false,
@@ -80,7 +88,7 @@ fn target_runs() -> Vec<TargetRun> {
                 contains: &[
                     "entered at EL2, running at EL1",
                     "MMU on with the kernel's own tables",
-                    "self-check passed",
+                    "init (pid 1) exited with status 0",
                 ],
             },
         },
@@ -90,7 +98,7 @@ fn target_runs() -> Vec<TargetRun> {
             el1: true,
             mem: "128M",
             limit_secs: 60,
-            expect: Expect::Exit { status: 0, contains: &["entered at EL1", "self-check passed"] },
+            expect: Expect::Exit { status: 0, contains: &["entered at EL1", "init (pid 1) exited with status 0"] },
         },
         TargetRun {
             name: "boot-2G",
@@ -100,7 +108,7 @@ fn target_runs() -> Vec<TargetRun> {
             limit_secs: 60,
             expect: Expect::Exit {
                 status: 0,
-                contains: &["RAM 0x40000000..0xc0000000 (2048 MiB)", "self-check passed"],
+                contains: &["RAM 0x40000000..0xc0000000 (2048 MiB)", "init (pid 1) exited with status 0"],
             },
         },
         TargetRun {
@@ -114,12 +122,23 @@ fn target_runs() -> Vec<TargetRun> {
     ]
 }
 
-/// The initramfs the demo and the tests boot with.
+/// Rust user programs packed into `/bin` (the demo's `/init` is `init`).
+pub const USER_PROGRAMS: &[&str] = &["init", "hello", "syscalls"];
+
+/// The initramfs the demo and the tests boot with: `/init`, every Rust user
+/// program under `/bin`, and the C test programs under `/bin` when built.
 pub fn demo_initramfs(art: &Artifacts) -> Result<PathBuf, String> {
     let dir = build::root().join("target").join("xtask");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let files = vec![("etc/motd".to_string(), b"armmap initramfs\n".to_vec())];
-    let _ = art;
+    let read = |p: &std::path::Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
+    let mut files = vec![("init".to_string(), read(&art.out_dir.join("init"))?)];
+    for prog in USER_PROGRAMS {
+        files.push((format!("bin/{prog}"), read(&art.out_dir.join(prog))?));
+    }
+    for (name, path) in crate::cprogs::build_all()? {
+        files.push((format!("bin/{name}"), read(&path)?));
+    }
+    files.push(("etc/motd".to_string(), b"armmap initramfs\n".to_vec()));
     build::initramfs(files, &dir.join("initramfs.cpio"))
 }
 
@@ -246,6 +265,74 @@ fn run_target(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, run: &TargetRun)
     Ok(())
 }
 
+/// A C program run on armmap and, when qemu-user is installed, on Linux
+/// through `qemu-aarch64`: output and exit status must be equal.
+struct CompareRun {
+    program: &'static str,
+    args: &'static [&'static str],
+}
+
+const COMPARE_RUNS: &[CompareRun] = &[CompareRun { program: "hello_printf", args: &["a", "b c"] }];
+
+/// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).
+fn is_kernel_log(line: &str) -> bool {
+    let Some(rest) = line.strip_prefix('[') else { return false };
+    let Some((time, after)) = rest.split_once("] ") else { return false };
+    time.trim().split_once('.').is_some_and(|(s, us)| s.chars().all(|c| c.is_ascii_digit()) && us.len() == 6)
+        && ["ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"].iter().any(|l| after.starts_with(l))
+}
+
+fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, c: &CompareRun) -> Result<(), String> {
+    let name = format!("c-{}", c.program);
+    let args: Vec<String> = c.args.iter().map(|s| s.to_string()).collect();
+    let bin = build::root().join("target").join("xtask").join("c").join(c.program);
+    if !bin.exists() {
+        println!("== {name}: skipped ({} not built: no cross compiler)", c.program);
+        return Ok(());
+    }
+    println!("== {name} (armmap vs Linux)");
+    let mut cfg = QemuConfig::new(art.kernel_image.clone());
+    cfg.initrd = Some(initrd.clone());
+    cfg.append = crate::run::cmdline("warn", &args).replace("init=/init", &format!("init=/bin/{}", c.program));
+    let r = qemu::run_captured(&cfg, Duration::from_secs(120), |_| {})?;
+    let ours: String = r.output.lines().filter(|l| !is_kernel_log(l)).map(|l| format!("{l}\n")).collect();
+    let mut ok = !r.timed_out;
+    let mut why = String::new();
+    match Command::new("qemu-aarch64").arg(&bin).args(&args).output() {
+        Ok(linux) => {
+            let theirs = String::from_utf8_lossy(&linux.stdout).to_string();
+            let code = linux.status.code();
+            if ours != theirs {
+                ok = false;
+                why = format!("output differs\n--- armmap\n{ours}--- Linux (qemu-aarch64)\n{theirs}");
+            }
+            if r.status != code {
+                ok = false;
+                why.push_str(&format!(" exit status {:?} on armmap, {code:?} on Linux", r.status));
+            }
+        }
+        Err(_) => {
+            println!("  note: qemu-aarch64 not installed; comparison with Linux skipped (apt-get install qemu-user)")
+        }
+    }
+    for line in ours.lines().filter(|l| l.starts_with("test ")) {
+        if let Some(n) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... ok")) {
+            println!("  ok     {n}");
+            t.passed += 1;
+        } else if let Some(n) = line.strip_prefix("test ").and_then(|l| l.strip_suffix(" ... FAILED")) {
+            println!("  FAILED {n}");
+            t.record(&format!("{name}: {n}"), false);
+        }
+    }
+    t.record(&name, ok);
+    if ok {
+        println!("  {name}: same output and exit status as Linux ({:?})", r.status);
+    } else {
+        println!("  {name} FAILED: {why}");
+    }
+    Ok(())
+}
+
 /// `cargo xtask test`.
 pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
     let mut t = Tally::default();
@@ -260,6 +347,12 @@ pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
             continue;
         }
         run_target(&mut t, &art, &initrd, &run)?;
+    }
+    for c in COMPARE_RUNS {
+        if filter.is_some_and(|f| !format!("c-{}", c.program).contains(f)) {
+            continue;
+        }
+        compare_run(&mut t, &art, &initrd, c)?;
     }
     if !t.failures.is_empty() {
         println!("failures:");

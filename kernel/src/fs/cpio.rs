@@ -255,21 +255,8 @@ mod tests {
         let trailer: (&str, u32, &[u8]) = (TRAILER, 0, &[]);
         for (ino, &(name, mode, data)) in entries.iter().chain([&trailer]).enumerate() {
             let check = if magic == MAGIC_CRC { checksum(data) } else { 0 };
-            let fields = [
-                ino as u32 + 1,
-                mode,
-                0,
-                0,
-                1,
-                0,
-                data.len() as u32,
-                0,
-                0,
-                0,
-                0,
-                name.len() as u32 + 1,
-                check,
-            ];
+            let fields =
+                [ino as u32 + 1, mode, 0, 0, 1, 0, data.len() as u32, 0, 0, 0, 0, name.len() as u32 + 1, check];
             out.extend_from_slice(magic);
             for f in fields {
                 out.extend_from_slice(format!("{f:08x}").as_bytes());
@@ -316,12 +303,7 @@ mod tests {
         // Name lengths 1..=4 exercise every amount of name padding.
         let a = archive(
             MAGIC_NEWC,
-            &[
-                ("a", S_IFREG, b"1"),
-                ("ab", S_IFREG, b"22"),
-                ("abc", S_IFREG, b"333"),
-                ("abcd", S_IFREG, b"4444"),
-            ],
+            &[("a", S_IFREG, b"1"), ("ab", S_IFREG, b"22"), ("abc", S_IFREG, b"333"), ("abcd", S_IFREG, b"4444")],
         );
         for e in entries(&a) {
             let e = e.unwrap();
@@ -362,8 +344,7 @@ mod tests {
 
     #[test]
     fn truncated_anywhere_is_an_error_not_a_panic() {
-        let a =
-            archive(MAGIC_NEWC, &[("dir", S_IFDIR, b""), ("dir/file", S_IFREG, b"hello, world")]);
+        let a = archive(MAGIC_NEWC, &[("dir", S_IFDIR, b""), ("dir/file", S_IFREG, b"hello, world")]);
         assert!(collect(&a).is_ok());
         for len in 0..a.len() {
             let r = collect(&a[..len]);
@@ -424,10 +405,7 @@ mod tests {
         assert_eq!(it.next().unwrap().unwrap().name, "a");
         assert_eq!(it.next(), Some(Err(CpioError::BadMagic { offset: 116 })));
         assert_eq!(it.next(), None);
-        assert_eq!(
-            format!("{}", CpioError::BadMagic { offset: 116 }),
-            "cpio: bad magic (entry at offset 0x74)"
-        );
+        assert_eq!(format!("{}", CpioError::BadMagic { offset: 116 }), "cpio: bad magic (entry at offset 0x74)");
     }
 
     #[test]

@@ -225,6 +225,11 @@ impl Backing for FileBacking {
         self.inode.data.lock().dirty.insert(pgoff);
     }
 
+    fn write_back(&self, pgoff: u64) {
+        // The page cache is the file: nothing to copy, only the state to clear.
+        self.inode.data.lock().dirty.remove(&pgoff);
+    }
+
     fn present_page(&self, pgoff: u64) -> Option<PageFrame> {
         let data = self.inode.data.lock();
         if pgoff >= data.size.div_ceil(PAGE_SIZE as u64) {

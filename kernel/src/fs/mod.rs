@@ -5,8 +5,12 @@
 //! target, where frames are reachable through the linear map.
 
 pub mod cpio;
-pub mod path;
+#[cfg(target_os = "none")]
+pub mod dev;
 #[cfg(target_os = "none")]
 pub mod inode;
+pub mod path;
+#[cfg(target_os = "none")]
+pub mod proc;
 #[cfg(target_os = "none")]
 pub mod vfs;

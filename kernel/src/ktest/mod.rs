@@ -43,7 +43,10 @@ fn all_tests() -> impl Iterator<Item = &'static Test> {
 /// Runs the tests matching `filter` and exits QEMU with the verdict.
 pub fn run_all(filter: &str) -> ! {
     let (mut passed, mut failed) = (0, 0);
-    log::info!("running in-kernel tests{}", if filter.is_empty() { String::new() } else { alloc::format!(" matching '{filter}'") });
+    log::info!(
+        "running in-kernel tests{}",
+        if filter.is_empty() { String::new() } else { alloc::format!(" matching '{filter}'") }
+    );
     for t in all_tests().filter(|t| t.name.contains(filter)) {
         let (free_before, _) = crate::mm::frame_counts();
         let mut r = (t.run)();

@@ -46,7 +46,8 @@ fn alias() -> TestResult {
 
 fn unmap_faults() -> TestResult {
     let pa = alloc_frame().ok_or("no frame")?;
-    kernel_space::map_range(VirtAddr(TEST_VA), pa, PAGE_SIZE, PageAttrs::kernel_data()).map_err(|e| format!("{e:?}"))?;
+    kernel_space::map_range(VirtAddr(TEST_VA), pa, PAGE_SIZE, PageAttrs::kernel_data())
+        .map_err(|e| format!("{e:?}"))?;
     let before = probe_read(TEST_VA);
     let mut removed = 0;
     kernel_space::unmap_range(VirtAddr(TEST_VA), PAGE_SIZE, |_, p, _| {
@@ -69,7 +70,8 @@ fn block_2m() -> TestResult {
     // so it is safe to alias whatever lives there).
     let (some, _, _) = kernel_space::translate(VirtAddr(KIMAGE_BASE)).ok_or("image not mapped")?;
     let pa = PhysAddr(some.as_u64() & !(BLOCK_2M as u64 - 1));
-    let stats = kernel_space::map_range(VirtAddr(TEST_VA), pa, BLOCK_2M, PageAttrs::kernel_rodata()).map_err(|e| format!("{e:?}"))?;
+    let stats = kernel_space::map_range(VirtAddr(TEST_VA), pa, BLOCK_2M, PageAttrs::kernel_rodata())
+        .map_err(|e| format!("{e:?}"))?;
     let leaf = kernel_space::translate(VirtAddr(TEST_VA + 0x1234_0 % BLOCK_2M as u64));
     let via_block = probe_read(TEST_VA + 0x3000);
     let via_linear = probe_read(phys_to_virt(pa).as_u64() + 0x3000);
@@ -82,11 +84,14 @@ fn block_2m() -> TestResult {
 
 fn protect() -> TestResult {
     let pa = alloc_frame().ok_or("no frame")?;
-    kernel_space::map_range(VirtAddr(TEST_VA), pa, PAGE_SIZE, PageAttrs::kernel_data()).map_err(|e| format!("{e:?}"))?;
+    kernel_space::map_range(VirtAddr(TEST_VA), pa, PAGE_SIZE, PageAttrs::kernel_data())
+        .map_err(|e| format!("{e:?}"))?;
     volatile_write(TEST_VA, 1);
-    kernel_space::protect_range(VirtAddr(TEST_VA), PAGE_SIZE, PageAttrs::kernel_rodata()).map_err(|e| format!("{e:?}"))?;
+    kernel_space::protect_range(VirtAddr(TEST_VA), PAGE_SIZE, PageAttrs::kernel_rodata())
+        .map_err(|e| format!("{e:?}"))?;
     let ro = kernel_space::translate(VirtAddr(TEST_VA)).map(|t| t.1);
-    kernel_space::protect_range(VirtAddr(TEST_VA), PAGE_SIZE, PageAttrs::kernel_data()).map_err(|e| format!("{e:?}"))?;
+    kernel_space::protect_range(VirtAddr(TEST_VA), PAGE_SIZE, PageAttrs::kernel_data())
+        .map_err(|e| format!("{e:?}"))?;
     volatile_write(TEST_VA, 2);
     let v = probe_read(TEST_VA);
     kernel_space::unmap_range(VirtAddr(TEST_VA), PAGE_SIZE, |_, _, _| {}).map_err(|e| format!("{e:?}"))?;

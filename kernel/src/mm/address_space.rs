@@ -105,7 +105,13 @@ impl AddressSpace {
     /// Maps `len` bytes of a physically contiguous object at once, using
     /// 2 MiB blocks where the alignment allows; returns the number of leaf
     /// descriptors written and how many of them were 2 MiB blocks.
-    pub fn map_contiguous(&mut self, va: u64, pa: PhysAddr, len: usize, attrs: PageAttrs) -> Result<(usize, usize), Errno> {
+    pub fn map_contiguous(
+        &mut self,
+        va: u64,
+        pa: PhysAddr,
+        len: usize,
+        attrs: PageAttrs,
+    ) -> Result<(usize, usize), Errno> {
         let mut ctx = self.ctx();
         let stats = self.table.map(VirtAddr(va), pa, len, attrs, &mut ctx).map_err(|e| match e {
             MapError::NoMemory => Errno::ENOMEM,
@@ -122,7 +128,15 @@ impl AddressSpace {
         });
     }
 
-    /// Replaces the page at `va` with `frame` (break-before-make through unmap).
+    /// Changes the attributes of the page at `va`, keeping its frame (a
+    /// permission change: written in place, then the TLB entry invalidated).
+    pub fn set_page_attrs(&mut self, va: u64, attrs: PageAttrs) -> Result<(), Errno> {
+        let mut ctx = self.ctx();
+        self.table.protect(VirtAddr(va), PAGE_SIZE, attrs, &mut ctx).map_err(|_| Errno::ENOMEM)
+    }
+
+    /// Replaces the page at `va` with a different frame `pa`, dropping the
+    /// old frame's reference (break-before-make through unmap).
     pub fn replace_page(&mut self, va: u64, pa: PhysAddr, attrs: PageAttrs) -> Result<(), Errno> {
         self.unmap_pages(va, va + PAGE_SIZE as u64);
         self.map_leaf(va, pa, PAGE_SIZE, attrs)
@@ -167,13 +181,21 @@ impl AddressSpace {
         let areas: alloc::vec::Vec<Vma> = self.vmas.iter().cloned().collect();
         for vma in areas {
             let mut leaves = alloc::vec::Vec::new();
-            self.table.for_each_leaf(VirtAddr(vma.start), (vma.end - vma.start) as usize, &ctx, |va, pa, size, attrs| {
-                leaves.push((va, pa, size, attrs));
-            });
+            self.table.for_each_leaf(
+                VirtAddr(vma.start),
+                (vma.end - vma.start) as usize,
+                &ctx,
+                |va, pa, size, attrs| {
+                    leaves.push((va, pa, size, attrs));
+                },
+            );
             if !vma.shared {
-                let _ = self.table.protect_with(VirtAddr(vma.start), (vma.end - vma.start) as usize, &mut ctx, |_, _, _, a| {
-                    PageAttrs { write: false, ..a }
-                });
+                let _ = self.table.protect_with(
+                    VirtAddr(vma.start),
+                    (vma.end - vma.start) as usize,
+                    &mut ctx,
+                    |_, _, _, a| PageAttrs { write: false, ..a },
+                );
             }
             for (va, pa, size, attrs) in leaves {
                 let attrs = if vma.shared { attrs } else { PageAttrs { write: false, ..attrs } };
@@ -239,7 +261,8 @@ impl AddressSpace {
     /// Frames referenced by this space's entries (for the `/proc` counters).
     pub fn resident_pages(&self) -> u64 {
         let mut n = 0;
-        self.table.for_each_leaf(VirtAddr(0), USER_END as usize, &self.ctx(), |_, _, size, _| n += (size / PAGE_SIZE) as u64);
+        self.table
+            .for_each_leaf(VirtAddr(0), USER_END as usize, &self.ctx(), |_, _, size, _| n += (size / PAGE_SIZE) as u64);
         n
     }
 }

@@ -119,6 +119,9 @@ pub trait Backing: Send + Sync {
     /// Records that page `pgoff` was written through a shared mapping.
     fn mark_dirty(&self, _pgoff: u64) {}
 
+    /// Writes page `pgoff` back to the object's store and marks it clean.
+    fn write_back(&self, _pgoff: u64) {}
+
     /// Physical address of page `pgoff` when the object is physically
     /// contiguous (lets the eager path use block descriptors).
     fn contiguous(&self, _pgoff: u64) -> Option<PhysAddr> {
@@ -128,6 +131,14 @@ pub trait Backing: Send + Sync {
 
 /// Private anonymous memory: every page starts as a new zeroed frame.
 pub struct ZeroFill;
+
+static ZERO_FILL: spin::Once<Arc<dyn Backing>> = spin::Once::new();
+
+/// The one `ZeroFill` object every private anonymous area shares (so
+/// neighbouring areas can merge).
+pub fn zero_fill() -> Arc<dyn Backing> {
+    ZERO_FILL.call_once(|| Arc::new(ZeroFill)).clone()
+}
 
 /// The frame services the backings use; set once at boot (`set_frame_ops`).
 static FRAME_OPS: spin::Once<&'static dyn FrameOps> = spin::Once::new();

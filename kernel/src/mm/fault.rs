@@ -58,7 +58,7 @@ impl Failure {
     /// The signal the process receives.
     pub fn signal(self) -> u32 {
         match self {
-            Failure::Unmapped | Failure::Protection => 11, // SIGSEGV
+            Failure::Unmapped | Failure::Protection => 11,  // SIGSEGV
             Failure::BeyondEnd | Failure::OutOfMemory => 7, // SIGBUS
         }
     }
@@ -133,11 +133,11 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolu
             vma.backing.mark_dirty(vma.pgoff_of(page));
             let mut a = pte_attrs(&vma, true);
             a.soft = attrs.soft & !SOFT_TRACK_DIRTY;
-            mm.replace_page(page, pa, a).map_err(|_| Failure::OutOfMemory)?;
+            mm.set_page_attrs(page, a).map_err(|_| Failure::OutOfMemory)?;
             return Ok(Resolution::MadeWritable);
         }
         if frame_refcount(pa) == 1 {
-            mm.replace_page(page, pa, pte_attrs(&vma, true)).map_err(|_| Failure::OutOfMemory)?;
+            mm.set_page_attrs(page, pte_attrs(&vma, true)).map_err(|_| Failure::OutOfMemory)?;
             return Ok(Resolution::MadeWritable);
         }
         let new = alloc_frame().ok_or(Failure::OutOfMemory)?;

@@ -69,7 +69,10 @@ impl<'m> FrameAllocator<'m> {
     /// `u32::MAX` frames, or `metadata` is smaller than
     /// [`metadata_bytes`](Self::metadata_bytes).
     pub fn new(base: PhysAddr, end: PhysAddr, metadata: &'m mut [u8]) -> Self {
-        assert!(base.is_aligned(PAGE_SIZE) && end.is_aligned(PAGE_SIZE) && base <= end, "frame allocator: bad RAM range {base:?}..{end:?}");
+        assert!(
+            base.is_aligned(PAGE_SIZE) && end.is_aligned(PAGE_SIZE) && base <= end,
+            "frame allocator: bad RAM range {base:?}..{end:?}"
+        );
         let nframes = (end - base) / PAGE_SIZE;
         assert!(nframes < u32::MAX as usize, "frame allocator: {nframes} frames do not fit u32 frame numbers");
         assert!(
@@ -85,7 +88,8 @@ impl<'m> FrameAllocator<'m> {
         // guarantees it holds at least 2 * nframes u32s after the skip; every
         // bit pattern is a valid u32. The u8 borrow is consumed here, so the
         // u32 view is the only way to reach this memory.
-        let words: &'m mut [u32] = unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u32>(), 2 * nframes) };
+        let words: &'m mut [u32] =
+            unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u32>(), 2 * nframes) };
         let (refcount, stack) = words.split_at_mut(nframes);
         refcount.fill(RESERVED);
         Self { base, nframes, refcount, stack, free: 0, total: 0 }

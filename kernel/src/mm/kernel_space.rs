@@ -51,8 +51,7 @@ pub fn init(info: &BootInfo, plat: &Platform, _map: &PhysMap) -> Result<(), &'st
     let ctx = &mut HwContext::kernel();
     let mut t = PageTable::<Stage1>::new(ctx).map_err(|_| "out of memory for the kernel's root table")?;
     // SAFETY: only symbol addresses are taken.
-    let (text_end, rodata_end, image_end) =
-        unsafe { (sym(&__text_end), sym(&__rodata_end), sym(&__image_end)) };
+    let (text_end, rodata_end, image_end) = unsafe { (sym(&__text_end), sym(&__rodata_end), sym(&__image_end)) };
     let pa = |va: u64| info.image_pa + (va - KIMAGE_BASE);
 
     // The image, section by section.
@@ -71,7 +70,9 @@ pub fn init(info: &BootInfo, plat: &Platform, _map: &PhysMap) -> Result<(), &'st
     map(&mut t, lin(ro_end), ro_end, ram.end - ro_end, PageAttrs::kernel_data())?;
 
     // Devices.
-    let page = |r: &core::ops::Range<u64>| (r.start & !(PAGE_SIZE as u64 - 1), (r.end - r.start).next_multiple_of(PAGE_SIZE as u64));
+    let page = |r: &core::ops::Range<u64>| {
+        (r.start & !(PAGE_SIZE as u64 - 1), (r.end - r.start).next_multiple_of(PAGE_SIZE as u64))
+    };
     let mut devices = alloc::vec![plat.uart.clone()];
     match &plat.gic {
         Gic::V2 { dist, cpu } => devices.extend([dist.clone(), cpu.clone()]),
@@ -107,13 +108,21 @@ pub fn empty_table() -> u64 {
 pub fn log_layout() {
     let g = KERNEL_TABLE.lock();
     let Some(t) = g.as_ref() else { return };
-    log::info!("MMU on with the kernel's own tables (TTBR1 root {:#x}); boot tables and identity map retired", t.root().as_u64());
+    log::info!(
+        "MMU on with the kernel's own tables (TTBR1 root {:#x}); boot tables and identity map retired",
+        t.root().as_u64()
+    );
     let (mut pages, mut b2m, mut b1g) = (0, 0, 0);
-    t.for_each_leaf(VirtAddr(0xffff_0000_0000_0000), usize::MAX >> 16, &HwContext::kernel(), |_, _, size, _| match size {
-        s if s == 1 << 30 => b1g += 1,
-        s if s == 2 << 20 => b2m += 1,
-        _ => pages += 1,
-    });
+    t.for_each_leaf(
+        VirtAddr(0xffff_0000_0000_0000),
+        usize::MAX >> 16,
+        &HwContext::kernel(),
+        |_, _, size, _| match size {
+            s if s == 1 << 30 => b1g += 1,
+            s if s == 2 << 20 => b2m += 1,
+            _ => pages += 1,
+        },
+    );
     log::info!("kernel tables: {b1g} x 1 GiB blocks, {b2m} x 2 MiB blocks, {pages} x 4 KiB pages; text RX, rodata R, data RW+XN");
 }
 

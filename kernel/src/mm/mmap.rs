@@ -14,7 +14,7 @@
 
 use super::addr::{page_round_up, PhysAddr, BLOCK_2M, PAGE_SIZE, USER_END};
 use super::address_space::{pte_attrs, AddressSpace, MMAP_MIN, MMAP_TOP};
-use super::backing::{Backing, SharedAnon, ZeroFill};
+use super::backing::{zero_fill, Backing, SharedAnon};
 use super::fault::{self, Access};
 use super::vma::{Prot, Vma};
 use crate::errno::Errno;
@@ -34,8 +34,20 @@ pub const MAP_POPULATE: u64 = 0x8000;
 pub const MAP_FIXED_NOREPLACE: u64 = 0x100000;
 /// The flags Linux accepts without checking (`LEGACY_MAP_MASK`); anything
 /// else with MAP_SHARED_VALIDATE is EOPNOTSUPP.
-pub const LEGACY_MAP_MASK: u64 = 0x01 | 0x02 | 0x10 | 0x20 | 0x0800 | 0x1000 | 0x4000000 | 0x0100 | 0x2000 | 0x4000
-    | 0x8000 | 0x10000 | 0x20000 | 0x40000;
+pub const LEGACY_MAP_MASK: u64 = 0x01
+    | 0x02
+    | 0x10
+    | 0x20
+    | 0x0800
+    | 0x1000
+    | 0x4000000
+    | 0x0100
+    | 0x2000
+    | 0x4000
+    | 0x8000
+    | 0x10000
+    | 0x20000
+    | 0x40000;
 
 /// Mappings built in one pass (pages) and 2 MiB blocks used, since boot.
 pub static EAGER_PAGES: AtomicU64 = AtomicU64::new(0);
@@ -163,12 +175,16 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
         }
         None => match map_type {
             MAP_SHARED => (true, true, SharedAnon::new() as Arc<dyn Backing>, None),
-            MAP_PRIVATE => (false, true, Arc::new(ZeroFill) as Arc<dyn Backing>, None),
+            MAP_PRIVATE => (false, true, zero_fill(), None),
             _ => return Err(Errno::EINVAL),
         },
     };
     let pgoff = if file.is_some() { pgoff } else { 0 };
-    let start = if fixed { r.addr } else { place(mm, r.addr, len, backing.contiguous(pgoff).filter(|_| backing.map_eagerly()))? };
+    let start = if fixed {
+        r.addr
+    } else {
+        place(mm, r.addr, len, backing.contiguous(pgoff).filter(|_| backing.map_eagerly()))?
+    };
     let end = start + len;
 
     // MAP_FIXED replaces whatever was there.
@@ -193,7 +209,8 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
             while va + run < end && backing.contiguous(vma.pgoff_of(va + run)) == Some(pa + run as usize) {
                 run += PAGE_SIZE as u64;
             }
-            let (_, blocks) = mm.map_contiguous(va, pa, run as usize, writable_attrs).inspect_err(|_| mm.unmap_range(start, end))?;
+            let (_, blocks) =
+                mm.map_contiguous(va, pa, run as usize, writable_attrs).inspect_err(|_| mm.unmap_range(start, end))?;
             out.blocks_2m += blocks;
             va += run;
         }

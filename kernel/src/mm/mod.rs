@@ -5,10 +5,10 @@
 
 pub mod addr;
 pub mod asid;
+pub mod backing;
 pub mod frame;
 pub mod paging;
 pub mod physmap;
-pub mod backing;
 pub mod vma;
 
 /// The linear-map address of a physical address.
@@ -36,3 +36,5 @@ pub mod address_space;
 pub mod fault;
 #[cfg(target_os = "none")]
 pub mod mmap;
+#[cfg(target_os = "none")]
+pub mod msync;

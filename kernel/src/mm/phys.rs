@@ -12,8 +12,8 @@ use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::backing::FrameOps;
 use super::frame::FrameAllocator;
 use super::paging::{PagingContext, PhysAccess};
-use super::physmap::PhysMap;
 use super::phys_to_virt;
+use super::physmap::PhysMap;
 use crate::arch::aarch64::mmu;
 use spin::Mutex;
 
@@ -39,7 +39,9 @@ pub fn frames_init(map: &mut PhysMap) -> Result<(), &'static str> {
 }
 
 fn with_frames<R>(f: impl FnOnce(&mut FrameAllocator<'static>) -> R) -> R {
-    crate::arch::aarch64::cpu::without_interrupts(|| f(FRAMES.lock().as_mut().expect("frame allocator not initialised")))
+    crate::arch::aarch64::cpu::without_interrupts(|| {
+        f(FRAMES.lock().as_mut().expect("frame allocator not initialised"))
+    })
 }
 
 /// (free, total) frames.

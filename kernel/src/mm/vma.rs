@@ -155,7 +155,8 @@ impl VmaList {
 
     /// Areas overlapping `[start, end)`, in order.
     pub fn overlapping(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
-        let first = self.areas.range(..=start).next_back().filter(|(_, v)| v.end > start).map(|(k, _)| *k).unwrap_or(start);
+        let first =
+            self.areas.range(..=start).next_back().filter(|(_, v)| v.end > start).map(|(k, _)| *k).unwrap_or(start);
         self.areas.range(first..end).map(|(_, v)| v).filter(move |v| v.end > start && v.start < end)
     }
 

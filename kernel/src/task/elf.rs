@@ -200,11 +200,7 @@ pub fn load_plan(image: &[u8]) -> Result<LoadPlan, ElfError> {
     // without checking and reads entries by reference, so it must also be
     // 8-byte aligned (it always is in linker output: right after the header).
     let (phoff, phnum) = (hdr.ph_offset(), hdr.ph_count());
-    if hdr.ph_entry_size() != PHDR_SIZE
-        || phoff == 0
-        || phoff % 8 != 0
-        || phnum > MAX_PROGRAM_HEADERS
-    {
+    if hdr.ph_entry_size() != PHDR_SIZE || phoff == 0 || phoff % 8 != 0 || phnum > MAX_PROGRAM_HEADERS {
         return Err(ElfError::BadProgramHeaders);
     }
     let ph_table_end = phoff
@@ -356,8 +352,7 @@ mod tests {
     impl Elf {
         fn build(&self) -> Vec<u8> {
             let mut v = vec![0u8; self.len.max(EHDR_SIZE + 56 * self.phs.len())];
-            let mut put =
-                |off: usize, bytes: &[u8]| v[off..off + bytes.len()].copy_from_slice(bytes);
+            let mut put = |off: usize, bytes: &[u8]| v[off..off + bytes.len()].copy_from_slice(bytes);
             put(0, b"\x7fELF\x02\x01\x01");
             put(16, &self.e_type.to_le_bytes());
             put(18, &self.machine.to_le_bytes());
@@ -667,10 +662,7 @@ mod tests {
 
     #[test]
     fn errors_display() {
-        assert_eq!(
-            format!("{}", ElfError::Dynamic),
-            "dynamically linked programs are not supported"
-        );
+        assert_eq!(format!("{}", ElfError::Dynamic), "dynamically linked programs are not supported");
         assert_eq!(format!("{}", ElfError::Overlap(1, 2)), "segments 1 and 2 overlap");
         assert_eq!(
             format!("{}", ElfError::EntryNotExecutable(0x1000)),

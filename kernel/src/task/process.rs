@@ -49,7 +49,9 @@ pub enum State {
     Running,
     Blocked(Block),
     /// Exited; `wait_status` is encoded as Linux's wait4 reports it.
-    Zombie { wait_status: i32 },
+    Zombie {
+        wait_status: i32,
+    },
 }
 
 /// Per-process counters (see `/proc/self/stat`-like output in docs).

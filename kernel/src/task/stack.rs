@@ -375,11 +375,7 @@ mod tests {
                 assert_eq!(p.argv, argv);
                 assert_eq!(p.envp, envp);
                 // Padding is never a whole 16 bytes.
-                assert!(
-                    p.aux(AT_RANDOM)
-                        - (st.sp + 8 * (3 + argv.len() + envp.len() + 2 * AUXV_LEN) as u64)
-                        < 16
-                );
+                assert!(p.aux(AT_RANDOM) - (st.sp + 8 * (3 + argv.len() + envp.len() + 2 * AUXV_LEN) as u64) < 16);
             }
         }
     }
@@ -398,10 +394,7 @@ mod tests {
         let big = vec![b'a'; MAX_ARG_BYTES - 9];
         assert!(build_initial_stack(TOP, &[big.as_slice()], &[], &aux(b"x")).is_ok());
         let big = vec![b'a'; MAX_ARG_BYTES - 8];
-        assert_eq!(
-            build_initial_stack(TOP, &[big.as_slice()], &[], &aux(b"x")),
-            Err(StackError::TooBig)
-        );
+        assert_eq!(build_initial_stack(TOP, &[big.as_slice()], &[], &aux(b"x")), Err(StackError::TooBig));
         // Many small strings: pointers count too.
         let many: Vec<&[u8]> = vec![b"ab".as_slice(); MAX_ARG_BYTES / 11 + 1];
         assert_eq!(build_initial_stack(TOP, &[], &many, &aux(b"x")), Err(StackError::TooBig));
@@ -412,24 +405,12 @@ mod tests {
 
     #[test]
     fn bad_inputs() {
-        assert_eq!(
-            build_initial_stack(TOP, &[b"a\0b".as_slice()], &[], &aux(b"x")),
-            Err(StackError::InteriorNul)
-        );
-        assert_eq!(
-            build_initial_stack(TOP, &[], &[b"A=\0".as_slice()], &aux(b"x")),
-            Err(StackError::InteriorNul)
-        );
+        assert_eq!(build_initial_stack(TOP, &[b"a\0b".as_slice()], &[], &aux(b"x")), Err(StackError::InteriorNul));
+        assert_eq!(build_initial_stack(TOP, &[], &[b"A=\0".as_slice()], &aux(b"x")), Err(StackError::InteriorNul));
         assert_eq!(build_initial_stack(TOP, &[], &[], &aux(b"/x\0")), Err(StackError::InteriorNul));
-        assert_eq!(
-            build_initial_stack(USER_END + 16, &[], &[], &aux(b"x")),
-            Err(StackError::BadStackTop)
-        );
+        assert_eq!(build_initial_stack(USER_END + 16, &[], &[], &aux(b"x")), Err(StackError::BadStackTop));
         assert!(build_initial_stack(USER_END, &[], &[], &aux(b"x")).is_ok());
         // The image does not fit below a tiny stack top.
-        assert_eq!(
-            build_initial_stack(0x100, &[b"hello".as_slice()], &[], &aux(b"x")),
-            Err(StackError::TooBig)
-        );
+        assert_eq!(build_initial_stack(0x100, &[b"hello".as_slice()], &[], &aux(b"x")), Err(StackError::TooBig));
     }
 }

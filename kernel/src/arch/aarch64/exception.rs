@@ -41,10 +41,22 @@ mod entry {
 }
 
 const ENTRY_NAMES: [&str; 16] = [
-    "EL1t sync", "EL1t IRQ", "EL1t FIQ", "EL1t SError",
-    "EL1h sync", "EL1h IRQ", "EL1h FIQ", "EL1h SError",
-    "EL0 sync", "EL0 IRQ", "EL0 FIQ", "EL0 SError",
-    "EL0 AArch32 sync", "EL0 AArch32 IRQ", "EL0 AArch32 FIQ", "EL0 AArch32 SError",
+    "EL1t sync",
+    "EL1t IRQ",
+    "EL1t FIQ",
+    "EL1t SError",
+    "EL1h sync",
+    "EL1h IRQ",
+    "EL1h FIQ",
+    "EL1h SError",
+    "EL0 sync",
+    "EL0 IRQ",
+    "EL0 FIQ",
+    "EL0 SError",
+    "EL0 AArch32 sync",
+    "EL0 AArch32 IRQ",
+    "EL0 AArch32 FIQ",
+    "EL0 AArch32 SError",
 ];
 
 extern "C" {
@@ -144,7 +156,18 @@ impl fmt::Display for Report<'_> {
         writeln!(f, "\n*** {}: {} ({})", self.what, self.esr.class_name(), ENTRY_NAMES[self.index as usize & 15])?;
         write!(f, "    ESR_EL1 {:#018x} (EC {:#04x})", self.esr.raw(), self.esr.class_code())?;
         if let Some(a) = self.esr.abort() {
-            write!(f, ": {} on {}", a.kind.describe(), if a.exec { "fetch" } else if a.write { "write" } else { "read" })?;
+            write!(
+                f,
+                ": {} on {}",
+                a.kind.describe(),
+                if a.exec {
+                    "fetch"
+                } else if a.write {
+                    "write"
+                } else {
+                    "read"
+                }
+            )?;
             if let super::esr::FaultKind::Translation(l) | super::esr::FaultKind::Permission(l) = a.kind {
                 write!(f, " at level {l}")?;
             }

@@ -27,7 +27,8 @@
 //!
 //!    The walker issues one `before_invalidate`, a run of `invalidate_va`
 //!    and one `sync` per batch of changes (see `gather.rs`), never a barrier
-//!    pair per page.
+//!    pair per page; a batch of 64 changes is invalidated with one
+//!    `invalidate_all` instead.
 
 use crate::mm::addr::{PhysAddr, VirtAddr};
 

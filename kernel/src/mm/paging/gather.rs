@@ -20,6 +20,12 @@
 //! `DSB ISH; ISB`, and only then are the removed leaves reported to the
 //! caller and the detached tables freed.
 //!
+//! A batch that fills up means a large operation, one that is replacing a
+//! good part of the address space's translations anyway; such a batch is
+//! flushed with a single invalidation of the whole address space
+//! (`invalidate_all`, e.g. `TLBI ASIDE1IS`) instead of [`CAPACITY`] TLBIs.
+//! Operations with fewer entries only ever invalidate by VA.
+//!
 //! The gather also remembers whether a descriptor was made valid since the
 //! last `sync`, so that [`Gather::finish`] can end every operation with the
 //! barrier that makes new mappings visible to the walker before they are
@@ -28,8 +34,9 @@
 use super::PagingContext;
 use crate::mm::addr::{PhysAddr, VirtAddr};
 
-/// Entries per batch: at most this many TLBIs sit between two barriers.
-const CAPACITY: usize = 32;
+/// Entries per batch. A full batch is flushed with one `invalidate_all`, a
+/// partial one with a TLBI per entry.
+pub(super) const CAPACITY: usize = 64;
 
 /// Reports a removed leaf: its virtual address, physical address and size.
 pub(super) type OnLeaf<'a> = &'a mut dyn FnMut(VirtAddr, PhysAddr, usize);
@@ -94,8 +101,12 @@ impl Gather {
             return;
         }
         ctx.before_invalidate();
-        for item in &self.items[..self.len] {
-            ctx.invalidate_va(item.va());
+        if self.len == CAPACITY {
+            ctx.invalidate_all();
+        } else {
+            for item in &self.items[..self.len] {
+                ctx.invalidate_va(item.va());
+            }
         }
         ctx.sync();
         self.unsynced_store = false;

@@ -13,7 +13,9 @@
 //!   that completed the invalidations;
 //! - with `record` set, every TLB operation is logged together with the
 //!   value of one watched descriptor at that moment, so tests can check
-//!   the order of a break-before-make sequence.
+//!   the order of a break-before-make sequence. Tests can add their own
+//!   events to the same log (e.g. "`on_leaf` was called") through
+//!   [`SimContext::log_handle`].
 //!
 //! `budget` limits how many more table frames may be allocated, to test
 //! running out of memory.
@@ -22,8 +24,10 @@ use super::{PagingContext, PhysAccess, ENTRIES};
 use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use crate::mm::frame::FrameAllocator;
 use alloc::boxed::Box;
+use alloc::rc::Rc;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 /// Physical address of the simulated RAM.
 pub(crate) const SIM_BASE: PhysAddr = PhysAddr(0x4000_0000);
@@ -39,6 +43,8 @@ pub(crate) enum TlbOp {
     Invalidate(VirtAddr),
     InvalidateAll,
     Sync,
+    /// Not a TLB operation: a test's `on_leaf` callback saw this leaf.
+    LeafReported(VirtAddr),
 }
 
 /// A recorded TLB operation and the watched descriptor's value at the time.
@@ -68,7 +74,7 @@ pub(crate) struct SimContext {
     /// If set, how many more table frames may be allocated.
     pub budget: Option<usize>,
     pub record: bool,
-    pub events: Vec<TlbEvent>,
+    events: Rc<RefCell<Vec<TlbEvent>>>,
     /// Physical address of a descriptor to snapshot in every event.
     pub watch: Option<PhysAddr>,
     phase: Phase,
@@ -91,7 +97,7 @@ impl SimContext {
             tables: 0,
             budget: None,
             record: false,
-            events: Vec::new(),
+            events: Rc::default(),
             watch: None,
             phase: Phase::Synced,
             invalidations: 0,
@@ -107,10 +113,30 @@ impl SimContext {
         unsafe { table.add(pa.page_offset() / 8).read_volatile() }
     }
 
+    /// The events recorded so far.
+    pub(crate) fn events(&self) -> Vec<TlbEvent> {
+        self.events.borrow().clone()
+    }
+
+    /// The operations recorded so far.
+    pub(crate) fn ops(&self) -> Vec<TlbOp> {
+        self.events.borrow().iter().map(|e| e.op).collect()
+    }
+
+    pub(crate) fn clear_events(&mut self) {
+        self.events.borrow_mut().clear();
+    }
+
+    /// The event log, for a test to add its own events while the context is
+    /// borrowed by the walker.
+    pub(crate) fn log_handle(&self) -> Rc<RefCell<Vec<TlbEvent>>> {
+        self.events.clone()
+    }
+
     fn log(&mut self, op: TlbOp) {
         if self.record {
             let watched = self.watch.map(|pa| self.read(pa));
-            self.events.push(TlbEvent { op, watched });
+            self.events.borrow_mut().push(TlbEvent { op, watched });
         }
     }
 

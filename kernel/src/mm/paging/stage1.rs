@@ -284,15 +284,7 @@ fn decode_attrs(d: Desc) -> PageAttrs {
         let write = matches!(ap, Some(D::AP::Value::ReadWriteEl1 | D::AP::Value::ReadWriteEl1El0));
         (true, write, !d.is_set(D::PXN))
     };
-    PageAttrs {
-        mem,
-        user,
-        read,
-        write,
-        exec,
-        global: !d.is_set(D::NG),
-        soft: d.read(D::SW_SOFT) as u8,
-    }
+    PageAttrs { mem, user, read, write, exec, global: !d.is_set(D::NG), soft: d.read(D::SW_SOFT) as u8 }
 }
 
 #[cfg(test)]
@@ -324,7 +316,9 @@ mod tests {
 
     #[test]
     fn user_pages_never_run_in_the_kernel_and_kernel_pages_never_in_user() {
-        for (r, w, x) in [(false, false, false), (true, false, false), (true, true, false), (true, false, true), (true, true, true)] {
+        for (r, w, x) in
+            [(false, false, false), (true, false, false), (true, true, false), (true, false, true), (true, true, true)]
+        {
             let d = Desc::new(Stage1::leaf(3, PhysAddr(0x1000), PageAttrs::user(r, w, x)));
             assert!(d.is_set(D::PXN));
             assert_eq!(d.is_set(D::UXN), !x);

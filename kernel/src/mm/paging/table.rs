@@ -85,11 +85,14 @@ impl MapStats {
 /// A translation table tree in the format `F`, named by its root table's
 /// physical address (what goes into `TTBR0_EL1`/`TTBR1_EL1`).
 ///
-/// Invariant: `root` and every table a valid table descriptor in the tree
+/// Invariants: `root` and every table a valid table descriptor in the tree
 /// points to are table frames in the sense of [`PhysAccess`]: allocated
-/// through a [`PagingContext`], used by no one else. The tree holds no
-/// empty intermediate tables except after a failed `unmap`/`protect` split
-/// (and the root, which is never freed before [`destroy`](Self::destroy)).
+/// through a [`PagingContext`], used by no one else. Every table but the
+/// root holds at least one valid entry: `unmap` frees the tables it
+/// empties, and a failed `map` frees the ones it created.
+///
+/// Dropping a `PageTable` leaks its tables; [`destroy`](Self::destroy)
+/// frees them.
 pub struct PageTable<F: DescriptorFormat> {
     root: PhysAddr,
     _format: PhantomData<fn() -> F>,
@@ -133,7 +136,7 @@ struct Span {
 
 impl Span {
     fn new(va: VirtAddr, len: usize) -> Result<Self, MapError> {
-        if !va.is_aligned(PAGE_SIZE) || len % PAGE_SIZE != 0 {
+        if !va.is_aligned(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) {
             return Err(MapError::InvalidRange);
         }
         let start = va.0 & (VA_SPACE - 1);
@@ -216,11 +219,11 @@ impl<F: DescriptorFormat> PageTable<F> {
         }
         let mut op = MapOp { span, pa: pa.0, attrs, done: span.start, stats: MapStats::default() };
         let mut g = Gather::new();
-        let r = self.map_in(ctx, &mut g, &mut op, self.root, 0, 0, span.start, span.end);
+        let r = Self::map_in(ctx, &mut g, &mut op, self.root, 0, 0, span.start, span.end);
         if r.is_err() && op.done > span.start {
             // Roll back: [start, done) holds only leaves this call wrote, all
             // whole, so no block needs splitting and this cannot fail.
-            let undo = self.unmap_in(ctx, &mut g, &mut |_, _, _| {}, span, self.root, 0, 0, span.start, op.done);
+            let undo = Self::unmap_in(ctx, &mut g, &mut |_, _, _| {}, span, self.root, 0, 0, span.start, op.done);
             assert!(undo.is_ok(), "map rollback failed: {undo:?}");
         }
         g.finish(ctx, &mut |_, _, _| {});
@@ -229,7 +232,6 @@ impl<F: DescriptorFormat> PageTable<F> {
 
     #[allow(clippy::too_many_arguments)]
     fn map_in<C: PagingContext>(
-        &self,
         ctx: &mut C,
         g: &mut Gather,
         op: &mut MapOp<F::Attrs>,
@@ -262,7 +264,7 @@ impl<F: DescriptorFormat> PageTable<F> {
                 Descriptor::Table(child) => child,
                 Descriptor::Leaf { .. } => return Err(MapError::AlreadyMapped(op.span.va(a))),
             };
-            let r = self.map_in(ctx, g, op, child, level + 1, r0, a, b);
+            let r = Self::map_in(ctx, g, op, child, level + 1, r0, a, b);
             if r.is_err() && Self::is_empty(ctx, child, level + 1) {
                 // Do not leave a table behind that this failed call created.
                 t.set(i, INVALID);
@@ -294,14 +296,13 @@ impl<F: DescriptorFormat> PageTable<F> {
             return Ok(());
         }
         let mut g = Gather::new();
-        let r = self.unmap_in(ctx, &mut g, &mut on_leaf, span, self.root, 0, 0, span.start, span.end);
+        let r = Self::unmap_in(ctx, &mut g, &mut on_leaf, span, self.root, 0, 0, span.start, span.end);
         g.finish(ctx, &mut on_leaf);
         r
     }
 
     #[allow(clippy::too_many_arguments)]
     fn unmap_in<C: PagingContext>(
-        &self,
         ctx: &mut C,
         g: &mut Gather,
         on_leaf: OnLeaf<'_>,
@@ -326,7 +327,7 @@ impl<F: DescriptorFormat> PageTable<F> {
                 Descriptor::Leaf { pa, attrs } => Self::split(ctx, g, t, i, level, span.va(r0), pa, attrs)?,
                 Descriptor::Table(child) => child,
             };
-            let r = self.unmap_in(ctx, g, on_leaf, span, child, level + 1, r0, a, b);
+            let r = Self::unmap_in(ctx, g, on_leaf, span, child, level + 1, r0, a, b);
             // A table the range covered entirely is now empty; otherwise look.
             if (r.is_ok() && whole) || Self::is_empty(ctx, child, level + 1) {
                 debug_assert!(Self::is_empty(ctx, child, level + 1));
@@ -366,14 +367,13 @@ impl<F: DescriptorFormat> PageTable<F> {
             return Ok(());
         }
         let mut g = Gather::new();
-        let r = self.protect_in(ctx, &mut g, &mut f, span, self.root, 0, 0, span.start, span.end);
+        let r = Self::protect_in(ctx, &mut g, &mut f, span, self.root, 0, 0, span.start, span.end);
         g.finish(ctx, &mut |_, _, _| {});
         r
     }
 
     #[allow(clippy::too_many_arguments)]
     fn protect_in<C: PagingContext>(
-        &self,
         ctx: &mut C,
         g: &mut Gather,
         f: &mut dyn FnMut(VirtAddr, PhysAddr, usize, F::Attrs) -> F::Attrs,
@@ -412,7 +412,7 @@ impl<F: DescriptorFormat> PageTable<F> {
                 Descriptor::Leaf { pa, attrs } => Self::split(ctx, g, t, i, level, span.va(r0), pa, attrs)?,
                 Descriptor::Table(child) => child,
             };
-            self.protect_in(ctx, g, f, span, child, level + 1, r0, a, b)?;
+            Self::protect_in(ctx, g, f, span, child, level + 1, r0, a, b)?;
         }
         Ok(())
     }
@@ -637,8 +637,14 @@ mod tests {
         assert_eq!(pt.map(VirtAddr(0x1001), PhysAddr(0), P, URW, &mut ctx), Err(MapError::InvalidRange));
         assert_eq!(pt.map(VirtAddr(0x1000), PhysAddr(0x10), P, URW, &mut ctx), Err(MapError::InvalidRange));
         assert_eq!(pt.map(VirtAddr(0x1000), PhysAddr(0), 100, URW, &mut ctx), Err(MapError::InvalidRange));
-        assert_eq!(pt.map(VirtAddr(0xffff_f000_0000), PhysAddr(0), 1 << 32, URW, &mut ctx), Err(MapError::InvalidRange));
-        assert_eq!(pt.unmap(VirtAddr(0x1000), usize::MAX & !0xfff, &mut ctx, |_, _, _| {}), Err(MapError::InvalidRange));
+        assert_eq!(
+            pt.map(VirtAddr(0xffff_f000_0000), PhysAddr(0), 1 << 32, URW, &mut ctx),
+            Err(MapError::InvalidRange)
+        );
+        assert_eq!(
+            pt.unmap(VirtAddr(0x1000), usize::MAX & !0xfff, &mut ctx, |_, _, _| {}),
+            Err(MapError::InvalidRange)
+        );
         assert_eq!(pt.map(VirtAddr(0x1000), PhysAddr(0), 0, URW, &mut ctx), Ok(MapStats::default()));
         assert_eq!(ctx.tables, 1);
     }
@@ -777,9 +783,9 @@ mod tests {
         ctx.watch = Some(entry);
         ctx.record = true;
         pt.unmap(VirtAddr(va + 0x5000), P, &mut ctx, |_, _, _| {}).unwrap();
-        assert_split_sequence(&ctx.events, va, block_desc);
+        assert_split_sequence(&ctx.events(), va, block_desc);
         // Then one batch: DSB, TLBI of the removed page, DSB+ISB.
-        let ops: Vec<_> = ctx.events[3..].iter().map(|e| e.op).collect();
+        let ops = &ctx.ops()[3..];
         assert_eq!(ops, [TlbOp::BeforeInvalidate, TlbOp::Invalidate(VirtAddr(va + 0x5000)), TlbOp::Sync]);
 
         // The same for protect.
@@ -788,10 +794,10 @@ mod tests {
         let entry = entry_pa(&pt, &ctx, va2, 2);
         let block_desc = ctx.read(entry);
         ctx.watch = Some(entry);
-        ctx.events.clear();
+        ctx.clear_events();
         pt.protect(VirtAddr(va2 + 0x1f_f000), P, URO, &mut ctx).unwrap();
-        assert_split_sequence(&ctx.events, va2, block_desc);
-        let ops: Vec<_> = ctx.events[3..].iter().map(|e| e.op).collect();
+        assert_split_sequence(&ctx.events(), va2, block_desc);
+        let ops = &ctx.ops()[3..];
         assert_eq!(ops, [TlbOp::BeforeInvalidate, TlbOp::Invalidate(VirtAddr(va2 + 0x1f_f000)), TlbOp::Sync]);
     }
 
@@ -803,8 +809,11 @@ mod tests {
         ctx.watch = Some(entry);
         ctx.record = true;
         pt.protect(VirtAddr(0x1000), P, KDATA.with_mem(MemType::NormalNc), &mut ctx).unwrap();
-        let e = &ctx.events;
-        assert_eq!(e.iter().map(|e| e.op).collect::<Vec<_>>(), [TlbOp::BeforeInvalidate, TlbOp::Invalidate(VirtAddr(0x1000)), TlbOp::Sync, TlbOp::Sync]);
+        let e = &ctx.events();
+        assert_eq!(
+            e.iter().map(|e| e.op).collect::<Vec<_>>(),
+            [TlbOp::BeforeInvalidate, TlbOp::Invalidate(VirtAddr(0x1000)), TlbOp::Sync, TlbOp::Sync]
+        );
         assert!(e[..3].iter().all(|e| e.watched == Some(0)));
         assert_eq!(tr(&pt, &ctx, 0x1000).unwrap().1.mem, MemType::NormalNc);
     }
@@ -816,22 +825,74 @@ mod tests {
         ctx.record = true;
         // Mapping: no invalidation, one final barrier.
         pt.map(VirtAddr(0x20_0000), PhysAddr(0x6000_0000), 16 * P, URW, &mut ctx).unwrap();
-        assert_eq!(ctx.events.iter().map(|e| e.op).collect::<Vec<_>>(), [TlbOp::Sync]);
+        assert_eq!(ctx.ops(), [TlbOp::Sync]);
         // Protect 32 pages: one DSB, 32 TLBIs, one DSB+ISB.
-        ctx.events.clear();
+        ctx.clear_events();
         pt.protect(VirtAddr(0), 0x40_0000, URO, &mut ctx).unwrap();
-        let count = |ctx: &SimContext, op: fn(&TlbOp) -> bool| ctx.events.iter().filter(|e| op(&e.op)).count();
+        let count = |ctx: &SimContext, op: fn(&TlbOp) -> bool| ctx.ops().iter().filter(|o| op(o)).count();
         assert_eq!(count(&ctx, |o| *o == TlbOp::BeforeInvalidate), 1);
         assert_eq!(count(&ctx, |o| matches!(o, TlbOp::Invalidate(_))), 32);
         assert_eq!(count(&ctx, |o| *o == TlbOp::Sync), 1);
-        // Unmap 32 pages and four tables (two L3, L2, L1): 36 TLBIs, in two batches.
-        ctx.events.clear();
+        // Unmap 32 pages and four tables (two L3, L2, L1): 36 TLBIs, one batch.
+        ctx.clear_events();
         let mut reported = 0;
         pt.unmap(VirtAddr(0), 0x40_0000, &mut ctx, |_, _, _| reported += 1).unwrap();
         assert_eq!(reported, 32);
         assert_eq!(count(&ctx, |o| matches!(o, TlbOp::Invalidate(_))), 36);
-        assert_eq!(count(&ctx, |o| *o == TlbOp::BeforeInvalidate), 2);
-        assert_eq!(count(&ctx, |o| *o == TlbOp::Sync), 2);
+        assert_eq!(count(&ctx, |o| *o == TlbOp::BeforeInvalidate), 1);
+        assert_eq!(count(&ctx, |o| *o == TlbOp::Sync), 1);
+        assert_eq!(ctx.tables, 1);
+    }
+
+    #[test]
+    fn large_unmaps_invalidate_everything_and_report_leaves_after_the_sync() {
+        let (mut ctx, mut pt) = setup();
+        // 150 pages under one L3 table: 150 leaves + 3 tables = 153 entries.
+        pt.map(VirtAddr(0x10_0000), PhysAddr(0x5000_0000), 150 * P, URW, &mut ctx).unwrap();
+        ctx.record = true;
+        ctx.clear_events();
+        let log = ctx.log_handle();
+        pt.unmap(VirtAddr(0), 0x20_0000, &mut ctx, |va, _, _| {
+            log.borrow_mut().push(TlbEvent { op: TlbOp::LeafReported(va), watched: None })
+        })
+        .unwrap();
+        let ops = ctx.ops();
+        // Two full batches of 64: one invalidate_all each; then 25 by VA.
+        let full = [TlbOp::BeforeInvalidate, TlbOp::InvalidateAll, TlbOp::Sync];
+        assert_eq!(ops[..3], full);
+        assert!(ops[3..67].iter().all(|o| matches!(o, TlbOp::LeafReported(_))));
+        assert_eq!(ops[67..70], full);
+        assert!(ops[70..134].iter().all(|o| matches!(o, TlbOp::LeafReported(_))));
+        assert_eq!(ops[134], TlbOp::BeforeInvalidate);
+        assert!(ops[135..160].iter().all(|o| matches!(o, TlbOp::Invalidate(_))));
+        assert_eq!(ops[160], TlbOp::Sync);
+        // 22 leaves and 3 tables: 22 reports after the last sync.
+        assert!(ops[161..].iter().all(|o| matches!(o, TlbOp::LeafReported(_))));
+        assert_eq!(ops.len(), 161 + 22);
+        // Every leaf was reported exactly once, after an invalidation that
+        // covered it had completed.
+        let mut covered = alloc::collections::BTreeSet::new();
+        let mut pending = alloc::collections::BTreeSet::new();
+        let mut all_pending = false;
+        let mut reported = alloc::collections::BTreeSet::new();
+        for op in ops {
+            match op {
+                TlbOp::Invalidate(va) => _ = pending.insert(va),
+                TlbOp::InvalidateAll => all_pending = true,
+                TlbOp::Sync => {
+                    covered.append(&mut pending);
+                    if core::mem::take(&mut all_pending) {
+                        covered.extend((0..150).map(|i| VirtAddr(0x10_0000 + i * P as u64)));
+                    }
+                }
+                TlbOp::LeafReported(va) => {
+                    assert!(covered.contains(&va), "{va:?} reported before its invalidation completed");
+                    assert!(reported.insert(va));
+                }
+                TlbOp::BeforeInvalidate => {}
+            }
+        }
+        assert_eq!(reported.len(), 150);
         assert_eq!(ctx.tables, 1);
     }
 

@@ -1,0 +1,110 @@
+//! Memory system calls: mmap, munmap, mprotect, msync, brk.
+//!
+//! The address-space work happens in `mm::mmap`; here the arguments are
+//! decoded, the file descriptor (if any) turned into a backing, and the
+//! mmap trace line logged.
+
+use crate::errno::{Errno, SysResult};
+use crate::fs::inode::{FileBacking, Kind};
+use crate::mm::addr::{page_round_up, PAGE_SIZE};
+use crate::mm::backing::zero_fill;
+use crate::mm::mmap::{self, FileMapping, Request, MAP_ANONYMOUS};
+use crate::mm::vma::{Prot, Vma};
+use crate::task::{process, sched};
+use alloc::sync::Arc;
+
+fn with_mm<R>(f: impl FnOnce(&mut process::Process) -> R) -> Result<R, Errno> {
+    process::with(sched::current(), f).ok_or(Errno::ESRCH)
+}
+
+/// What mapping an open file means.
+fn file_mapping(fd: u64) -> Result<FileMapping, Errno> {
+    let f = super::fs::file(fd)?;
+    match &f.inode.kind {
+        Kind::File => Ok(FileMapping {
+            backing: Arc::new(FileBacking { inode: f.inode.clone(), path: f.path.clone() }),
+            readable: f.readable(),
+            writable: f.writable(),
+            name: Some(f.path.clone()),
+            size_pages: None,
+            past_end: Errno::EINVAL,
+        }),
+        Kind::CharDev(d) => crate::fs::dev::mapping(*d, &f).ok_or(Errno::ENODEV),
+        _ => Err(Errno::ENODEV),
+    }
+}
+
+pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) -> SysResult {
+    mmap::check_offset(offset)?;
+    let file = if flags & MAP_ANONYMOUS == 0 { Some(file_mapping(fd)?) } else { None };
+    let req = Request { addr, len, prot, flags, offset };
+    let (pid, r) = with_mm(|p| (p.pid, mmap::mmap(&mut p.mm, &req, file)))?;
+    let m = r?;
+    with_mm(|p| {
+        p.counters.eager_pages += m.eager_pages;
+        p.counters.minflt += m.prefaulted;
+    })?;
+    if log::log_enabled!(log::Level::Debug) {
+        let l = Prot((prot & 7) as u8).letters();
+        log::debug!(
+            "mmap pid={pid} start={:#x} end={:#x} pgoff={:#x} prot={} {} strategy={}{}",
+            m.start,
+            m.end,
+            m.pgoff,
+            core::str::from_utf8(&l).unwrap_or("???"),
+            if flags & 0x3 == mmap::MAP_PRIVATE { "private" } else { "shared" },
+            if m.eager { "remap" } else { "fault" },
+            if m.eager {
+                alloc::format!(" pages={} blocks2m={}", m.eager_pages, m.blocks_2m)
+            } else {
+                alloc::string::String::new()
+            }
+        );
+    }
+    Ok(m.start)
+}
+
+pub fn munmap(addr: u64, len: u64) -> SysResult {
+    with_mm(|p| mmap::munmap(&mut p.mm, addr, len))??;
+    Ok(0)
+}
+
+pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
+    with_mm(|p| mmap::mprotect(&mut p.mm, addr, len, prot))??;
+    Ok(0)
+}
+
+pub fn msync(addr: u64, len: u64, flags: u64) -> SysResult {
+    with_mm(|p| crate::mm::msync::msync(&mut p.mm, addr, len, flags))?
+}
+
+/// `brk(addr)`: moves the end of the heap area; returns the (new or
+/// unchanged) break, as Linux does, never an error.
+pub fn brk(addr: u64) -> SysResult {
+    with_mm(|p| {
+        let mm = &mut p.mm;
+        if addr < mm.brk_start {
+            return mm.brk;
+        }
+        let (Some(old_end), Some(new_end)) = (page_round_up(mm.brk), page_round_up(addr)) else { return mm.brk };
+        if new_end > old_end {
+            if mm.vmas.any_overlap(old_end, new_end) {
+                return mm.brk;
+            }
+            mm.vmas.insert(Vma {
+                start: old_end,
+                end: new_end,
+                prot: Prot::RW,
+                shared: false,
+                may_write: true,
+                backing: zero_fill(),
+                pgoff: old_end / PAGE_SIZE as u64,
+                name: Some(Arc::from("[heap]")),
+            });
+        } else if new_end < old_end {
+            mm.unmap_range(new_end, old_end);
+        }
+        mm.brk = addr;
+        addr
+    })
+}

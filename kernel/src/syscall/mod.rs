@@ -1,0 +1,146 @@
+//! System calls: the Linux aarch64 ABI.
+//!
+//! A user program executes `svc #0` with the call number in x8 and up to six
+//! arguments in x0-x5; the result goes back in x0, a negative errno on
+//! failure. Numbers, flag values and errno values are Linux's
+//! (asm-generic/unistd.h), so a static program built for Linux runs
+//! unchanged. A number armmap does not implement answers `-ENOSYS` and logs
+//! one line naming it.
+
+mod fs;
+mod memory;
+mod misc;
+mod proc;
+
+use crate::arch::aarch64::exception::TrapFrame;
+use crate::errno::{encode, Errno, SysResult};
+
+/// Linux aarch64 system call numbers armmap implements.
+pub mod nr {
+    pub const GETCWD: u64 = 17;
+    pub const DUP: u64 = 23;
+    pub const DUP3: u64 = 24;
+    pub const FCNTL: u64 = 25;
+    pub const IOCTL: u64 = 29;
+    pub const MKDIRAT: u64 = 34;
+    pub const UNLINKAT: u64 = 35;
+    pub const FTRUNCATE: u64 = 46;
+    pub const FACCESSAT: u64 = 48;
+    pub const CHDIR: u64 = 49;
+    pub const OPENAT: u64 = 56;
+    pub const CLOSE: u64 = 57;
+    pub const GETDENTS64: u64 = 61;
+    pub const LSEEK: u64 = 62;
+    pub const READ: u64 = 63;
+    pub const WRITE: u64 = 64;
+    pub const READV: u64 = 65;
+    pub const WRITEV: u64 = 66;
+    pub const PREAD64: u64 = 67;
+    pub const PWRITE64: u64 = 68;
+    pub const READLINKAT: u64 = 78;
+    pub const NEWFSTATAT: u64 = 79;
+    pub const FSTAT: u64 = 80;
+    pub const FSYNC: u64 = 82;
+    pub const EXIT: u64 = 93;
+    pub const EXIT_GROUP: u64 = 94;
+    pub const SET_TID_ADDRESS: u64 = 96;
+    pub const FUTEX: u64 = 98;
+    pub const SET_ROBUST_LIST: u64 = 99;
+    pub const NANOSLEEP: u64 = 101;
+    pub const CLOCK_GETTIME: u64 = 113;
+    pub const CLOCK_NANOSLEEP: u64 = 115;
+    pub const SCHED_YIELD: u64 = 124;
+    pub const KILL: u64 = 129;
+    pub const TKILL: u64 = 130;
+    pub const TGKILL: u64 = 131;
+    pub const RT_SIGACTION: u64 = 134;
+    pub const RT_SIGPROCMASK: u64 = 135;
+    pub const UNAME: u64 = 160;
+    pub const GETRUSAGE: u64 = 165;
+    pub const GETPID: u64 = 172;
+    pub const GETPPID: u64 = 173;
+    pub const GETUID: u64 = 174;
+    pub const GETEUID: u64 = 175;
+    pub const GETGID: u64 = 176;
+    pub const GETEGID: u64 = 177;
+    pub const GETTID: u64 = 178;
+    pub const BRK: u64 = 214;
+    pub const MUNMAP: u64 = 215;
+    pub const CLONE: u64 = 220;
+    pub const EXECVE: u64 = 221;
+    pub const MMAP: u64 = 222;
+    pub const MPROTECT: u64 = 226;
+    pub const MSYNC: u64 = 227;
+    pub const MADVISE: u64 = 233;
+    pub const WAIT4: u64 = 260;
+    pub const PRLIMIT64: u64 = 261;
+    pub const GETRANDOM: u64 = 278;
+    pub const RSEQ: u64 = 293;
+}
+
+/// Handles the system call in `frame` and stores its result in x0.
+pub fn dispatch(frame: &mut TrapFrame) {
+    let a = [frame.x[0], frame.x[1], frame.x[2], frame.x[3], frame.x[4], frame.x[5]];
+    let n = frame.x[8];
+    let r: SysResult = match n {
+        nr::READ => fs::read(a[0], a[1], a[2]),
+        nr::WRITE => fs::write(a[0], a[1], a[2]),
+        nr::READV => fs::readv(a[0], a[1], a[2]),
+        nr::WRITEV => fs::writev(a[0], a[1], a[2]),
+        nr::PREAD64 => fs::pread(a[0], a[1], a[2], a[3]),
+        nr::PWRITE64 => fs::pwrite(a[0], a[1], a[2], a[3]),
+        nr::OPENAT => fs::openat(a[0], a[1], a[2], a[3]),
+        nr::CLOSE => fs::close(a[0]),
+        nr::LSEEK => fs::lseek(a[0], a[1], a[2]),
+        nr::FSTAT => fs::fstat(a[0], a[1]),
+        nr::NEWFSTATAT => fs::newfstatat(a[0], a[1], a[2], a[3]),
+        nr::FTRUNCATE => fs::ftruncate(a[0], a[1]),
+        nr::UNLINKAT => fs::unlinkat(a[0], a[1], a[2]),
+        nr::MKDIRAT => fs::mkdirat(a[0], a[1], a[2]),
+        nr::GETDENTS64 => fs::getdents64(a[0], a[1], a[2]),
+        nr::DUP => fs::dup(a[0]),
+        nr::DUP3 => fs::dup3(a[0], a[1], a[2]),
+        nr::FCNTL => fs::fcntl(a[0], a[1], a[2]),
+        nr::GETCWD => fs::getcwd(a[0], a[1]),
+        nr::CHDIR => fs::chdir(a[0]),
+        nr::READLINKAT => fs::readlinkat(a[0], a[1], a[2], a[3]),
+        nr::FACCESSAT => fs::faccessat(a[0], a[1], a[2]),
+        nr::IOCTL => fs::ioctl(a[0], a[1]),
+        nr::FSYNC => fs::fsync(a[0]),
+        nr::MMAP => memory::mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::MUNMAP => memory::munmap(a[0], a[1]),
+        nr::MPROTECT => memory::mprotect(a[0], a[1], a[2]),
+        nr::MSYNC => memory::msync(a[0], a[1], a[2]),
+        nr::BRK => memory::brk(a[0]),
+        nr::MADVISE => Ok(0),
+        nr::EXIT | nr::EXIT_GROUP => proc::exit(a[0]),
+        nr::GETPID | nr::GETTID => Ok(crate::task::sched::current() as u64),
+        nr::GETPPID => proc::getppid(),
+        nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
+        nr::SCHED_YIELD => proc::sched_yield(),
+        nr::CLONE => proc::clone(frame, a[0], a[1]),
+        nr::EXECVE => proc::execve(a[0], a[1], a[2]),
+        nr::WAIT4 => proc::wait4(a[0], a[1], a[2], a[3]),
+        nr::KILL => proc::kill(a[0], a[1]),
+        nr::TKILL => proc::kill(a[0], a[1]),
+        nr::TGKILL => proc::kill(a[1], a[2]),
+        nr::SET_TID_ADDRESS => Ok(crate::task::sched::current() as u64),
+        nr::RT_SIGACTION => misc::sigaction_ignored(a[2], 32),
+        nr::RT_SIGPROCMASK => misc::sigaction_ignored(a[2], 8),
+        nr::NANOSLEEP => misc::nanosleep(a[0], a[1]),
+        nr::CLOCK_NANOSLEEP => misc::clock_nanosleep(a[0], a[1], a[2], a[3]),
+        nr::CLOCK_GETTIME => misc::clock_gettime(a[0], a[1]),
+        nr::GETRUSAGE => misc::getrusage(a[0], a[1]),
+        nr::UNAME => misc::uname(a[0]),
+        nr::PRLIMIT64 => misc::prlimit64(a[0], a[1], a[2], a[3]),
+        nr::GETRANDOM => misc::getrandom(a[0], a[1], a[2]),
+        // Threads are not supported: glibc's start-up copes with ENOSYS.
+        nr::SET_ROBUST_LIST | nr::RSEQ | nr::FUTEX => Err(Errno::ENOSYS),
+        _ => {
+            let pid = crate::task::sched::current();
+            log::warn!("pid {pid}: unknown system call {n}, returning ENOSYS");
+            Err(Errno::ENOSYS)
+        }
+    };
+    frame.x[0] = encode(r);
+}

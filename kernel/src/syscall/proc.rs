@@ -1,0 +1,116 @@
+//! Process system calls: exit, fork (clone), execve, wait4, kill, yield.
+
+use crate::arch::aarch64::context;
+use crate::arch::aarch64::exception::TrapFrame;
+use crate::arch::aarch64::uaccess::{read_user, read_user_cstr, write_user};
+use crate::errno::{Errno, SysResult};
+use crate::task::exit::{self, SIGCHLD};
+use crate::task::process::{self, Counters, Process, State, TABLE};
+use crate::task::{exec, sched, signal};
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+pub fn exit(code: u64) -> SysResult {
+    exit::exit_current(exit::exited(code as i32))
+}
+
+pub fn getppid() -> SysResult {
+    process::with(sched::current(), |p| p.ppid as u64).ok_or(Errno::ESRCH)
+}
+
+pub fn sched_yield() -> SysResult {
+    sched::yield_now();
+    Ok(0)
+}
+
+/// `clone` with fork semantics only: `flags == SIGCHLD`, no new stack.
+pub fn clone(frame: &TrapFrame, flags: u64, stack: u64) -> SysResult {
+    if flags != SIGCHLD {
+        return Err(Errno::EINVAL);
+    }
+    let pid = process::alloc_pid();
+    let me = sched::current();
+    let mut fp = Box::default();
+    context::save_fp(&mut fp);
+    let tpidr = context::tpidr_el0();
+    let mut kstack = exec::new_kernel_stack();
+    let ctx = exec::initial_context(&mut kstack);
+    let child = {
+        let mut t = TABLE.lock();
+        let parent = t.get_mut(&me).ok_or(Errno::ESRCH)?;
+        let mm = parent.mm.fork()?;
+        Box::new(Process {
+            pid,
+            ppid: me,
+            name: parent.name.clone(),
+            state: State::Ready,
+            mm,
+            files: parent.files.clone(),
+            cwd: parent.cwd.clone(),
+            kstack,
+            ctx,
+            fp,
+            tpidr,
+            counters: Counters::default(),
+            user_ticks: 0,
+        })
+    };
+    let mut child = child;
+    let f = child.trap_frame();
+    *f = frame.clone();
+    f.x[0] = 0;
+    if stack != 0 {
+        f.sp_el0 = stack;
+    }
+    TABLE.lock().insert(pid, child);
+    sched::make_ready(pid);
+    Ok(pid as u64)
+}
+
+/// Reads a NULL-terminated array of string pointers.
+fn user_strings(ptr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut v = Vec::new();
+    if ptr == 0 {
+        return Ok(v);
+    }
+    for i in 0..4096u64 {
+        let p: u64 = read_user(ptr + i * 8).map_err(|_| Errno::EFAULT)?;
+        if p == 0 {
+            return Ok(v);
+        }
+        v.push(read_user_cstr(p, 128 << 10).map_err(|_| Errno::EFAULT)?);
+    }
+    Err(Errno::E2BIG)
+}
+
+pub fn execve(path: u64, argv: u64, envp: u64) -> SysResult {
+    let path = super::fs::user_path(super::fs::AT_FDCWD as u64, path)?;
+    let argv = user_strings(argv)?;
+    let envp = user_strings(envp)?;
+    exec::exec_current(&path, argv, envp)?;
+    Ok(0)
+}
+
+pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
+    let pid = pid as i64;
+    let want = if pid > 0 { pid as i32 } else { -1 };
+    match exit::wait(want, options)? {
+        None => Ok(0),
+        Some((child, wait_status, minflt)) => {
+            if status != 0 {
+                write_user(status, &wait_status).map_err(|_| Errno::EFAULT)?;
+            }
+            if rusage != 0 {
+                let mut r = super::misc::Rusage::default();
+                r.minflt = minflt as i64;
+                write_user(rusage, &r).map_err(|_| Errno::EFAULT)?;
+            }
+            Ok(child as u64)
+        }
+    }
+}
+
+pub fn kill(pid: u64, sig: u64) -> SysResult {
+    signal::kill(pid as i32, sig as u32)?;
+    Ok(0)
+}

@@ -1,0 +1,205 @@
+//! Starting programs: `execve` and the first process.
+//!
+//! Loading an ELF executable means: read the file, check it and compute a
+//! load plan (`elf.rs`), create a fresh address space, add one private area
+//! per loadable segment (its file bytes copied in, the rest zero: .bss), a
+//! stack area with the Linux initial stack at its top (`stack.rs`: argc,
+//! argv, envp, auxv), and the start of the `brk` heap after the highest
+//! segment. The process's user registers are then reset so that returning
+//! to user mode jumps to the entry point with `sp` at argc.
+
+use super::elf::{self, LoadPlan};
+use super::process::{Counters, KernelStack, Process, State};
+use super::stack::{self, AuxInfo};
+use crate::arch::aarch64::context::{exception_return, Context, FpState};
+use crate::arch::aarch64::exception::TrapFrame;
+use crate::errno::Errno;
+use crate::fs::inode::Kind;
+use crate::fs::vfs;
+use crate::mm::addr::{page_round_up, PAGE_SIZE};
+use crate::mm::address_space::{AddressSpace, STACK_SIZE, STACK_TOP};
+use crate::mm::backing::zero_fill;
+use crate::mm::vma::{Prot, Vma};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::sync::Arc;
+use alloc::vec;
+use alloc::vec::Vec;
+
+/// AT_HWCAP bits armmap reports: FP and Advanced SIMD.
+const HWCAP_FP: u64 = 1 << 0;
+const HWCAP_ASIMD: u64 = 1 << 1;
+
+/// Reads a whole regular file.
+pub fn read_file(path: &str) -> Result<Vec<u8>, Errno> {
+    let inode = vfs::lookup(path)?;
+    match inode.kind {
+        Kind::File => {}
+        Kind::Dir(_) => return Err(Errno::EACCES),
+        _ => return Err(Errno::EACCES),
+    }
+    let mut buf = vec![0u8; inode.size() as usize];
+    let n = inode.read_at(0, &mut buf);
+    buf.truncate(n);
+    Ok(buf)
+}
+
+fn random_bytes() -> [u8; 16] {
+    let mut r = [0u8; 16];
+    let mut x = crate::arch::aarch64::timer::counter() ^ 0x9e37_79b9_7f4a_7c15;
+    for b in r.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = x as u8;
+    }
+    r
+}
+
+/// Builds the address space of program `image` with arguments and
+/// environment; returns it with the entry point and initial stack pointer.
+pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(AddressSpace, u64, u64), Errno> {
+    let plan: LoadPlan = elf::load_plan(image).map_err(|e| {
+        log::debug!("exec {path}: {e}");
+        Errno::ENOEXEC
+    })?;
+    let mut mm = AddressSpace::new()?;
+    let zero = zero_fill();
+    let mut prev_end = 0u64;
+    for seg in &plan.segments {
+        let start = (seg.vaddr & !(PAGE_SIZE as u64 - 1)).max(prev_end);
+        let end = page_round_up(seg.end()).ok_or(Errno::ENOEXEC)?;
+        let prot = Prot((seg.read as u8) | ((seg.write as u8) << 1) | ((seg.exec as u8) << 2));
+        if start < end {
+            mm.vmas.insert(Vma {
+                start,
+                end,
+                prot,
+                shared: false,
+                may_write: true,
+                backing: zero.clone(),
+                pgoff: start / PAGE_SIZE as u64,
+                name: Some(Arc::from(path)),
+            });
+        }
+        prev_end = prev_end.max(end);
+        mm.write_bytes(seg.vaddr, &image[seg.file_range()])?;
+    }
+    mm.brk_start = plan.brk_start;
+    mm.brk = plan.brk_start;
+
+    // The stack, and the initial stack contents at its top.
+    mm.vmas.insert(Vma {
+        start: STACK_TOP - STACK_SIZE,
+        end: STACK_TOP,
+        prot: Prot::RW,
+        shared: false,
+        may_write: true,
+        backing: zero,
+        pgoff: (STACK_TOP - STACK_SIZE) / PAGE_SIZE as u64,
+        name: Some(Arc::from("[stack]")),
+    });
+    let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
+    let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
+    let aux = AuxInfo {
+        phdr: plan.phdr_vaddr.unwrap_or(0),
+        phent: plan.phent,
+        phnum: plan.phnum,
+        entry: plan.entry,
+        hwcap: HWCAP_FP | HWCAP_ASIMD,
+        random: random_bytes(),
+        execfn: path.as_bytes(),
+    };
+    let st = stack::build_initial_stack(STACK_TOP, &argv_refs, &envp_refs, &aux).map_err(|e| match e {
+        stack::StackError::TooBig => Errno::E2BIG,
+        _ => Errno::EINVAL,
+    })?;
+    mm.write_bytes(st.sp, &st.bytes)?;
+    Ok((mm, plan.entry, st.sp))
+}
+
+/// The user registers of a freshly started program.
+pub fn initial_frame(entry: u64, sp: u64) -> TrapFrame {
+    // SPSR = EL0t with every interrupt unmasked.
+    TrapFrame { x: [0; 31], sp_el0: sp, elr: entry, spsr: 0 }
+}
+
+/// The last path component, as the process name.
+pub fn basename(path: &str) -> String {
+    String::from(path.rsplit('/').next().unwrap_or(path))
+}
+
+/// A kernel context that starts a process at `exception_return` with its
+/// trap frame at the top of `kstack`.
+pub fn initial_context(kstack: &mut KernelStack) -> Context {
+    let top = kstack.0.as_mut_ptr_range().end as u64;
+    let frame = top - core::mem::size_of::<TrapFrame>() as u64;
+    Context { x19_28: [0; 10], fp: 0, lr: exception_return as *const () as u64, sp: frame }
+}
+
+/// Creates a process running `path` (the first process, and tests).
+pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Result<u32, Errno> {
+    let image = read_file(path)?;
+    let (mm, entry, sp) = load(&image, path, argv, envp)?;
+    let pid = super::process::alloc_pid();
+    let mut kstack: Box<KernelStack> = new_kernel_stack();
+    let ctx = initial_context(&mut kstack);
+    let mut p = Box::new(Process {
+        pid,
+        ppid,
+        name: basename(path),
+        state: State::Ready,
+        mm,
+        files: super::files::standard_files(),
+        cwd: String::from("/"),
+        kstack,
+        ctx,
+        fp: Box::default(),
+        tpidr: 0,
+        counters: Counters::default(),
+        user_ticks: 0,
+    });
+    *p.trap_frame() = initial_frame(entry, sp);
+    super::process::TABLE.lock().insert(pid, p);
+    super::sched::make_ready(pid);
+    Ok(pid)
+}
+
+/// A zeroed kernel stack on the heap.
+pub fn new_kernel_stack() -> Box<KernelStack> {
+    // Built directly on the heap: a 32 KiB array must not pass through the
+    // (smaller) kernel stack on its way.
+    let layout = core::alloc::Layout::new::<KernelStack>();
+    // SAFETY: the layout is non-zero-sized; a zeroed byte array is a valid
+    // KernelStack, and Box::from_raw takes ownership of the allocation made
+    // with the global allocator and the same layout.
+    unsafe {
+        let p = alloc::alloc::alloc_zeroed(layout) as *mut KernelStack;
+        if p.is_null() {
+            alloc::alloc::handle_alloc_error(layout);
+        }
+        Box::from_raw(p)
+    }
+}
+
+/// Replaces the current process's program (`execve`).
+pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), Errno> {
+    let image = read_file(path)?;
+    let (mm, entry, sp) = load(&image, path, &argv, &envp)?;
+    let pid = super::sched::current();
+    let old = super::process::with(pid, |p| {
+        let old = core::mem::replace(&mut p.mm, mm);
+        p.mm.activate();
+        p.name = basename(path);
+        p.tpidr = 0;
+        crate::arch::aarch64::context::set_tpidr_el0(0);
+        *p.fp = FpState::default();
+        crate::arch::aarch64::context::restore_fp(&p.fp);
+        *p.trap_frame() = initial_frame(entry, sp);
+        super::files::close_on_exec(&mut p.files);
+        old
+    });
+    // The old address space goes after TTBR0 points at the new one.
+    drop(old);
+    Ok(())
+}

@@ -1,0 +1,104 @@
+//! The end of a process: `exit`, death by signal, and `wait4`.
+//!
+//! An exiting process gives back its address space (every frame it held)
+//! and its files at once, becomes a *zombie* holding only its exit status,
+//! hands its children to pid 1, and wakes its parent if it is waiting. The
+//! parent's `wait4` collects the status and frees the zombie's last memory,
+//! its kernel stack (a process cannot free the stack it is running on).
+//!
+//! Wait statuses are encoded as Linux does: `(code << 8)` for a normal
+//! exit, the signal number for a death by signal.
+
+use super::process::{Block, Pid, State, TABLE};
+use super::sched;
+use crate::arch::aarch64::mmu;
+use crate::errno::Errno;
+use crate::mm::address_space::AddressSpace;
+
+pub const SIGKILL: u32 = 9;
+pub const SIGBUS: u32 = 7;
+pub const SIGSEGV: u32 = 11;
+pub const SIGCHLD: u64 = 17;
+/// `wait4` option: do not block.
+pub const WNOHANG: u64 = 1;
+
+/// The wait status of a normal exit.
+pub fn exited(code: i32) -> i32 {
+    (code & 0xff) << 8
+}
+
+/// The wait status of a death by signal.
+pub fn signaled(sig: u32) -> i32 {
+    (sig & 0x7f) as i32
+}
+
+/// Ends the current process with `wait_status`; never returns.
+pub fn exit_current(wait_status: i32) -> ! {
+    let pid = sched::current();
+    let mut parent = 0;
+    let mut old_mm: Option<AddressSpace> = None;
+    let mut old_files = alloc::vec::Vec::new();
+    {
+        let mut t = TABLE.lock();
+        if let Some(p) = t.get_mut(&pid) {
+            // TTBR0 must stop pointing at the tables before they are freed.
+            mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
+            old_mm = AddressSpace::new().ok().map(|empty| core::mem::replace(&mut p.mm, empty));
+            old_files = core::mem::take(&mut p.files);
+            p.state = State::Zombie { wait_status };
+            parent = p.ppid;
+        }
+        for c in t.values_mut().filter(|c| c.ppid == pid) {
+            c.ppid = 1;
+        }
+    }
+    drop(old_mm);
+    drop(old_files);
+    if pid == 1 {
+        super::init_exited(wait_status);
+    }
+    wake_waiter(parent, pid);
+    sched::schedule();
+    unreachable!("a zombie was scheduled");
+}
+
+fn wake_waiter(parent: Pid, child: Pid) {
+    let waiting = TABLE.lock().get(&parent).is_some_and(|p| match p.state {
+        State::Blocked(Block::Wait(w)) => w == -1 || w == child as i32,
+        _ => false,
+    });
+    if waiting {
+        sched::make_ready(parent);
+    }
+}
+
+/// `wait4(pid, ...)`: returns (child pid, wait status, its fault count).
+pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
+    let me = sched::current();
+    loop {
+        {
+            let mut t = TABLE.lock();
+            let mine =
+                |p: &&alloc::boxed::Box<super::process::Process>| p.ppid == me && (pid == -1 || p.pid as i32 == pid);
+            if !t.values().any(|p| mine(&p)) {
+                return Err(Errno::ECHILD);
+            }
+            let zombie = t.values().filter(mine).find(|p| matches!(p.state, State::Zombie { .. })).map(|p| p.pid);
+            if let Some(z) = zombie {
+                let p = t.remove(&z).unwrap();
+                let State::Zombie { wait_status } = p.state else { unreachable!() };
+                let flt = p.counters.minflt;
+                drop(t);
+                drop(p);
+                return Ok(Some((z, wait_status, flt)));
+            }
+        }
+        if options & WNOHANG != 0 {
+            return Ok(None);
+        }
+        sched::block(Block::Wait(pid));
+        if super::signal::pending(me).is_some() {
+            return Err(Errno::EINTR);
+        }
+    }
+}

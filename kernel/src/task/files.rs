@@ -1,0 +1,60 @@
+//! File descriptor tables.
+//!
+//! A descriptor is an index into the process's table; each slot holds a
+//! shared [`OpenFile`] (position and flags), so `dup` and `fork` give two
+//! descriptors one position, as on Linux. The lowest free slot is used.
+
+use super::process::Files;
+use crate::errno::Errno;
+use crate::fs::vfs::{oflags, OpenFile};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+
+/// Most descriptors a process may have open (RLIMIT_NOFILE).
+pub const MAX_FDS: usize = 256;
+
+/// Descriptors 0, 1 and 2 on the console.
+pub fn standard_files() -> Files {
+    let console = crate::fs::dev::console();
+    let f = |flags| Some(OpenFile::new(console.clone(), "/dev/console", flags));
+    let mut v: Files = Vec::new();
+    v.push(f(oflags::O_RDONLY));
+    v.push(f(oflags::O_WRONLY));
+    v.push(f(oflags::O_WRONLY));
+    v
+}
+
+/// The open file behind `fd`.
+pub fn get(files: &Files, fd: u64) -> Result<Arc<OpenFile>, Errno> {
+    files.get(fd as usize).and_then(|f| f.clone()).ok_or(Errno::EBADF)
+}
+
+/// Installs `file` in the lowest free slot at or above `min`.
+pub fn install(files: &mut Files, file: Arc<OpenFile>, min: usize) -> Result<u64, Errno> {
+    let slot = (min..MAX_FDS).find(|&i| files.get(i).is_none_or(|f| f.is_none())).ok_or(Errno::EMFILE)?;
+    if files.len() <= slot {
+        files.resize(slot + 1, None);
+    }
+    files[slot] = Some(file);
+    Ok(slot as u64)
+}
+
+/// Closes `fd`.
+pub fn close(files: &mut Files, fd: u64) -> Result<(), Errno> {
+    match files.get_mut(fd as usize) {
+        Some(slot @ Some(_)) => {
+            *slot = None;
+            Ok(())
+        }
+        _ => Err(Errno::EBADF),
+    }
+}
+
+/// Closes the descriptors opened with O_CLOEXEC (at `execve`).
+pub fn close_on_exec(files: &mut Files) {
+    for slot in files.iter_mut() {
+        if slot.as_ref().is_some_and(|f| f.flags & oflags::O_CLOEXEC != 0) {
+            *slot = None;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The scheduler: round-robin over ready processes, preempted by the timer.
+//!
+//! Every process runs until it blocks (`wait4`, `nanosleep`), yields, exits,
+//! or the timer tick marks its time slice (one tick, 10 ms) as used; the
+//! switch then happens on its way back to user mode. When nothing is ready
+//! the CPU runs the idle loop (the boot thread), which waits in `wfi` with
+//! interrupts enabled.
+//!
+//! A switch saves the outgoing process's FP/SIMD registers and thread
+//! pointer, installs the incoming process's page tables in TTBR0 with its
+//! ASID (no TLB flush), restores its registers and jumps into its kernel
+//! stack with `switch_context`.
+
+use super::process::{Block, Pid, State, TABLE};
+use crate::arch::aarch64::context::{self, Context};
+use crate::arch::aarch64::{cpu, mmu};
+use alloc::collections::VecDeque;
+use core::cell::UnsafeCell;
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use spin::Mutex;
+
+static CURRENT: AtomicU32 = AtomicU32::new(0);
+static RUN_QUEUE: Mutex<VecDeque<Pid>> = Mutex::new(VecDeque::new());
+static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
+/// Context switches since boot.
+pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
+
+/// The idle thread's saved context (the boot stack).
+struct IdleContext(UnsafeCell<Context>);
+// SAFETY: only the scheduler touches it, with interrupts masked on the one CPU.
+unsafe impl Sync for IdleContext {}
+static IDLE: IdleContext = IdleContext(UnsafeCell::new(Context { x19_28: [0; 10], fp: 0, lr: 0, sp: 0 }));
+
+/// The running process (0 = the idle thread).
+pub fn current() -> Pid {
+    CURRENT.load(Ordering::Relaxed)
+}
+
+/// Puts `pid` on the run queue.
+pub fn make_ready(pid: Pid) {
+    if let Some(p) = TABLE.lock().get_mut(&pid) {
+        if !matches!(p.state, State::Zombie { .. }) {
+            p.state = State::Ready;
+        }
+    }
+    RUN_QUEUE.lock().push_back(pid);
+}
+
+/// Asks for a switch at the next return to user mode.
+pub fn request_resched() {
+    NEED_RESCHED.store(true, Ordering::Relaxed);
+}
+
+/// Whether a switch was requested (and clears the request).
+pub fn take_resched() -> bool {
+    NEED_RESCHED.swap(false, Ordering::Relaxed)
+}
+
+/// The timer tick: wakes sleepers whose time has come and ends the slice.
+pub fn tick(now: u64) {
+    let mut woken = alloc::vec::Vec::new();
+    {
+        let mut t = TABLE.lock();
+        for p in t.values_mut() {
+            if let State::Blocked(Block::Sleep(until)) = p.state {
+                if until <= now {
+                    p.state = State::Ready;
+                    woken.push(p.pid);
+                }
+            }
+        }
+    }
+    RUN_QUEUE.lock().extend(woken);
+    request_resched();
+}
+
+/// Blocks the current process for `why` and runs something else; returns
+/// when it has been made ready again.
+pub fn block(why: Block) {
+    let pid = current();
+    if let Some(p) = TABLE.lock().get_mut(&pid) {
+        p.state = State::Blocked(why);
+    }
+    schedule();
+}
+
+/// Gives up the CPU to the next ready process, if any.
+pub fn yield_now() {
+    schedule();
+}
+
+/// Switches to the next ready process (or the idle thread). Called with
+/// interrupts masked and no lock held.
+pub fn schedule() {
+    let cur = current();
+    let (prev, next): (*mut Context, *const Context);
+    {
+        let mut t = TABLE.lock();
+        let mut rq = RUN_QUEUE.lock();
+        if let Some(p) = t.get_mut(&cur) {
+            if p.state == State::Running {
+                p.state = State::Ready;
+                rq.push_back(cur);
+            }
+        }
+        let next_pid = loop {
+            match rq.pop_front() {
+                Some(pid) if t.get(&pid).is_some_and(|p| p.state == State::Ready) => break pid,
+                Some(_) => continue,
+                None => break 0,
+            }
+        };
+        drop(rq);
+        if next_pid == cur {
+            if let Some(p) = t.get_mut(&cur) {
+                p.state = State::Running;
+            }
+            return;
+        }
+        prev = match t.get_mut(&cur) {
+            Some(p) => {
+                context::save_fp(&mut p.fp);
+                p.tpidr = context::tpidr_el0();
+                &mut p.ctx
+            }
+            None => IDLE.0.get(),
+        };
+        next = match t.get_mut(&next_pid) {
+            Some(n) => {
+                n.state = State::Running;
+                context::restore_fp(&n.fp);
+                context::set_tpidr_el0(n.tpidr);
+                n.mm.activate();
+                &n.ctx
+            }
+            None => {
+                mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
+                IDLE.0.get()
+            }
+        };
+        CURRENT.store(next_pid, Ordering::Relaxed);
+        SWITCHES.fetch_add(1, Ordering::Relaxed);
+    }
+    // SAFETY: both contexts live in boxed processes (or the idle static) that
+    // stay put until the switch completes: a zombie is only freed by its
+    // parent, which cannot run before this switch is done.
+    unsafe { context::switch(prev, next) };
+}
+
+/// Whether any process is ready to run.
+fn anything_ready() -> bool {
+    !RUN_QUEUE.lock().is_empty()
+}
+
+/// The idle loop: run whatever is ready, otherwise sleep until an interrupt.
+pub fn idle_loop() -> ! {
+    loop {
+        cpu::irq_save();
+        if anything_ready() {
+            schedule();
+        } else {
+            // An interrupt that arrives between the check and `wfi` is still
+            // pending and makes `wfi` return at once.
+            cpu::wait_for_interrupt();
+            cpu::irq_enable();
+        }
+    }
+}
