@@ -107,7 +107,8 @@ pub fn kernel_main(info: BootInfo) -> ! {
             Err(e) => log::error!("initramfs: {e}"),
         }
     }
-    crate::fs::dev::init();
+    crate::fs::dev::init(memdev, cmd.memdev_size);
+    crate::fs::proc::init();
 
     if let Some(filter) = &cmd.ktest {
         crate::ktest::run_all(filter);
@@ -139,6 +140,7 @@ fn start_init(cmd: &CmdLine) {
 pub fn shutdown(code: u32) -> ! {
     let (free, total) = mm::frame_counts();
     let base = BASELINE_FREE.load(core::sync::atomic::Ordering::Relaxed);
+    log::info!("memdev at shutdown: \"{}\"", crate::fs::dev::buffer_string());
     log::info!("frames: {free} free of {total} at shutdown ({base} when user space started)");
     semihosting::exit(code)
 }

@@ -221,6 +221,10 @@ impl Backing for FileBacking {
         true
     }
 
+    fn ino(&self) -> u64 {
+        self.inode.ino
+    }
+
     fn mark_dirty(&self, pgoff: u64) {
         self.inode.data.lock().dirty.insert(pgoff);
     }

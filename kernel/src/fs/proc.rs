@@ -1,9 +1,130 @@
-//! Generated files under `/proc`: their contents are produced when read.
+//! Generated files under `/proc`: their text is produced when read.
+//!
+//! | file               | contents                                                    |
+//! |--------------------|-------------------------------------------------------------|
+//! | `/proc/self/maps`  | the reader's areas, in Linux's `/proc/self/maps` format      |
+//! | `/proc/self/mmstat`| the reader's counters: `minflt`, `cow`, `eager_pages`        |
+//! | `/proc/vmstat`     | system-wide counters, one `key value` per line (see below)   |
+//! | `/proc/memdev`     | `<physical address in hex> <size in bytes>` of the memdev buffer |
+//! | `/proc/dumpmaps`   | write a pid to log that process's areas and page-table use   |
+//!
+//! `/proc/vmstat` keys: `nr_free_pages`, `nr_total_pages` (frames),
+//! `pgfault` (faults resolved), `cow_copies`, `eager_pages` and
+//! `eager_blocks_2m` (one-pass remap), `msync_writeback` (pages written back
+//! by msync), `context_switches`.
 
+use super::inode::Inode;
+use super::vfs;
+use crate::errno::Errno;
+use crate::mm::address_space::AddressSpace;
+use crate::task::{process, sched};
+use alloc::format;
 use alloc::string::String;
+use core::fmt::Write;
+use core::sync::atomic::Ordering::Relaxed;
 
-/// Generates the text of `/proc` file number `which`.
+pub const PROC_SELF_MAPS: u32 = 1;
+pub const PROC_SELF_MMSTAT: u32 = 2;
+pub const PROC_VMSTAT: u32 = 3;
+pub const PROC_MEMDEV: u32 = 4;
+pub const PROC_DUMPMAPS: u32 = 5;
+
+/// Creates the `/proc` tree.
+pub fn init() {
+    let proc = vfs::mkdir_all("/proc");
+    let me = vfs::mkdir_all("/proc/self");
+    let _ = vfs::link(&me, "maps", Inode::new_proc(PROC_SELF_MAPS));
+    let _ = vfs::link(&me, "mmstat", Inode::new_proc(PROC_SELF_MMSTAT));
+    let _ = vfs::link(&proc, "vmstat", Inode::new_proc(PROC_VMSTAT));
+    let _ = vfs::link(&proc, "memdev", Inode::new_proc(PROC_MEMDEV));
+    let _ = vfs::link(&proc, "dumpmaps", Inode::new_proc(PROC_DUMPMAPS));
+}
+
+/// `/proc/self/maps` text of an address space, Linux's format:
+/// `start-end perms offset dev inode` then the name padded to column 74.
+pub fn maps_text(mm: &AddressSpace) -> String {
+    let mut s = String::new();
+    for v in mm.vmas.iter() {
+        let l = v.prot.letters();
+        let ino = v.backing.ino();
+        let offset = if v.backing.is_anonymous() { 0 } else { v.pgoff * 4096 };
+        let start = s.len();
+        let _ = write!(
+            s,
+            "{:08x}-{:08x} {}{}{}{} {:08x} {} {} ",
+            v.start,
+            v.end,
+            l[0] as char,
+            l[1] as char,
+            l[2] as char,
+            if v.shared { 's' } else { 'p' },
+            offset,
+            if ino == 0 { "00:00" } else { "00:01" },
+            ino
+        );
+        if let Some(name) = &v.name {
+            while s.len() - start < 73 {
+                s.push(' ');
+            }
+            s.push_str(name);
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Generates the text of `/proc` file number `which` for the calling process.
 pub fn generate(which: u32) -> String {
-    let _ = which;
-    String::new()
+    let pid = sched::current();
+    match which {
+        PROC_SELF_MAPS => process::with(pid, |p| maps_text(&p.mm)).unwrap_or_default(),
+        PROC_SELF_MMSTAT => process::with(pid, |p| {
+            format!("minflt {}\ncow {}\neager_pages {}\n", p.counters.minflt, p.counters.cow, p.counters.eager_pages)
+        })
+        .unwrap_or_default(),
+        PROC_VMSTAT => {
+            let (free, total) = crate::mm::frame_counts();
+            format!(
+                "nr_free_pages {free}\nnr_total_pages {total}\npgfault {}\ncow_copies {}\neager_pages {}\neager_blocks_2m {}\nmsync_writeback {}\ncontext_switches {}\n",
+                crate::trap::stats::FAULTS.load(Relaxed),
+                crate::trap::stats::COW_COPIES.load(Relaxed),
+                crate::mm::mmap::EAGER_PAGES.load(Relaxed),
+                crate::mm::mmap::EAGER_BLOCKS_2M.load(Relaxed),
+                crate::mm::msync::WRITTEN_BACK.load(Relaxed),
+                sched::SWITCHES.load(Relaxed),
+            )
+        }
+        PROC_MEMDEV => {
+            let (base, size) = super::dev::memdev();
+            format!("{:#x} {}\n", base.as_u64(), size)
+        }
+        _ => String::new(),
+    }
+}
+
+/// Writes to a `/proc` file: only `/proc/dumpmaps` accepts a pid.
+pub fn write(which: u32, buf: &[u8]) -> Result<usize, Errno> {
+    if which != PROC_DUMPMAPS {
+        return Err(Errno::EACCES);
+    }
+    let text = core::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
+    let pid: u32 = text.trim().parse().map_err(|_| Errno::EINVAL)?;
+    let dump = process::with(pid, |p| {
+        let mut s = format!("areas of pid {pid} ({}):\n", p.name);
+        for v in p.mm.vmas.iter() {
+            let (mut pages, mut blocks) = (0u64, 0u64);
+            p.mm.for_each_leaf(v.start, v.end, |size| {
+                if size >= 2 << 20 {
+                    blocks += 1;
+                } else {
+                    pages += 1;
+                }
+            });
+            let _ = writeln!(s, "    {v:?} {} resident: {pages} pages, {blocks} 2M blocks", v.name.as_deref().unwrap_or(""));
+        }
+        s
+    })
+    .ok_or(Errno::ESRCH)?;
+    log::info!("{}", dump.trim_end());
+    Ok(buf.len())
 }

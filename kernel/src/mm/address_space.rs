@@ -258,6 +258,11 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Calls `f(leaf size)` for every entry in `[start, end)`.
+    pub fn for_each_leaf(&self, start: u64, end: u64, mut f: impl FnMut(usize)) {
+        self.table.for_each_leaf(VirtAddr(start), (end - start) as usize, &self.ctx(), |_, _, size, _| f(size));
+    }
+
     /// Frames referenced by this space's entries (for the `/proc` counters).
     pub fn resident_pages(&self) -> u64 {
         let mut n = 0;

@@ -103,9 +103,9 @@ pub trait Backing: Send + Sync {
         false
     }
 
-    /// Size of the object in pages, when it has a fixed size (devices).
-    fn size_pages(&self) -> Option<u64> {
-        None
+    /// The inode number `/proc/self/maps` shows (0 for anonymous memory).
+    fn ino(&self) -> u64 {
+        0
     }
 
     /// Whether the object wants to know about the first store to each page
@@ -221,6 +221,8 @@ impl Drop for SharedAnon {
 
 /// A physical range that is not managed by the frame allocator, such as the
 /// reserved `memdev` buffer or device registers.
+///
+/// Page `pgoff` of the object is the physical page `base + pgoff * 4 KiB`.
 pub struct PhysRange {
     pub base: PhysAddr,
     pub size: u64,
@@ -244,9 +246,6 @@ impl Backing for PhysRange {
     }
     fn cache_mode(&self) -> CacheMode {
         self.cache
-    }
-    fn size_pages(&self) -> Option<u64> {
-        Some(self.size / PAGE_SIZE as u64)
     }
     fn contiguous(&self, pgoff: u64) -> Option<PhysAddr> {
         (pgoff < self.size / PAGE_SIZE as u64).then(|| self.base + (pgoff as usize) * PAGE_SIZE)

@@ -59,10 +59,10 @@ pub struct FileMapping {
     pub readable: bool,
     pub writable: bool,
     pub name: Option<Arc<str>>,
-    /// Size in pages for objects with a fixed size (devices): mapping past it fails.
-    pub size_pages: Option<u64>,
-    /// The errno for a range past a device's end.
-    pub past_end: Errno,
+    /// For devices: the page offsets that may be mapped, and the errno for
+    /// a range outside them (EINVAL past a buffer's end, EPERM for
+    /// `/dev/mem` outside the ranges it exposes).
+    pub allowed: Option<(core::ops::Range<u64>, Errno)>,
 }
 
 /// A checked mmap request.
@@ -166,9 +166,10 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
             if !f.readable {
                 return Err(Errno::EACCES);
             }
-            if let Some(size) = f.size_pages {
-                if pgoff.checked_add(len / PAGE_SIZE as u64).is_none_or(|end| end > size) {
-                    return Err(f.past_end);
+            if let Some((range, errno)) = &f.allowed {
+                let end = pgoff.checked_add(len / PAGE_SIZE as u64).ok_or(*errno)?;
+                if pgoff < range.start || end > range.end {
+                    return Err(*errno);
                 }
             }
             (shared, !shared || f.writable, f.backing.clone(), f.name.clone())

@@ -75,7 +75,7 @@ fn write_inode(f: &OpenFile, off: u64, buf: &[u8]) -> Result<usize, Errno> {
         Kind::File => f.inode.write_at(off, buf).map_err(|_| Errno::ENOSPC),
         Kind::Dir(_) => Err(Errno::EISDIR),
         Kind::CharDev(d) => dev::write(*d, off, buf),
-        Kind::Proc(_) => Err(Errno::EACCES),
+        Kind::Proc(w) => crate::fs::proc::write(*w, buf),
     }
 }
 
