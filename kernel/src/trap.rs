@@ -142,7 +142,10 @@ pub fn timer_tick() {
     let now = crate::arch::aarch64::timer::ticks();
     let pid = sched::current();
     if pid != 0 {
-        process::with(pid, |p| p.user_ticks += 1);
+        process::with(pid, |p| {
+            p.user_ticks += 1;
+            crate::task::perf::fold(&mut p.perf);
+        });
     }
     sched::tick(now);
 }

@@ -32,10 +32,12 @@
 static const char *check_prog = "?";
 static int check_passed, check_failed;
 static int check_case_failed;
+static int check_pid;
 
 static inline void check_init(const char *prog)
 {
     check_prog = prog;
+    check_pid = (int)getpid();
     setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
@@ -100,14 +102,22 @@ static inline int check_finish(void)
 }
 
 /* A unique path for scratch file n: /tmp/armmap-<prog>-<pid>-<n>. The pid
- * keeps concurrent runs on one Linux host apart; the path is never
+ * keeps concurrent runs on one Linux host apart (it is the pid at
+ * check_init, so a forked child gets the same paths); the path is never
  * printed (it holds a pid). */
 static inline const char *check_path(int n)
 {
     static char bufs[8][96];
     char *b = bufs[n & 7];
-    snprintf(b, sizeof bufs[0], "/tmp/armmap-%s-%d-%d", check_prog, (int)getpid(), n);
+    snprintf(b, sizeof bufs[0], "/tmp/armmap-%s-%d-%d", check_prog, check_pid, n);
     return b;
+}
+
+/* Removes scratch files 0..max-1 (after a failed case left some). */
+static inline void check_cleanup(int max)
+{
+    for (int n = 0; n < max; n++)
+        unlink(check_path(n));
 }
 
 /* Waits for child pid; returns its status word, or -1 (with a reason

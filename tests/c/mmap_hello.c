@@ -114,5 +114,6 @@ int main(void)
     RUN(read_back);
     RUN(size_unchanged);
     RUN(cleanup);
+    check_cleanup(2);
     return check_finish();
 }

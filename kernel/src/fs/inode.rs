@@ -25,6 +25,8 @@ pub enum Kind {
     CharDev(u32),
     /// A generated file under /proc; the number selects the generator.
     Proc(u32),
+    /// A `perf_event_open` event of the process that opened it (its id).
+    Perf(u32),
 }
 
 /// A file's data: its size and page-cache frames.
@@ -81,6 +83,10 @@ impl Inode {
 
     pub fn new_proc(which: u32) -> Arc<Inode> {
         Self::with(Kind::Proc(which), S_IFREG | 0o444)
+    }
+
+    pub fn new_perf(id: u32) -> Arc<Inode> {
+        Self::with(Kind::Perf(id), 0o600)
     }
 
     pub fn is_dir(&self) -> bool {

@@ -57,6 +57,14 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
         Kind::File => Ok(f.inode.read_at(off, buf)),
         Kind::Dir(_) => Err(Errno::EISDIR),
         Kind::CharDev(d) => dev::read(*d, off, buf),
+        Kind::Perf(id) => {
+            if buf.len() < 8 {
+                return Err(Errno::ENOSPC);
+            }
+            let v = process::with(sched::current(), |p| crate::task::perf::read(&p.perf, *id)).flatten().ok_or(Errno::EBADF)?;
+            buf[..8].copy_from_slice(&v.to_le_bytes());
+            Ok(8)
+        }
         Kind::Proc(w) => {
             let text = crate::fs::proc::generate(*w);
             let text = text.as_bytes();
@@ -76,11 +84,16 @@ fn write_inode(f: &OpenFile, off: u64, buf: &[u8]) -> Result<usize, Errno> {
         Kind::Dir(_) => Err(Errno::EISDIR),
         Kind::CharDev(d) => dev::write(*d, off, buf),
         Kind::Proc(w) => crate::fs::proc::write(*w, buf),
+        Kind::Perf(_) => Err(Errno::EINVAL),
     }
 }
 
 fn seekable(f: &OpenFile) -> bool {
-    !matches!(f.inode.kind, Kind::CharDev(d) if !dev::seekable(&d))
+    match f.inode.kind {
+        Kind::CharDev(d) => dev::seekable(&d),
+        Kind::Perf(_) => false,
+        _ => true,
+    }
 }
 
 /// Reads through the file position (or at `at` for pread).
@@ -212,7 +225,14 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
 }
 
 pub fn close(fd: u64) -> SysResult {
-    process::with(sched::current(), |p| files::close(&mut p.files, fd)).unwrap_or(Err(Errno::EBADF))?;
+    process::with(sched::current(), |p| {
+        let f = files::get(&p.files, fd)?;
+        if let Kind::Perf(id) = f.inode.kind {
+            crate::task::perf::close(&mut p.perf, id);
+        }
+        files::close(&mut p.files, fd)
+    })
+    .unwrap_or(Err(Errno::EBADF))?;
     Ok(0)
 }
 
@@ -258,7 +278,7 @@ const _: () = assert!(core::mem::size_of::<Stat>() == 128);
 fn stat_of(inode: &Inode) -> Stat {
     let size = match &inode.kind {
         Kind::CharDev(d) => dev::size(*d),
-        Kind::Proc(_) => 0,
+        Kind::Proc(_) | Kind::Perf(_) => 0,
         _ => inode.size(),
     };
     Stat {
@@ -428,9 +448,37 @@ pub fn faccessat(dirfd: u64, path: u64, _mode: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn ioctl(fd: u64, _req: u64) -> SysResult {
-    file(fd)?;
-    Err(Errno::ENOTTY)
+pub fn ioctl(fd: u64, req: u64) -> SysResult {
+    let f = file(fd)?;
+    match f.inode.kind {
+        Kind::Perf(id) => {
+            process::with(sched::current(), |p| crate::task::perf::ioctl(&mut p.perf, id, req)).ok_or(Errno::ESRCH)??;
+            Ok(0)
+        }
+        _ => Err(Errno::ENOTTY),
+    }
+}
+
+/// `perf_event_open(attr, pid, cpu, group_fd, flags)`.
+pub fn perf_event_open(attr: u64, pid: u64, cpu: u64, group_fd: u64, flags: u64) -> SysResult {
+    const PERF_FLAG_FD_CLOEXEC: u64 = 8;
+    let raw: [u64; 6] = crate::arch::aarch64::uaccess::read_user(attr).map_err(|_| Errno::EFAULT)?;
+    let a = crate::task::perf::Attr { kind: raw[0] as u32, config: raw[1], flags: raw[5] };
+    let me = sched::current();
+    if (pid as i32 != 0 && pid as u32 != me) || (cpu as i32 != -1 && cpu != 0) || group_fd as i32 != -1 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & !PERF_FLAG_FD_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    static NEXT_ID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(1);
+    let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+    let oflags = if flags & PERF_FLAG_FD_CLOEXEC != 0 { oflags::O_RDONLY | oflags::O_CLOEXEC } else { oflags::O_RDONLY };
+    process::with(me, |p| {
+        crate::task::perf::open(&mut p.perf, &a, id)?;
+        files::install(&mut p.files, OpenFile::new(Inode::new_perf(id), "anon_inode:[perf_event]", oflags), 0)
+    })
+    .ok_or(Errno::ESRCH)?
 }
 
 pub fn fsync(fd: u64) -> SysResult {

@@ -134,6 +134,26 @@ pub fn getrandom(buf: u64, len: u64, _flags: u64) -> SysResult {
     Ok(len as u64)
 }
 
+/// `reboot(magic, magic2, cmd)`: power-off, halt and restart all end the
+/// machine (QEMU exits with status 0), as on Linux under QEMU `-no-reboot`.
+pub fn reboot(magic: u64, magic2: u64, cmd: u64) -> SysResult {
+    const MAGIC1: u64 = 0xfee1_dead;
+    const MAGIC2: [u64; 4] = [672274793, 85072278, 369367448, 537993216];
+    const CMD_RESTART: u64 = 0x0123_4567;
+    const CMD_HALT: u64 = 0xcdef_0123;
+    const CMD_POWER_OFF: u64 = 0x4321_fedc;
+    if magic as u32 as u64 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32 as u64)) {
+        return Err(Errno::EINVAL);
+    }
+    match cmd as u32 as u64 {
+        CMD_POWER_OFF | CMD_HALT | CMD_RESTART => {
+            log::info!("pid {} asked to power off", sched::current());
+            crate::boot::shutdown(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
 /// rt_sigaction / rt_sigprocmask: accepted, with an empty old value of
 /// `size` bytes (32 for `struct sigaction`, 8 for a signal set).
 pub fn sigaction_ignored(old: u64, size: usize) -> SysResult {

@@ -75,6 +75,8 @@ pub mod nr {
     pub const WAIT4: u64 = 260;
     pub const PRLIMIT64: u64 = 261;
     pub const GETRANDOM: u64 = 278;
+    pub const PERF_EVENT_OPEN: u64 = 241;
+    pub const REBOOT: u64 = 142;
     pub const RSEQ: u64 = 293;
 }
 
@@ -134,6 +136,8 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::UNAME => misc::uname(a[0]),
         nr::PRLIMIT64 => misc::prlimit64(a[0], a[1], a[2], a[3]),
         nr::GETRANDOM => misc::getrandom(a[0], a[1], a[2]),
+        nr::PERF_EVENT_OPEN => fs::perf_event_open(a[0], a[1], a[2], a[3], a[4]),
+        nr::REBOOT => misc::reboot(a[0], a[1], a[2]),
         // Threads are not supported: glibc's start-up copes with ENOSYS.
         nr::SET_ROBUST_LIST | nr::RSEQ | nr::FUTEX => Err(Errno::ENOSYS),
         _ => {

@@ -53,6 +53,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64) -> SysResult {
             tpidr,
             counters: Counters::default(),
             user_ticks: 0,
+            perf: alloc::vec::Vec::new(),
         })
     };
     let mut child = child;

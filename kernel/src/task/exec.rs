@@ -158,6 +158,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
         tpidr: 0,
         counters: Counters::default(),
         user_ticks: 0,
+        perf: alloc::vec::Vec::new(),
     });
     *p.trap_frame() = initial_frame(entry, sp);
     super::process::TABLE.lock().insert(pid, p);

@@ -13,6 +13,8 @@ pub mod exit;
 #[cfg(target_os = "none")]
 pub mod files;
 #[cfg(target_os = "none")]
+pub mod perf;
+#[cfg(target_os = "none")]
 pub mod process;
 #[cfg(target_os = "none")]
 pub mod sched;

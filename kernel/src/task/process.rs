@@ -84,6 +84,8 @@ pub struct Process {
     pub counters: Counters,
     /// Ticks spent running in user mode and in the kernel (for getrusage).
     pub user_ticks: u64,
+    /// Open `perf_event_open` events (index = PMU counter).
+    pub perf: super::perf::Events,
 }
 
 impl Process {

@@ -120,6 +120,7 @@ pub fn schedule() {
         prev = match t.get_mut(&cur) {
             Some(p) => {
                 context::save_fp(&mut p.fp);
+                super::perf::save(&mut p.perf);
                 p.tpidr = context::tpidr_el0();
                 &mut p.ctx
             }
@@ -129,6 +130,7 @@ pub fn schedule() {
             Some(n) => {
                 n.state = State::Running;
                 context::restore_fp(&n.fp);
+                super::perf::restore(&n.perf);
                 context::set_tpidr_el0(n.tpidr);
                 n.mm.activate();
                 &n.ctx

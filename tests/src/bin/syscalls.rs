@@ -41,6 +41,7 @@ fn main(_args: Args) -> i32 {
     h.case("two_cpu_bound_processes_progress", two_cpu_bound_processes_progress);
     h.case("exec_malformed_elf_enoexec", exec_malformed_elf_enoexec);
     h.case("exec_runs_a_program", exec_runs_a_program);
+    h.case("perf_event_counts_cycles", perf_event_counts_cycles);
     h.finish()
 }
 
@@ -493,4 +494,46 @@ fn exec_runs_a_program() -> TestResult {
         100 + e.0
     })?;
     expect_exit(child, 0)
+}
+
+/// `perf_event_open` for CPU cycles of this process: counts grow while the
+/// process works, stop while disabled, restart from zero after a reset.
+fn perf_event_counts_cycles() -> TestResult {
+    if !on_armmap() {
+        println!("  note: not on armmap, perf events are not emulated by qemu-user");
+        return Ok(());
+    }
+    // struct perf_event_attr: type, size, config, ..., flags at byte 40.
+    let mut attr = [0u64; 16];
+    attr[0] = (128u64 << 32) | 0; // PERF_TYPE_HARDWARE, size 128
+    attr[1] = 0; // PERF_COUNT_HW_CPU_CYCLES
+    attr[5] = 1; // disabled
+    // SAFETY: attr is a valid perf_event_attr; the kernel only reads it.
+    let fd = unsafe { syscall::syscall5(nr::PERF_EVENT_OPEN, attr.as_ptr() as usize, 0, usize::MAX, usize::MAX, 0) };
+    let fd = syscall::ret(fd)?;
+    let read = || -> Result<u64, Errno> {
+        let mut v = [0u8; 8];
+        user::read(fd as i32, &mut v)?;
+        Ok(u64::from_le_bytes(v))
+    };
+    check_eq!(read()?, 0, "disabled event counted");
+    // SAFETY: ioctl on our own perf fd with the ENABLE request.
+    syscall::ret(unsafe { syscall::syscall3(nr::IOCTL, fd, 0x2400, 0) })?;
+    let mut x = 0u64;
+    for i in 0..10_000u64 {
+        x = x.wrapping_mul(31).wrapping_add(i);
+        core::hint::black_box(x);
+    }
+    let a = read()?;
+    check!(a > 10_000, "only {a} cycles for 10,000 loop iterations");
+    // SAFETY: DISABLE then RESET on our own perf fd.
+    syscall::ret(unsafe { syscall::syscall3(nr::IOCTL, fd, 0x2401, 0) })?;
+    let b = read()?;
+    let c = read()?;
+    check_eq!(b, c, "a disabled counter moved");
+    // SAFETY: RESET on our own perf fd.
+    syscall::ret(unsafe { syscall::syscall3(nr::IOCTL, fd, 0x2403, 0) })?;
+    check_eq!(read()?, 0, "reset did not zero the count");
+    user::close(fd as i32)?;
+    Ok(())
 }

@@ -14,6 +14,8 @@ pub mod gic;
 #[cfg(target_os = "none")]
 pub mod mmu;
 #[cfg(target_os = "none")]
+pub mod pmu;
+#[cfg(target_os = "none")]
 pub mod semihosting;
 #[cfg(target_os = "none")]
 pub mod timer;
