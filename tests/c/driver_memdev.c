@@ -5,8 +5,9 @@
  * open("/dev/memdev", O_RDWR), map 2048 bytes MAP_SHARED read-write,
  * strcpy a string in and read it back, strcpy another and read it back,
  * munmap, close. The kernel put a greeting at the start of the buffer and
- * logs what it finds there at shutdown, so the first 64 bytes are saved
- * first and put back at the end.
+ * logs what it finds there at shutdown, so the first 64 bytes (in fact the
+ * whole first page, all this program writes) are saved first and put back
+ * at the end.
  *
  * armmap only (Linux has no /dev/memdev): a TargetRun, not a CompareRun.
  */
@@ -15,7 +16,10 @@
 #include <sys/mman.h>
 
 #define LEN 2048
-#define SAVE 64
+/* The first 64 bytes hold the greeting; everything this program writes
+ * (the whole first page) is saved and restored. */
+#define GREETING 64
+#define SAVE 4096
 
 static int fd = -1;
 static char *map = MAP_FAILED;
@@ -38,7 +42,7 @@ static void case_mmap_shared_rw(void)
           strerror(errno));
     CHECK(((unsigned long)map & 4095) == 0, "mapping is not page-aligned");
     memcpy(saved, map, SAVE);
-    size_t n = strnlen(saved, SAVE);
+    size_t n = strnlen(saved, GREETING);
     printf("greeting: \"%.*s\"\n", (int)n, saved);
 }
 
@@ -63,11 +67,11 @@ static void case_strcpy_second(void)
 static void case_whole_length_usable(void)
 {
     CHECK(map != MAP_FAILED, "no mapping (an earlier case failed)");
-    /* Beyond the 64 saved bytes: write a pattern up to the end of the 2048
-     * bytes and of the page the mapping was rounded up to. */
-    for (int i = SAVE; i < 4096; i++)
+    /* Beyond the greeting: write a pattern up to the end of the 2048 bytes
+     * and of the page the mapping was rounded up to. */
+    for (int i = GREETING; i < 4096; i++)
         map[i] = (char)(i * 13);
-    for (int i = SAVE; i < 4096; i++)
+    for (int i = GREETING; i < 4096; i++)
         CHECK(map[i] == (char)(i * 13), "byte %d reads %d", i, map[i]);
 }
 

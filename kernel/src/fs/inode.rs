@@ -201,7 +201,7 @@ impl Backing for FileBacking {
         "file"
     }
 
-    fn page(&self, pgoff: u64, write: bool) -> Result<PageFrame, BackingError> {
+    fn page(&self, pgoff: u64, _store: bool) -> Result<PageFrame, BackingError> {
         let ops = frame_ops();
         let mut data = self.inode.data.lock();
         // A page wholly past the end of the file: SIGBUS, as on Linux.
@@ -216,9 +216,6 @@ impl Backing for FileBacking {
                 pa
             }
         };
-        if write {
-            data.dirty.insert(pgoff);
-        }
         ops.get(pa);
         Ok(PageFrame::Shared(pa))
     }

@@ -40,6 +40,11 @@ pub trait FrameOps: Sync {
     fn get(&self, pa: PhysAddr);
     /// Drops a reference; the frame is freed when none is left.
     fn put(&self, pa: PhysAddr);
+    /// The shared, always-zero frame (with one more reference taken), if
+    /// there is one: what a load from untouched anonymous memory maps.
+    fn zero_page(&self) -> Option<PhysAddr> {
+        None
+    }
 }
 
 /// What a backing provides for one page.
@@ -77,9 +82,10 @@ pub trait Backing: Send + Sync {
     /// Short name for traces and dumps: "anon", "shmem", "file", "device".
     fn kind_name(&self) -> &'static str;
 
-    /// The frame for page `pgoff` of the object. `write` says whether the
-    /// access that needs it is a store (a file may need to know).
-    fn page(&self, pgoff: u64, write: bool) -> Result<PageFrame, BackingError>;
+    /// The frame for page `pgoff` of the object. `store` says whether the
+    /// access that needs it is a store (anonymous memory can answer a load
+    /// with the shared zero page).
+    fn page(&self, pgoff: u64, store: bool) -> Result<PageFrame, BackingError>;
 
     /// A frame for `pgoff` only if the object already has one (no allocation,
     /// no I/O): what fault-around may map for free.
@@ -157,8 +163,16 @@ impl Backing for ZeroFill {
     fn kind_name(&self) -> &'static str {
         "anon"
     }
-    fn page(&self, _pgoff: u64, _write: bool) -> Result<PageFrame, BackingError> {
-        frame_ops().alloc_zeroed().map(PageFrame::Private).ok_or(BackingError::OutOfMemory)
+    fn page(&self, _pgoff: u64, store: bool) -> Result<PageFrame, BackingError> {
+        let ops = frame_ops();
+        // A load maps the shared zero page, as Linux does: no frame is spent
+        // until the first store (which then copies: see fault.rs).
+        if !store {
+            if let Some(zero) = ops.zero_page() {
+                return Ok(PageFrame::Shared(zero));
+            }
+        }
+        ops.alloc_zeroed().map(PageFrame::Private).ok_or(BackingError::OutOfMemory)
     }
     fn is_anonymous(&self) -> bool {
         true
@@ -185,7 +199,7 @@ impl Backing for SharedAnon {
     fn kind_name(&self) -> &'static str {
         "shmem"
     }
-    fn page(&self, pgoff: u64, _write: bool) -> Result<PageFrame, BackingError> {
+    fn page(&self, pgoff: u64, _store: bool) -> Result<PageFrame, BackingError> {
         let ops = frame_ops();
         let mut pages = self.pages.lock();
         let pa = match pages.get(&pgoff) {
@@ -235,7 +249,7 @@ impl Backing for PhysRange {
     fn kind_name(&self) -> &'static str {
         "device"
     }
-    fn page(&self, pgoff: u64, _write: bool) -> Result<PageFrame, BackingError> {
+    fn page(&self, pgoff: u64, _store: bool) -> Result<PageFrame, BackingError> {
         self.contiguous(pgoff).map(PageFrame::Device).ok_or(BackingError::BeyondEnd)
     }
     fn present_page(&self, pgoff: u64) -> Option<PageFrame> {

@@ -30,7 +30,7 @@
 use super::addr::PAGE_SIZE;
 use super::address_space::{pte_attrs, AddressSpace, SOFT_TRACK_DIRTY};
 use super::backing::{BackingError, PageFrame};
-use super::phys::{alloc_frame, copy_frame, frame_refcount, put_frame};
+use super::phys::{alloc_frame, copy_frame, frame_refcount, put_frame, zero_frame, zero_page_addr};
 use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// The kind of access that faulted.
@@ -78,6 +78,9 @@ impl Failure {
 pub enum Resolution {
     /// A zero-filled private page was installed.
     AnonZero,
+    /// The shared zero page was mapped read-only (a load from untouched
+    /// anonymous memory).
+    ZeroPage,
     /// A frame of the backing object was mapped (page cache, shared memory).
     ObjectPage,
     /// A device page was mapped.
@@ -94,6 +97,7 @@ impl Resolution {
     pub fn describe(self) -> &'static str {
         match self {
             Resolution::AnonZero => "anon zero page",
+            Resolution::ZeroPage => "shared zero page",
             Resolution::ObjectPage => "file page",
             Resolution::DevicePfn => "device pfn",
             Resolution::CowCopy => "cow copy",
@@ -140,26 +144,25 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolu
             mm.set_page_attrs(page, pte_attrs(&vma, true)).map_err(|_| Failure::OutOfMemory)?;
             return Ok(Resolution::MadeWritable);
         }
-        let new = alloc_frame().ok_or(Failure::OutOfMemory)?;
-        copy_frame(new, pa);
+        let new = copy_of(pa).ok_or(Failure::OutOfMemory)?;
         mm.replace_page(page, new, pte_attrs(&vma, true)).map_err(|_| Failure::OutOfMemory)?;
         return Ok(Resolution::CowCopy);
     }
 
     // 4. No entry: the backing provides the frame.
     let write = access == Access::Write;
-    let frame = vma.backing.page(vma.pgoff_of(page), write && vma.shared).map_err(|e| match e {
+    let frame = vma.backing.page(vma.pgoff_of(page), write).map_err(|e| match e {
         BackingError::BeyondEnd => Failure::BeyondEnd,
         BackingError::OutOfMemory => Failure::OutOfMemory,
     })?;
     let (pa, writable, what) = match frame {
         PageFrame::Private(pa) => (pa, true, Resolution::AnonZero),
+        PageFrame::Shared(pa) if Some(pa) == zero_page_addr() => (pa, false, Resolution::ZeroPage),
         // A private mapping's first write to an object's page copies it.
         PageFrame::Shared(src) | PageFrame::Device(src) if write && !vma.shared => {
-            let new = alloc_frame().ok_or(Failure::OutOfMemory)?;
-            copy_frame(new, src);
+            let new = copy_of(src);
             put_frame(src);
-            (new, true, Resolution::CowCopy)
+            (new.ok_or(Failure::OutOfMemory)?, true, Resolution::CowCopy)
         }
         // Shared: writable at once unless the backing wants to see the first
         // store (dirty tracking); private: read-only until a write copies.
@@ -176,6 +179,9 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolu
         put_frame(pa);
         return Err(Failure::OutOfMemory);
     }
+    if vma.shared && write {
+        vma.backing.mark_dirty(vma.pgoff_of(page));
+    }
 
     // 5. Fault-around: neighbours the backing already holds, read-only.
     let around = FAULT_AROUND.load(Ordering::Relaxed);
@@ -183,6 +189,18 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolu
         fault_around(mm, &vma, page, around);
     }
     Ok(what)
+}
+
+/// A private copy of frame `src` (a fresh zeroed frame when `src` is the
+/// zero page: nothing to copy).
+fn copy_of(src: super::addr::PhysAddr) -> Option<super::addr::PhysAddr> {
+    let new = alloc_frame()?;
+    if Some(src) == zero_page_addr() {
+        zero_frame(new);
+    } else {
+        copy_frame(new, src);
+    }
+    Some(new)
 }
 
 fn fault_around(mm: &mut AddressSpace, vma: &super::vma::Vma, page: u64, n: usize) {

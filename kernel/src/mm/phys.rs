@@ -34,6 +34,10 @@ pub fn frames_init(map: &mut PhysMap) -> Result<(), &'static str> {
         fa.add_free(PhysAddr(r.start)..PhysAddr(r.end));
     }
     *FRAMES.lock() = Some(fa);
+    if let Some(zero) = alloc_frame() {
+        zero_frame(zero);
+        ZERO_PAGE.call_once(|| zero);
+    }
     super::backing::set_frame_ops(&KernelFrames);
     Ok(())
 }
@@ -102,6 +106,20 @@ impl FrameOps for KernelFrames {
     fn put(&self, pa: PhysAddr) {
         put_frame(pa);
     }
+    fn zero_page(&self) -> Option<PhysAddr> {
+        let zero = *ZERO_PAGE.get()?;
+        get_frame(zero);
+        Some(zero)
+    }
+}
+
+/// The shared zero frame: allocated at boot, never written, never freed (the
+/// kernel keeps its first reference).
+static ZERO_PAGE: spin::Once<PhysAddr> = spin::Once::new();
+
+/// The zero frame's address, if set up.
+pub fn zero_page_addr() -> Option<PhysAddr> {
+    ZERO_PAGE.get().copied()
 }
 
 /// The hardware paging context: table frames from the frame allocator,
