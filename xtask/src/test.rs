@@ -94,6 +94,8 @@ fn target_runs() -> Vec<TargetRun> {
                 contains: &[
                     "entered at EL2, running at EL1",
                     "MMU on with the kernel's own tables",
+                    "remap /dev/memdev: 512 pages touched, 0 page faults",
+                    "lazy  /dev/memdev-lazy: 512 pages touched, 512 page faults",
                     "init (pid 1) exited with status 0",
                 ],
             },

@@ -69,8 +69,45 @@ fn main(_args: Args) -> i32 {
     if let Err(e) = unsafe { mm::munmap(addr, PAGE_SIZE) } {
         return fail("munmap", e);
     }
-    println!("init: munmap ok; goodbye");
+    println!("init: munmap ok");
+
+    // The mapper's two strategies over the same device buffer.
+    if let Err(e) = remap_versus_lazy() {
+        return fail("the memdev tour", e);
+    }
+    println!("init: goodbye");
     0
+}
+
+/// Page faults this process has taken so far (Linux's `ru_minflt`).
+fn faults() -> i64 {
+    user::time::getrusage(0).map(|r| r.ru_minflt).unwrap_or(-1)
+}
+
+/// Maps the reserved device buffer twice, once through `/dev/memdev` (the
+/// driver builds every page-table entry at `mmap` time, like
+/// `remap_pfn_range`) and once through `/dev/memdev-lazy` (entries are made
+/// one page at a time by the fault handler, like a `.fault` hook), touches
+/// every page of each, and shows the number of page faults each took.
+fn remap_versus_lazy() -> Result<(), user::Errno> {
+    const SIZE: usize = 2 << 20;
+    for (path, name) in [(c"/dev/memdev", "remap"), (c"/dev/memdev-lazy", "lazy ")] {
+        let fd = user::open(path, user::fs::O_RDWR, 0)?;
+        // SAFETY: a fresh shared mapping of the device; nothing else uses the range.
+        let addr = unsafe { mm::mmap(0, SIZE, PROT_READ | PROT_WRITE, mm::MAP_SHARED, fd, 0)? };
+        user::close(fd)?;
+        let before = faults();
+        for off in (0..SIZE).step_by(PAGE_SIZE) {
+            // SAFETY: inside the mapping made above; the first page's first
+            // bytes (the kernel's greeting) are left alone.
+            unsafe { ((addr + off + 2048) as *mut u8).write_volatile(1) };
+        }
+        let taken = faults() - before;
+        println!("init: {name} {}: {} pages touched, {taken} page faults", path.to_str().unwrap_or("?"), SIZE / PAGE_SIZE);
+        // SAFETY: the mapping is not used any more.
+        unsafe { mm::munmap(addr, SIZE)? };
+    }
+    Ok(())
 }
 
 /// Reports a failed system call and returns exit status 1.
