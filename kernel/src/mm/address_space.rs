@@ -258,6 +258,24 @@ impl AddressSpace {
         Ok(())
     }
 
+    /// Removes the entries that map pages of the object with inode `ino` at
+    /// page offset `first_pgoff` or beyond (the file was truncated): the
+    /// next touch faults and gets SIGBUS, as on Linux.
+    pub fn unmap_object_from(&mut self, ino: u64, first_pgoff: u64) {
+        let ranges: alloc::vec::Vec<(u64, u64)> = self
+            .vmas
+            .iter()
+            .filter(|v| v.backing.ino() == ino && !v.backing.is_anonymous())
+            .filter_map(|v| {
+                let end_pgoff = v.pgoff + v.pages();
+                (end_pgoff > first_pgoff).then(|| (v.start + first_pgoff.saturating_sub(v.pgoff) * PAGE_SIZE as u64, v.end))
+            })
+            .collect();
+        for (s, e) in ranges {
+            self.unmap_pages(s, e);
+        }
+    }
+
     /// Calls `f(leaf size)` for every entry in `[start, end)`.
     pub fn for_each_leaf(&self, start: u64, end: u64, mut f: impl FnMut(usize)) {
         self.table.for_each_leaf(VirtAddr(start), (end - start) as usize, &self.ctx(), |_, _, size, _| f(size));

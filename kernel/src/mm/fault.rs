@@ -66,9 +66,9 @@ impl Failure {
     pub fn describe(self) -> &'static str {
         match self {
             Failure::Unmapped => "unmapped address",
-            Failure::Protection => "protection violation",
-            Failure::BeyondEnd => "beyond end of object",
-            Failure::OutOfMemory => "out of memory",
+            Failure::Protection => "protected address",
+            Failure::BeyondEnd => "page beyond the end of the object",
+            Failure::OutOfMemory => "page, out of memory",
         }
     }
 }

@@ -218,7 +218,7 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
         return Err(Errno::ENOTDIR);
     }
     if flags & oflags::O_TRUNC != 0 && acc != oflags::O_RDONLY && matches!(inode.kind, Kind::File) {
-        inode.truncate(0);
+        truncate(&inode, 0);
     }
     let f = OpenFile::new(inode, &path, flags);
     process::with(sched::current(), |p| files::install(&mut p.files, f, 0)).unwrap_or(Err(Errno::ESRCH))
@@ -319,8 +319,20 @@ pub fn ftruncate(fd: u64, len: u64) -> SysResult {
     if (len as i64) < 0 || !f.writable() || !matches!(f.inode.kind, Kind::File) {
         return Err(Errno::EINVAL);
     }
-    f.inode.truncate(len);
+    truncate(&f.inode, len);
     Ok(0)
+}
+
+/// Sets a file's size; mappings lose their pages beyond the new end.
+fn truncate(inode: &Inode, len: u64) {
+    let old = inode.size();
+    inode.truncate(len);
+    if len < old {
+        let first = len.div_ceil(crate::mm::addr::PAGE_SIZE as u64);
+        for p in process::TABLE.lock().values_mut() {
+            p.mm.unmap_object_from(inode.ino, first);
+        }
+    }
 }
 
 pub fn unlinkat(dirfd: u64, path: u64, flags: u64) -> SysResult {
