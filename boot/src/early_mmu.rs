@@ -97,6 +97,8 @@ fn block_desc(pa: u64) -> u64 {
 }
 
 /// Programs MAIR/TCR with the attributes and layout the whole kernel uses.
+const _: () = assert!(MAIR_INDEX_NORMAL == 0 && MAIR_INDEX_NORMAL_NC == 1 && MAIR_INDEX_DEVICE == 2);
+
 fn configure_translation() {
     MAIR_EL1.write(
         // Index MAIR_INDEX_NORMAL: normal memory, write-back, read/write-allocate.
@@ -108,7 +110,6 @@ fn configure_translation() {
             // Index MAIR_INDEX_DEVICE: Device-nGnRE for MMIO.
             + MAIR_EL1::Attr2_Device::nonGathering_nonReordering_EarlyWriteAck,
     );
-    debug_assert!(MAIR_INDEX_NORMAL == 0 && MAIR_INDEX_NORMAL_NC == 1 && MAIR_INDEX_DEVICE == 2);
 
     // Output size: what the CPU supports, at most 48 bits.
     let pa_range = ID_AA64MMFR0_EL1.read(ID_AA64MMFR0_EL1::PARange).min(0b101);

@@ -170,7 +170,7 @@ impl Inode {
             data.dirty.remove(&k);
             frame_ops().put(pa);
         }
-        if size % PAGE_SIZE as u64 != 0 {
+        if !size.is_multiple_of(PAGE_SIZE as u64) {
             if let Some(&pa) = data.pages.get(&(size / PAGE_SIZE as u64)) {
                 let from = (size % PAGE_SIZE as u64) as usize;
                 let p = (phys_to_virt(pa).as_u64() as *mut u8).wrapping_add(from);

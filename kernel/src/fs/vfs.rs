@@ -85,11 +85,8 @@ pub fn unlink(dir: &Inode, name: &str, dir_wanted: bool) -> Result<(), Errno> {
     let mut e = entries.lock();
     let node = e.get(name).ok_or(Errno::ENOENT)?;
     match (&node.kind, dir_wanted) {
-        (Kind::Dir(sub), true) => {
-            if !sub.lock().is_empty() {
-                return Err(Errno::ENOTEMPTY);
-            }
-        }
+        (Kind::Dir(sub), true) if !sub.lock().is_empty() => return Err(Errno::ENOTEMPTY),
+        (Kind::Dir(_), true) => {}
         (Kind::Dir(_), false) => return Err(Errno::EISDIR),
         (_, true) => return Err(Errno::ENOTDIR),
         _ => {}

@@ -72,7 +72,7 @@ fn block_2m() -> TestResult {
     let pa = PhysAddr(some.as_u64() & !(BLOCK_2M as u64 - 1));
     let stats = kernel_space::map_range(VirtAddr(TEST_VA), pa, BLOCK_2M, PageAttrs::kernel_rodata())
         .map_err(|e| format!("{e:?}"))?;
-    let leaf = kernel_space::translate(VirtAddr(TEST_VA + 0x1234_0 % BLOCK_2M as u64));
+    let leaf = kernel_space::translate(VirtAddr(TEST_VA + 0x1_2340));
     let via_block = probe_read(TEST_VA + 0x3000);
     let via_linear = probe_read(phys_to_virt(pa).as_u64() + 0x3000);
     kernel_space::unmap_range(VirtAddr(TEST_VA), BLOCK_2M, |_, _, _| {}).map_err(|e| format!("{e:?}"))?;

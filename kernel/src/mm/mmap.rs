@@ -91,7 +91,7 @@ fn prot_of(p: u64) -> Prot {
 
 /// The argument checks that come before the file is looked at.
 pub fn check_offset(offset: u64) -> Result<(), Errno> {
-    if offset % PAGE_SIZE as u64 != 0 {
+    if !offset.is_multiple_of(PAGE_SIZE as u64) {
         return Err(Errno::EINVAL);
     }
     Ok(())
@@ -136,7 +136,7 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
     }
     let fixed = flags & MAP_FIXED != 0;
     if fixed {
-        if r.addr % PAGE_SIZE as u64 != 0 {
+        if !r.addr.is_multiple_of(PAGE_SIZE as u64) {
             return Err(Errno::EINVAL);
         }
         if r.addr.checked_add(len).is_none_or(|e| e > USER_END) || r.addr < MMAP_MIN {
@@ -232,7 +232,7 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
 
 /// `munmap(addr, len)`.
 pub fn munmap(mm: &mut AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
-    if addr % PAGE_SIZE as u64 != 0 || len == 0 {
+    if !addr.is_multiple_of(PAGE_SIZE as u64) || len == 0 {
         return Err(Errno::EINVAL);
     }
     let len = page_round_up(len).ok_or(Errno::EINVAL)?;
@@ -243,7 +243,7 @@ pub fn munmap(mm: &mut AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
 
 /// `mprotect(addr, len, prot)`.
 pub fn mprotect(mm: &mut AddressSpace, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
-    if addr % PAGE_SIZE as u64 != 0 || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE as u64) || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
         return Err(Errno::EINVAL);
     }
     if len == 0 {

@@ -24,7 +24,7 @@ pub static WRITTEN_BACK: AtomicU64 = AtomicU64::new(0);
 
 /// `msync(addr, len, flags)`; returns 0 or the errno.
 pub fn msync(mm: &mut AddressSpace, addr: u64, len: u64, flags: u64) -> SysResult {
-    if addr % PAGE_SIZE as u64 != 0
+    if !addr.is_multiple_of(PAGE_SIZE as u64)
         || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
         || (flags & MS_ASYNC != 0 && flags & MS_SYNC != 0)
     {

@@ -102,8 +102,7 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
                 write_user(status, &wait_status).map_err(|_| Errno::EFAULT)?;
             }
             if rusage != 0 {
-                let mut r = super::misc::Rusage::default();
-                r.minflt = minflt as i64;
+                let r = super::misc::Rusage { minflt: minflt as i64, ..Default::default() };
                 write_user(rusage, &r).map_err(|_| Errno::EFAULT)?;
             }
             Ok(child as u64)

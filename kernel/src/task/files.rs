@@ -8,7 +8,6 @@ use super::process::Files;
 use crate::errno::Errno;
 use crate::fs::vfs::{oflags, OpenFile};
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 
 /// Most descriptors a process may have open (RLIMIT_NOFILE).
 pub const MAX_FDS: usize = 256;
@@ -17,11 +16,7 @@ pub const MAX_FDS: usize = 256;
 pub fn standard_files() -> Files {
     let console = crate::fs::dev::console();
     let f = |flags| Some(OpenFile::new(console.clone(), "/dev/console", flags));
-    let mut v: Files = Vec::new();
-    v.push(f(oflags::O_RDONLY));
-    v.push(f(oflags::O_WRONLY));
-    v.push(f(oflags::O_WRONLY));
-    v
+    alloc::vec![f(oflags::O_RDONLY), f(oflags::O_WRONLY), f(oflags::O_WRONLY)]
 }
 
 /// The open file behind `fd`.

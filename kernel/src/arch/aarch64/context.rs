@@ -19,17 +19,11 @@ pub struct Context {
 
 /// A process's FP/SIMD registers: q0-q31, FPCR, FPSR.
 #[repr(C, align(16))]
-#[derive(Clone)]
+#[derive(Clone, Default)]
 pub struct FpState {
     pub q: [u128; 32],
     pub fpcr: u64,
     pub fpsr: u64,
-}
-
-impl Default for FpState {
-    fn default() -> Self {
-        Self { q: [0; 32], fpcr: 0, fpsr: 0 }
-    }
 }
 
 extern "C" {

@@ -91,8 +91,8 @@ fn exception_table_fixup(pc: u64) -> Option<u64> {
     // SAFETY: the linker script places __ex_table between these symbols; it
     // holds (instruction, fixup) address pairs.
     let table = unsafe {
-        let start = core::ptr::addr_of!(__ex_table_start) as *const [u64; 2];
-        let end = core::ptr::addr_of!(__ex_table_end) as *const [u64; 2];
+        let start = core::ptr::addr_of!(__ex_table_start);
+        let end = core::ptr::addr_of!(__ex_table_end);
         core::slice::from_raw_parts(start, end.offset_from(start) as usize)
     };
     table.iter().find(|e| e[0] == pc).map(|e| e[1])
