@@ -108,13 +108,29 @@ pub fn kernel_main(info: BootInfo) -> ! {
             Err(e) => log::error!("initramfs: {e}"),
         }
     }
-    crate::fs::dev::init(memdev, cmd.memdev_size);
+    let attr = match cmd.memdev_attr.as_str() {
+        "wc" => crate::mm::backing::CacheMode::WriteCombine,
+        "device" => crate::mm::backing::CacheMode::Device,
+        _ => crate::mm::backing::CacheMode::Cached,
+    };
+    crate::fs::dev::init(memdev, cmd.memdev_size, attr);
     crate::fs::proc::init();
 
     if let Some(filter) = &cmd.ktest {
         crate::ktest::run_all(filter);
     }
     self_check();
+    match cmd.crash.as_deref() {
+        Some("fault") => {
+            log::warn!("crash=fault: reading address 0x8 from the kernel");
+            // SAFETY: deliberately unsound: this read faults, and the kernel's
+            // fault report ends the machine (what crash=fault is for).
+            let v = unsafe { core::ptr::read_volatile(8 as *const u64) };
+            log::error!("read {v}: the fault did not happen");
+        }
+        Some("panic") => panic!("crash=panic on the command line"),
+        _ => {}
+    }
     BASELINE_FREE.store(mm::frame_counts().0, core::sync::atomic::Ordering::Relaxed);
     start_init(&cmd);
     crate::task::sched::idle_loop()

@@ -9,6 +9,8 @@
 //! | `memdev=SIZE`   | size of the reserved device buffer (default 2M; K/M/G)    |
 //! | `faultaround=N` | map up to N neighbouring present pages per fault (0 = off)|
 //! | `init=PATH`     | first user program (default `/init`)                      |
+//! | `memdev_attr=A` | how user mappings of the buffer are cached: `cached` (default), `wc` (write-combine), `device` |
+//! | `crash=KIND`    | after boot, crash on purpose: `fault` (a kernel data abort) or `panic`, to see the reports |
 //!
 //! Any other word, and every word after a lone `--`, is passed to the first
 //! user program as an argument. Double quotes group words with spaces
@@ -39,6 +41,10 @@ pub struct CmdLine {
     pub memdev_size: u64,
     pub fault_around: usize,
     pub init: String,
+    /// `memdev_attr=`: "cached", "wc" or "device".
+    pub memdev_attr: String,
+    /// `crash=`: "fault" or "panic".
+    pub crash: Option<String>,
     /// Words the kernel does not know: arguments for the first program.
     pub init_args: Vec<String>,
     /// Words that look like kernel settings but could not be parsed.
@@ -53,6 +59,8 @@ impl Default for CmdLine {
             memdev_size: DEFAULT_MEMDEV_SIZE,
             fault_around: 0,
             init: String::from("/init"),
+            memdev_attr: String::from("cached"),
+            crash: None,
             init_args: Vec::new(),
             errors: Vec::new(),
         }
@@ -132,6 +140,10 @@ impl CmdLine {
                     _ => c.errors.push(String::from(word)),
                 },
                 ("init", Some(v)) => c.init = String::from(v),
+                ("memdev_attr", Some(v @ ("cached" | "wc" | "device"))) => c.memdev_attr = String::from(v),
+                ("memdev_attr", _) => c.errors.push(String::from(word)),
+                ("crash", Some(v @ ("fault" | "panic"))) => c.crash = Some(String::from(v)),
+                ("crash", _) => c.errors.push(String::from(word)),
                 _ => c.init_args.push(String::from(word)),
             }
         }
@@ -164,8 +176,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_reported_not_fatal() {
-        let c = CmdLine::parse("log=loud memdev=3 faultaround=x ktest");
-        assert_eq!(c.errors, ["log=loud", "memdev=3", "faultaround=x"]);
+        let c = CmdLine::parse("log=loud memdev=3 faultaround=x ktest memdev_attr=odd crash=now");
+        assert_eq!(c.errors, ["log=loud", "memdev=3", "faultaround=x", "memdev_attr=odd", "crash=now"]);
         assert_eq!(c.log, LogLevel::Info);
         assert_eq!(c.ktest.as_deref(), Some(""));
     }

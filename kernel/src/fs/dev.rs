@@ -38,7 +38,7 @@ pub const DEV_MEMDEV_LAZY: u32 = 4;
 pub const DEV_MEM: u32 = 5;
 
 static CONSOLE: Once<Arc<Inode>> = Once::new();
-static MEMDEV: Once<(PhysAddr, u64)> = Once::new();
+static MEMDEV: Once<(PhysAddr, u64, CacheMode)> = Once::new();
 
 /// The console's inode.
 pub fn console() -> Arc<Inode> {
@@ -47,16 +47,23 @@ pub fn console() -> Arc<Inode> {
 
 /// The memdev buffer: (physical address, size).
 pub fn memdev() -> (PhysAddr, u64) {
-    *MEMDEV.get().expect("memdev not set up")
+    let (base, size, _) = *MEMDEV.get().expect("memdev not set up");
+    (base, size)
+}
+
+/// How user mappings of the buffer are cached (`memdev_attr=`).
+fn memdev_cache() -> CacheMode {
+    MEMDEV.get().map_or(CacheMode::Cached, |m| m.2)
 }
 
 fn buffer_ptr() -> *mut u8 {
     phys_to_virt(memdev().0).as_u64() as *mut u8
 }
 
-/// Creates `/dev` and its nodes; `buffer` is the reserved memdev range.
-pub fn init(buffer: PhysAddr, size: u64) {
-    MEMDEV.call_once(|| (buffer, size));
+/// Creates `/dev` and its nodes; `buffer` is the reserved memdev range,
+/// mapped into user space with caching `attr`.
+pub fn init(buffer: PhysAddr, size: u64, attr: CacheMode) {
+    MEMDEV.call_once(|| (buffer, size, attr));
     let greeting = alloc::format!("armmap: hello from the kernel, buffer at {:#x}\0", buffer.as_u64());
     // SAFETY: the buffer is reserved RAM reachable through the linear map;
     // the greeting is far smaller than the buffer's minimum size (4 KiB).
@@ -179,7 +186,7 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
     let pages = size / PAGE_SIZE as u64;
     let (backing, allowed, name) = match d {
         DEV_MEMDEV | DEV_MEMDEV_LAZY => (
-            PhysRange { base, size, cache: CacheMode::Cached, eager: d == DEV_MEMDEV },
+            PhysRange { base, size, cache: memdev_cache(), eager: d == DEV_MEMDEV },
             (0..pages, Errno::EINVAL),
             if d == DEV_MEMDEV { "/dev/memdev" } else { "/dev/memdev-lazy" },
         ),
@@ -187,7 +194,7 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
             // Offset = physical address. O_SYNC asks for uncached access:
             // normal non-cacheable (write-combining) memory, which still
             // allows the unaligned accesses string functions make.
-            let cache = if f.flags & O_SYNC != 0 { CacheMode::WriteCombine } else { CacheMode::Cached };
+            let cache = if f.flags & O_SYNC != 0 { CacheMode::WriteCombine } else { memdev_cache() };
             let first = base.pfn();
             (PhysRange { base: PhysAddr(0), size: !(PAGE_SIZE as u64 - 1), cache, eager: true }, (first..first + pages, Errno::EPERM), "/dev/mem")
         }

@@ -75,8 +75,9 @@ pub fn frame_refcount(pa: PhysAddr) -> u32 {
 
 /// Fills a frame with zeros through the linear map.
 pub fn zero_frame(pa: PhysAddr) {
-    // SAFETY: pa is a frame of RAM the caller owns, mapped by the linear map.
-    unsafe { core::ptr::write_bytes(phys_to_virt(pa).as_u64() as *mut u8, 0, PAGE_SIZE) };
+    // SAFETY: pa is a frame of RAM the caller owns, mapped by the linear map
+    // as normal cacheable memory.
+    unsafe { crate::arch::aarch64::zero::zero_page(phys_to_virt(pa).as_u64() as *mut u8) };
 }
 
 /// Copies one frame to another.

@@ -21,3 +21,5 @@ pub mod semihosting;
 pub mod timer;
 #[cfg(target_os = "none")]
 pub mod uaccess;
+#[cfg(target_os = "none")]
+pub mod zero;
