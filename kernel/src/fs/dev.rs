@@ -196,7 +196,11 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
             // allows the unaligned accesses string functions make.
             let cache = if f.flags & O_SYNC != 0 { CacheMode::WriteCombine } else { memdev_cache() };
             let first = base.pfn();
-            (PhysRange { base: PhysAddr(0), size: !(PAGE_SIZE as u64 - 1), cache, eager: true }, (first..first + pages, Errno::EPERM), "/dev/mem")
+            (
+                PhysRange { base: PhysAddr(0), size: !(PAGE_SIZE as u64 - 1), cache, eager: true },
+                (first..first + pages, Errno::EPERM),
+                "/dev/mem",
+            )
         }
         _ => return None,
     };

@@ -120,7 +120,11 @@ pub fn write(which: u32, buf: &[u8]) -> Result<usize, Errno> {
                     pages += 1;
                 }
             });
-            let _ = writeln!(s, "    {v:?} {} resident: {pages} pages, {blocks} 2M blocks", v.name.as_deref().unwrap_or(""));
+            let _ = writeln!(
+                s,
+                "    {v:?} {} resident: {pages} pages, {blocks} 2M blocks",
+                v.name.as_deref().unwrap_or("")
+            );
         }
         s
     })

@@ -96,7 +96,12 @@ impl AddressSpace {
     /// Installs one page (or block) for `va`.
     pub fn map_leaf(&mut self, va: u64, pa: PhysAddr, len: usize, attrs: PageAttrs) -> Result<(), Errno> {
         let mut ctx = self.ctx();
-        self.table.map(VirtAddr(va), pa, len, attrs, &mut ctx).map(|_| ()).map_err(|e| match e {
+        let r = if len == PAGE_SIZE {
+            self.table.map_page(VirtAddr(va), pa, attrs, &mut ctx)
+        } else {
+            self.table.map(VirtAddr(va), pa, len, attrs, &mut ctx).map(|_| ())
+        };
+        r.map_err(|e| match e {
             MapError::NoMemory => Errno::ENOMEM,
             _ => Errno::EINVAL,
         })
@@ -135,11 +140,21 @@ impl AddressSpace {
         self.table.protect(VirtAddr(va), PAGE_SIZE, attrs, &mut ctx).map_err(|_| Errno::ENOMEM)
     }
 
-    /// Replaces the page at `va` with a different frame `pa`, dropping the
-    /// old frame's reference (break-before-make through unmap).
+    /// Replaces the page at `va` with a different frame `pa` (break-before-
+    /// make on the entry), dropping the old frame's reference; maps it if
+    /// there was no page.
     pub fn replace_page(&mut self, va: u64, pa: PhysAddr, attrs: PageAttrs) -> Result<(), Errno> {
-        self.unmap_pages(va, va + PAGE_SIZE as u64);
-        self.map_leaf(va, pa, PAGE_SIZE, attrs)
+        let mut ctx = self.ctx();
+        match self.table.replace_page(VirtAddr(va), pa, attrs, &mut ctx) {
+            Some(old) => {
+                put_frame(old);
+                Ok(())
+            }
+            None => {
+                self.unmap_pages(va, va + PAGE_SIZE as u64);
+                self.map_leaf(va, pa, PAGE_SIZE, attrs)
+            }
+        }
     }
 
     /// Removes `[start, end)` from the address space (munmap).
@@ -268,7 +283,8 @@ impl AddressSpace {
             .filter(|v| v.backing.ino() == ino && !v.backing.is_anonymous())
             .filter_map(|v| {
                 let end_pgoff = v.pgoff + v.pages();
-                (end_pgoff > first_pgoff).then(|| (v.start + first_pgoff.saturating_sub(v.pgoff) * PAGE_SIZE as u64, v.end))
+                (end_pgoff > first_pgoff)
+                    .then(|| (v.start + first_pgoff.saturating_sub(v.pgoff) * PAGE_SIZE as u64, v.end))
             })
             .collect();
         for (s, e) in ranges {

@@ -133,6 +133,12 @@ pub trait Backing: Send + Sync {
     fn contiguous(&self, _pgoff: u64) -> Option<PhysAddr> {
         None
     }
+
+    /// How many pages from `pgoff` on are physically contiguous (0 when
+    /// [`contiguous`](Self::contiguous) gives nothing).
+    fn contiguous_pages(&self, pgoff: u64) -> u64 {
+        u64::from(self.contiguous(pgoff).is_some())
+    }
 }
 
 /// Private anonymous memory: every page starts as a new zeroed frame.
@@ -263,5 +269,8 @@ impl Backing for PhysRange {
     }
     fn contiguous(&self, pgoff: u64) -> Option<PhysAddr> {
         (pgoff < self.size / PAGE_SIZE as u64).then(|| self.base + (pgoff as usize) * PAGE_SIZE)
+    }
+    fn contiguous_pages(&self, pgoff: u64) -> u64 {
+        (self.size / PAGE_SIZE as u64).saturating_sub(pgoff)
     }
 }

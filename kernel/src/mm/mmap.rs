@@ -205,11 +205,9 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
         let mut va = start;
         while va < end {
             // Contiguous runs of the object map with one call (blocks inside).
-            let pa = backing.contiguous(vma.pgoff_of(va)).ok_or(Errno::EINVAL)?;
-            let mut run = PAGE_SIZE as u64;
-            while va + run < end && backing.contiguous(vma.pgoff_of(va + run)) == Some(pa + run as usize) {
-                run += PAGE_SIZE as u64;
-            }
+            let pgoff = vma.pgoff_of(va);
+            let pa = backing.contiguous(pgoff).ok_or(Errno::EINVAL)?;
+            let run = (backing.contiguous_pages(pgoff) * PAGE_SIZE as u64).min(end - va);
             let (_, blocks) =
                 mm.map_contiguous(va, pa, run as usize, writable_attrs).inspect_err(|_| mm.unmap_range(start, end))?;
             out.blocks_2m += blocks;

@@ -61,7 +61,9 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
             if buf.len() < 8 {
                 return Err(Errno::ENOSPC);
             }
-            let v = process::with(sched::current(), |p| crate::task::perf::read(&p.perf, *id)).flatten().ok_or(Errno::EBADF)?;
+            let v = process::with(sched::current(), |p| crate::task::perf::read(&p.perf, *id))
+                .flatten()
+                .ok_or(Errno::EBADF)?;
             buf[..8].copy_from_slice(&v.to_le_bytes());
             Ok(8)
         }
@@ -464,7 +466,8 @@ pub fn ioctl(fd: u64, req: u64) -> SysResult {
     let f = file(fd)?;
     match f.inode.kind {
         Kind::Perf(id) => {
-            process::with(sched::current(), |p| crate::task::perf::ioctl(&mut p.perf, id, req)).ok_or(Errno::ESRCH)??;
+            process::with(sched::current(), |p| crate::task::perf::ioctl(&mut p.perf, id, req))
+                .ok_or(Errno::ESRCH)??;
             Ok(0)
         }
         _ => Err(Errno::ENOTTY),
@@ -485,7 +488,8 @@ pub fn perf_event_open(attr: u64, pid: u64, cpu: u64, group_fd: u64, flags: u64)
     }
     static NEXT_ID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(1);
     let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-    let oflags = if flags & PERF_FLAG_FD_CLOEXEC != 0 { oflags::O_RDONLY | oflags::O_CLOEXEC } else { oflags::O_RDONLY };
+    let oflags =
+        if flags & PERF_FLAG_FD_CLOEXEC != 0 { oflags::O_RDONLY | oflags::O_CLOEXEC } else { oflags::O_RDONLY };
     process::with(me, |p| {
         crate::task::perf::open(&mut p.perf, &a, id)?;
         files::install(&mut p.files, OpenFile::new(Inode::new_perf(id), "anon_inode:[perf_event]", oflags), 0)

@@ -120,7 +120,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::GETPPID => proc::getppid(),
         nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
         nr::SCHED_YIELD => proc::sched_yield(),
-        nr::CLONE => proc::clone(frame, a[0], a[1]),
+        nr::CLONE => proc::clone(frame, a[0], a[1], a[2], a[4]),
         nr::EXECVE => proc::execve(a[0], a[1], a[2]),
         nr::WAIT4 => proc::wait4(a[0], a[1], a[2], a[3]),
         nr::KILL => proc::kill(a[0], a[1]),

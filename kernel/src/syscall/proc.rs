@@ -23,9 +23,19 @@ pub fn sched_yield() -> SysResult {
     Ok(0)
 }
 
-/// `clone` with fork semantics only: `flags == SIGCHLD`, no new stack.
-pub fn clone(frame: &TrapFrame, flags: u64, stack: u64) -> SysResult {
-    if flags != SIGCHLD {
+/// `clone(flags, stack, parent_tid, tls, child_tid)` with fork semantics:
+/// the exit signal must be SIGCHLD, and the only other flags accepted are
+/// the ones glibc's `fork()` adds: CLONE_CHILD_SETTID (the child's pid is
+/// stored at `child_tid` in the child's memory), CLONE_PARENT_SETTID (at
+/// `parent_tid` in the parent's) and CLONE_CHILD_CLEARTID (for thread
+/// joins; with no threads nobody can observe it, so it is accepted and
+/// ignored). Anything that asks for threads (CLONE_VM, ...) is EINVAL.
+pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_tid: u64) -> SysResult {
+    const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
+    const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
+    const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
+    let extra = flags & !0xff;
+    if flags & 0xff != SIGCHLD || extra & !(CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID) != 0 {
         return Err(Errno::EINVAL);
     }
     let pid = process::alloc_pid();
@@ -53,7 +63,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64) -> SysResult {
             tpidr,
             counters: Counters::default(),
             user_ticks: 0,
-            perf: alloc::vec::Vec::new(),
+            perf: crate::task::perf::inherit(&parent.perf, me),
         })
     };
     let mut child = child;
@@ -63,7 +73,13 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64) -> SysResult {
     if stack != 0 {
         f.sp_el0 = stack;
     }
+    if extra & CLONE_CHILD_SETTID != 0 {
+        child.mm.write_bytes(child_tid, &pid.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
+    }
     TABLE.lock().insert(pid, child);
+    if extra & CLONE_PARENT_SETTID != 0 {
+        write_user(parent_tid, &pid).map_err(|_| Errno::EFAULT)?;
+    }
     sched::make_ready(pid);
     Ok(pid as u64)
 }

@@ -54,6 +54,11 @@ pub fn exit_current(wait_status: i32) -> ! {
     }
     drop(old_mm);
     drop(old_files);
+    // Inherited perf events: the count (teardown included) goes to the parent.
+    let counts = super::process::with(pid, |p| super::perf::exit_counts(&mut p.perf)).unwrap_or_default();
+    for (ppid, id, n) in counts {
+        super::process::with(ppid, |p| super::perf::add_child_count(&mut p.perf, id, n));
+    }
     if pid == 1 {
         super::init_exited(wait_status);
     }

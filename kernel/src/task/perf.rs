@@ -10,8 +10,11 @@
 //!
 //! Supported: `type = PERF_TYPE_HARDWARE` with `config` INSTRUCTIONS or
 //! CPU_CYCLES, `pid` 0 (the caller), `cpu` -1 or 0, no group, the
-//! `disabled`, `exclude_user` and `exclude_kernel` bits, and the ioctls
-//! ENABLE, DISABLE and RESET.
+//! `disabled`, `inherit`, `exclude_user` and `exclude_kernel` bits, and the
+//! ioctls ENABLE, DISABLE and RESET. With `inherit`, a child created by
+//! `fork` counts into its own copy of the event, which is added to the
+//! parent's when the child exits (after its address space is gone), as on
+//! Linux.
 
 use crate::arch::aarch64::pmu;
 use crate::errno::Errno;
@@ -35,6 +38,10 @@ pub struct PerfEvent {
     pub enabled: bool,
     /// Count accumulated while the process was switched out or folded.
     pub total: u64,
+    /// Children inherit the event (`inherit` bit).
+    pub inherit: bool,
+    /// For an inherited copy: the parent process and its event's id.
+    pub parent: Option<(u32, u32)>,
 }
 
 /// A process's events; index = hardware counter.
@@ -75,6 +82,8 @@ pub fn open(events: &mut Events, attr: &Attr, id: u32) -> Result<usize, Errno> {
         exclude_kernel: attr.flags & (1 << 5) != 0,
         enabled: attr.flags & 1 == 0,
         total: 0,
+        inherit: attr.flags & (1 << 1) != 0,
+        parent: None,
     };
     if ev.enabled {
         pmu::start(slot, ev.pmu_event, ev.exclude_kernel, ev.exclude_user);
@@ -144,6 +153,33 @@ pub fn restore(events: &Events) {
         if let Some(e) = e.as_ref().filter(|e| e.enabled) {
             pmu::start(n, e.pmu_event, e.exclude_kernel, e.exclude_user);
         }
+    }
+}
+
+/// The events a child created by `fork` starts with: fresh copies of the
+/// parent's inherited events, linked to them.
+pub fn inherit(events: &Events, parent: u32) -> Events {
+    events
+        .iter()
+        .map(|e| {
+            e.as_ref().filter(|e| e.inherit).map(|e| PerfEvent { total: 0, parent: Some((parent, e.id)), ..e.clone() })
+        })
+        .collect()
+}
+
+/// A process exits: stops its counters and returns what its inherited
+/// events counted, as (parent pid, parent event id, count).
+pub fn exit_counts(events: &mut Events) -> Vec<(u32, u32, u64)> {
+    save(events);
+    let out = events.iter().flatten().filter_map(|e| e.parent.map(|(p, id)| (p, id, e.total))).collect();
+    events.clear();
+    out
+}
+
+/// Adds a child's final count to event `id`.
+pub fn add_child_count(events: &mut Events, id: u32, count: u64) {
+    if let Some(e) = events.iter_mut().flatten().find(|e| e.id == id) {
+        e.total += count;
     }
 }
 

@@ -175,7 +175,11 @@ impl fmt::Display for Report<'_> {
         writeln!(f)?;
         // The interrupted stack pointer: just above the frame vectors.S pushed.
         let sp = fr as *const TrapFrame as u64 + core::mem::size_of::<TrapFrame>() as u64;
-        writeln!(f, "    FAR_EL1 {:#018x}  ELR_EL1 {:#018x}  SPSR_EL1 {:#010x}  SP {sp:#018x}", self.far, fr.elr, fr.spsr)?;
+        writeln!(
+            f,
+            "    FAR_EL1 {:#018x}  ELR_EL1 {:#018x}  SPSR_EL1 {:#010x}  SP {sp:#018x}",
+            self.far, fr.elr, fr.spsr
+        )?;
         for row in 0..8 {
             for col in 0..4 {
                 let i = row * 4 + col;

@@ -113,7 +113,11 @@ pub fn init() {
 /// Programs counter `n` to count `event`, zeroed and running.
 pub fn start(n: usize, event: u64, exclude_kernel: bool, exclude_user: bool) {
     let mut t = LocalRegisterCopy::<u64, PMEVTYPER::Register>::new(0);
-    t.modify(PMEVTYPER::EVTCOUNT.val(event) + PMEVTYPER::P.val(exclude_kernel as u64) + PMEVTYPER::U.val(exclude_user as u64));
+    t.modify(
+        PMEVTYPER::EVTCOUNT.val(event)
+            + PMEVTYPER::P.val(exclude_kernel as u64)
+            + PMEVTYPER::U.val(exclude_user as u64),
+    );
     pmselr_write(n as u64);
     isb();
     pmxevtyper_write(t.get());

@@ -33,6 +33,7 @@
 
 use super::PagingContext;
 use crate::mm::addr::{PhysAddr, VirtAddr};
+use core::mem::MaybeUninit;
 
 /// Entries per batch. A full batch is flushed with one `invalidate_all`, a
 /// partial one with a TLBI per entry.
@@ -66,16 +67,32 @@ impl Pending {
 /// Invariant: `items[..len]` were recorded after the descriptor store they
 /// describe and have not been invalidated yet. Every operation must end
 /// with [`finish`](Self::finish).
-pub(super) struct Gather {
-    items: [Pending; CAPACITY],
+pub(super) struct Gather<'s> {
+    /// Only `items[..len]` are initialised. The slots live in the caller's
+    /// stack frame (see [`gather!`]) and are never cleared or moved, so a
+    /// one-page operation does not pay for the whole batch.
+    items: &'s mut [MaybeUninit<Pending>; CAPACITY],
     len: usize,
     /// A descriptor was stored since the last `sync`.
     unsynced_store: bool,
 }
 
-impl Gather {
-    pub(super) fn new() -> Self {
-        Self { items: [Pending::Changed { va: VirtAddr(0) }; CAPACITY], len: 0, unsynced_store: false }
+/// Slots for one [`Gather`]: uninitialised, so creating them costs nothing.
+pub(super) type Slots = [MaybeUninit<Pending>; CAPACITY];
+
+/// Declares `$g`, a [`Gather`] over slots in the current stack frame.
+macro_rules! gather {
+    ($g:ident) => {
+        let mut slots: $crate::mm::paging::gather::Slots =
+            [const { core::mem::MaybeUninit::uninit() }; $crate::mm::paging::gather::CAPACITY];
+        let mut $g = $crate::mm::paging::gather::Gather::new(&mut slots);
+    };
+}
+pub(super) use gather;
+
+impl<'s> Gather<'s> {
+    pub(super) fn new(items: &'s mut Slots) -> Self {
+        Self { items, len: 0, unsynced_store: false }
     }
 
     /// Notes a descriptor store that needs no invalidation (an invalid
@@ -84,12 +101,18 @@ impl Gather {
         self.unsynced_store = true;
     }
 
+    /// The recorded items.
+    fn pending(&self) -> impl Iterator<Item = Pending> + '_ {
+        // SAFETY: items[..len] are initialised (the type's invariant).
+        self.items[..self.len].iter().map(|i| unsafe { i.assume_init() })
+    }
+
     /// Records work to do after invalidation (flushing first if full).
     pub(super) fn push<C: PagingContext>(&mut self, item: Pending, ctx: &mut C, on_leaf: OnLeaf<'_>) {
         if self.len == CAPACITY {
             self.flush(ctx, on_leaf);
         }
-        self.items[self.len] = item;
+        self.items[self.len] = MaybeUninit::new(item);
         self.len += 1;
         self.unsynced_store = true;
     }
@@ -104,14 +127,14 @@ impl Gather {
         if self.len == CAPACITY {
             ctx.invalidate_all();
         } else {
-            for item in &self.items[..self.len] {
+            for item in self.pending() {
                 ctx.invalidate_va(item.va());
             }
         }
         ctx.sync();
         self.unsynced_store = false;
-        for item in &self.items[..self.len] {
-            match *item {
+        for item in self.pending() {
+            match item {
                 Pending::Removed { va, pa, size } => on_leaf(va, pa, size),
                 Pending::Table { pa, .. } => ctx.free_table_frame(pa),
                 Pending::Changed { .. } => {}
@@ -133,7 +156,7 @@ impl Gather {
 
     /// Ends an operation: flushes, and issues the final barrier if a
     /// descriptor was stored since the last one.
-    pub(super) fn finish<C: PagingContext>(mut self, ctx: &mut C, on_leaf: OnLeaf<'_>) {
+    pub(super) fn finish<C: PagingContext>(&mut self, ctx: &mut C, on_leaf: OnLeaf<'_>) {
         self.flush(ctx, on_leaf);
         if self.unsynced_store {
             ctx.sync();

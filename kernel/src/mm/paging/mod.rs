@@ -31,7 +31,7 @@
 //!   can no longer reach what is freed.
 
 mod context;
-mod gather;
+pub(crate) mod gather;
 pub mod stage1;
 mod table;
 

@@ -39,7 +39,7 @@
 //! kernel's TTBR1 half) back when it reports a virtual address.
 
 use super::context::{PagingContext, PhysAccess};
-use super::gather::{Gather, OnLeaf, Pending};
+use super::gather::{gather, Gather, OnLeaf, Pending};
 use super::{level_shift, level_size, Descriptor, DescriptorFormat, ENTRIES, INVALID, LAST_LEVEL, LEVELS, VA_SPACE};
 use crate::mm::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use core::marker::PhantomData;
@@ -218,7 +218,7 @@ impl<F: DescriptorFormat> PageTable<F> {
             return Ok(MapStats::default());
         }
         let mut op = MapOp { span, pa: pa.0, attrs, done: span.start, stats: MapStats::default() };
-        let mut g = Gather::new();
+        gather!(g);
         let r = Self::map_in(ctx, &mut g, &mut op, self.root, 0, 0, span.start, span.end);
         if r.is_err() && op.done > span.start {
             // Roll back: [start, done) holds only leaves this call wrote, all
@@ -295,7 +295,7 @@ impl<F: DescriptorFormat> PageTable<F> {
         if len == 0 {
             return Ok(());
         }
-        let mut g = Gather::new();
+        gather!(g);
         let r = Self::unmap_in(ctx, &mut g, &mut on_leaf, span, self.root, 0, 0, span.start, span.end);
         g.finish(ctx, &mut on_leaf);
         r
@@ -366,7 +366,7 @@ impl<F: DescriptorFormat> PageTable<F> {
         if len == 0 {
             return Ok(());
         }
-        let mut g = Gather::new();
+        gather!(g);
         let r = Self::protect_in(ctx, &mut g, &mut f, span, self.root, 0, 0, span.start, span.end);
         g.finish(ctx, &mut |_, _, _| {});
         r
@@ -470,6 +470,91 @@ impl<F: DescriptorFormat> PageTable<F> {
             }
         }
         None
+    }
+
+    /// Maps the single 4 KiB page `va` to `pa` (the fault handler's case):
+    /// the same result as [`map`](Self::map) for one page, with a plain
+    /// walk down the tree instead of the general range machinery.
+    pub fn map_page<C: PagingContext>(
+        &mut self,
+        va: VirtAddr,
+        pa: PhysAddr,
+        attrs: F::Attrs,
+        ctx: &mut C,
+    ) -> Result<(), MapError> {
+        let span = Span::new(va, PAGE_SIZE)?;
+        if !pa.is_aligned(PAGE_SIZE) {
+            return Err(MapError::InvalidRange);
+        }
+        let mut table = self.root;
+        // Tables this call created, to remove again if it runs out of memory.
+        let mut created: [(PhysAddr, usize, PhysAddr); LAST_LEVEL] = [(PhysAddr(0), 0, PhysAddr(0)); LAST_LEVEL];
+        let mut n = 0;
+        for level in 0..LAST_LEVEL {
+            let t = Table::at(ctx, table);
+            let i = super::table_index(span.start, level);
+            table = match F::decode(level, t.get(i)) {
+                Descriptor::Table(next) => next,
+                Descriptor::Leaf { .. } => return Err(MapError::AlreadyMapped(va)),
+                Descriptor::Invalid => match ctx.alloc_table_frame() {
+                    Some(new) => {
+                        t.set(i, F::table(new));
+                        created[n] = (table, i, new);
+                        n += 1;
+                        new
+                    }
+                    None => {
+                        // Undo in reverse: each created table is empty.
+                        for &(parent, i, child) in created[..n].iter().rev() {
+                            Table::at(ctx, parent).set(i, INVALID);
+                            ctx.free_table_frame(child);
+                        }
+                        return Err(MapError::NoMemory);
+                    }
+                },
+            };
+        }
+        let t = Table::at(ctx, table);
+        let i = super::table_index(span.start, LAST_LEVEL);
+        if !matches!(F::decode(LAST_LEVEL, t.get(i)), Descriptor::Invalid) {
+            return Err(MapError::AlreadyMapped(va));
+        }
+        t.set(i, F::leaf(LAST_LEVEL, pa, attrs));
+        // A new entry needs no invalidation, only the barrier that makes it
+        // visible to the walker before it is used.
+        ctx.sync();
+        Ok(())
+    }
+
+    /// Points the 4 KiB page at `va` to a different frame `pa` with `attrs`
+    /// (copy-on-write), keeping every table: break-before-make on the one
+    /// entry (invalid, TLB invalidated, then the new page). Returns the old
+    /// frame, which the TLB can no longer reach. `None` (and no change) if
+    /// `va` is not mapped by a 4 KiB page.
+    pub fn replace_page<C: PagingContext>(
+        &mut self,
+        va: VirtAddr,
+        pa: PhysAddr,
+        attrs: F::Attrs,
+        ctx: &mut C,
+    ) -> Option<PhysAddr> {
+        let mut table = self.root;
+        for level in 0..LAST_LEVEL {
+            match F::decode(level, Table::at(ctx, table).get(super::table_index(va.0, level))) {
+                Descriptor::Table(next) => table = next,
+                _ => return None,
+            }
+        }
+        let t = Table::at(ctx, table);
+        let i = super::table_index(va.0, LAST_LEVEL);
+        let Descriptor::Leaf { pa: old, .. } = F::decode(LAST_LEVEL, t.get(i)) else { return None };
+        gather!(g);
+        t.set(i, INVALID);
+        g.break_entry(ctx, va.align_down(PAGE_SIZE));
+        t.set(i, F::leaf(LAST_LEVEL, pa, attrs));
+        g.stored();
+        g.finish(ctx, &mut |_, _, _| {});
+        Some(old)
     }
 
     /// Calls `f(va, pa, size, attrs)` for every leaf that overlaps
@@ -770,6 +855,59 @@ mod tests {
         assert!(matches!(Stage1::decode(2, after), Descriptor::Table(_)), "{after:#x}");
         assert_ne!(after, block_desc);
         assert!(events[3..].iter().all(|e| e.watched == Some(after)));
+    }
+
+    #[test]
+    fn map_page_matches_map_and_refuses_mapped_pages() {
+        let (mut ctx, mut pt) = setup();
+        pt.map_page(VirtAddr(0x7000), PhysAddr(0x4000_1000), URW, &mut ctx).unwrap();
+        assert_eq!(tr(&pt, &ctx, 0x7000), Some((PhysAddr(0x4000_1000), URW, 4096)));
+        assert_eq!(ctx.tables, 4);
+        assert_eq!(
+            pt.map_page(VirtAddr(0x7000), PhysAddr(0x4000_2000), URW, &mut ctx),
+            Err(MapError::AlreadyMapped(VirtAddr(0x7000)))
+        );
+        pt.map(VirtAddr(0x20_0000), PhysAddr(0x4020_0000), BLOCK_2M, URW, &mut ctx).unwrap();
+        assert_eq!(
+            pt.map_page(VirtAddr(0x20_1000), PhysAddr(0x4000_2000), URW, &mut ctx),
+            Err(MapError::AlreadyMapped(VirtAddr(0x20_1000)))
+        );
+        assert_eq!(pt.map_page(VirtAddr(0x7001), PhysAddr(0x4000_2000), URW, &mut ctx), Err(MapError::InvalidRange));
+        // Out of frames half-way: the tables made on the way are removed.
+        let tables = ctx.tables;
+        ctx.budget = Some(2);
+        assert_eq!(
+            pt.map_page(VirtAddr(0x80_0000_0000), PhysAddr(0x4000_3000), URW, &mut ctx),
+            Err(MapError::NoMemory)
+        );
+        assert_eq!(ctx.tables, tables);
+        ctx.budget = None;
+        pt.unmap(VirtAddr(0), 1 << 40, &mut ctx, |_, _, _| {}).unwrap();
+        assert_eq!(ctx.tables, 1);
+    }
+
+    #[test]
+    fn replace_page_breaks_before_make_and_keeps_the_tables() {
+        let (mut ctx, mut pt) = setup();
+        let va = 0x7000u64;
+        pt.map(VirtAddr(va), PhysAddr(0x4000_1000), P, URO, &mut ctx).unwrap();
+        let tables = ctx.tables;
+        let entry = entry_pa(&pt, &ctx, va, 3);
+        ctx.watch = Some(entry);
+        ctx.record = true;
+        let old = pt.replace_page(VirtAddr(va), PhysAddr(0x4000_9000), URW, &mut ctx);
+        assert_eq!(old, Some(PhysAddr(0x4000_1000)));
+        let ev = ctx.events();
+        assert_eq!(ev[0].op, TlbOp::BeforeInvalidate);
+        assert_eq!(ev[1].op, TlbOp::Invalidate(VirtAddr(va)));
+        assert_eq!(ev[2].op, TlbOp::Sync);
+        assert!(ev[..3].iter().all(|e| e.watched == Some(0)), "entry not invalid during the break: {ev:x?}");
+        assert_eq!(tr(&pt, &ctx, va), Some((PhysAddr(0x4000_9000), URW, 4096)));
+        assert_eq!(ctx.tables, tables, "tables were freed and rebuilt");
+        // Nothing mapped, or a block: no change.
+        assert_eq!(pt.replace_page(VirtAddr(0x9000), PhysAddr(0x4000_a000), URW, &mut ctx), None);
+        pt.map(VirtAddr(0x40_0000), PhysAddr(0x4040_0000), BLOCK_2M, URW, &mut ctx).unwrap();
+        assert_eq!(pt.replace_page(VirtAddr(0x40_0000), PhysAddr(0x4000_a000), URW, &mut ctx), None);
     }
 
     #[test]
