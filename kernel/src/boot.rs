@@ -125,7 +125,7 @@ pub fn kernel_main(info: BootInfo) -> ! {
             log::warn!("crash=fault: reading address 0x8 from the kernel");
             // SAFETY: deliberately unsound: this read faults, and the kernel's
             // fault report ends the machine (what crash=fault is for).
-            let v = unsafe { core::ptr::read_volatile(8 as *const u64) };
+            let v = unsafe { core::ptr::read_volatile(core::ptr::without_provenance::<u64>(8)) };
             log::error!("read {v}: the fault did not happen");
         }
         Some("panic") => panic!("crash=panic on the command line"),

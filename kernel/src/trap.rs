@@ -25,11 +25,11 @@ fn access_of(a: &Abort) -> Access {
 }
 
 /// Resolves a fault at `addr` in the current process; counts and traces it.
-fn resolve(addr: u64, access: Access) -> Result<Resolution, Failure> {
+fn resolve(addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Failure> {
     use core::sync::atomic::Ordering::Relaxed;
     let pid = sched::current();
     let r = process::with(pid, |p| {
-        let r = fault::handle(&mut p.mm, addr, access);
+        let r = fault::handle(&mut p.mm, addr, access, no_entry);
         if let Ok(res) = r {
             p.counters.minflt += 1;
             if res == Resolution::CowCopy {
@@ -89,7 +89,8 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
             let abort = esr.abort().expect("abort class");
             let access = access_of(&abort);
             let result = match abort.kind {
-                FaultKind::Translation(_) | FaultKind::Permission(_) | FaultKind::AccessFlag(_) => resolve(far, access),
+                FaultKind::Translation(_) => resolve(far, access, true),
+                FaultKind::Permission(_) | FaultKind::AccessFlag(_) => resolve(far, access, false),
                 _ => Err(Failure::Protection),
             };
             if let Err(why) = result {
@@ -130,9 +131,8 @@ pub fn kernel_fault_on_user(_frame: &mut TrapFrame, abort: Abort, far: u64) -> b
         return false;
     }
     match abort.kind {
-        FaultKind::Translation(_) | FaultKind::Permission(_) | FaultKind::AccessFlag(_) => {
-            resolve(far, access_of(&abort)).is_ok()
-        }
+        FaultKind::Translation(_) => resolve(far, access_of(&abort), true).is_ok(),
+        FaultKind::Permission(_) | FaultKind::AccessFlag(_) => resolve(far, access_of(&abort), false).is_ok(),
         _ => false,
     }
 }

@@ -110,8 +110,10 @@ impl Resolution {
 /// Pages mapped around a fault when the backing already has them (0 = off).
 pub static FAULT_AROUND: AtomicUsize = AtomicUsize::new(0);
 
-/// Resolves a fault at `addr` in `mm`.
-pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolution, Failure> {
+/// Resolves a fault at `addr` in `mm`. `no_entry` is true when the MMU
+/// reported a translation fault (no valid entry for the page), so there is
+/// no need to look the page up in the tables first.
+pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Failure> {
     let page = addr & !(PAGE_SIZE as u64 - 1);
 
     // 1. The area.
@@ -128,7 +130,7 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolu
     }
 
     // 3. An entry exists: a write to a read-only entry of a writable area.
-    if let Some((pa, attrs, _)) = mm.translate(page) {
+    if let Some((pa, attrs, _)) = if no_entry { None } else { mm.translate(page) } {
         if access != Access::Write || attrs.write {
             return Ok(Resolution::Spurious);
         }
@@ -183,9 +185,10 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access) -> Result<Resolu
         vma.backing.mark_dirty(vma.pgoff_of(page));
     }
 
-    // 5. Fault-around: neighbours the backing already holds, read-only.
+    // 5. Fault-around: neighbours the backing already holds, read-only
+    // (anonymous memory holds nothing worth mapping ahead).
     let around = FAULT_AROUND.load(Ordering::Relaxed);
-    if around > 0 && !write && !matches!(frame, PageFrame::Private(_)) {
+    if around > 0 && !write && !vma.backing.is_anonymous() {
         fault_around(mm, &vma, page, around);
     }
     Ok(what)

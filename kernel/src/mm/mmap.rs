@@ -219,7 +219,7 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
     } else if flags & MAP_POPULATE != 0 {
         let access = if prot.write() && !shared { Access::Write } else { Access::Read };
         for va in (start..end).step_by(PAGE_SIZE) {
-            if prot == Prot::NONE || fault::handle(mm, va, access).is_err() {
+            if prot == Prot::NONE || fault::handle(mm, va, access, false).is_err() {
                 break;
             }
             out.prefaulted += 1;

@@ -77,17 +77,16 @@ pub fn frame_refcount(pa: PhysAddr) -> u32 {
 pub fn zero_frame(pa: PhysAddr) {
     // SAFETY: pa is a frame of RAM the caller owns, mapped by the linear map
     // as normal cacheable memory.
-    unsafe { crate::arch::aarch64::zero::zero_page(phys_to_virt(pa).as_u64() as *mut u8) };
+    unsafe { crate::arch::aarch64::page::zero_page(phys_to_virt(pa).as_u64() as *mut u8) };
 }
 
 /// Copies one frame to another.
 pub fn copy_frame(dst: PhysAddr, src: PhysAddr) {
     // SAFETY: both are distinct RAM frames reachable through the linear map.
     unsafe {
-        core::ptr::copy_nonoverlapping(
-            phys_to_virt(src).as_u64() as *const u8,
+        crate::arch::aarch64::page::copy_page(
             phys_to_virt(dst).as_u64() as *mut u8,
-            PAGE_SIZE,
+            phys_to_virt(src).as_u64() as *const u8,
         )
     };
 }

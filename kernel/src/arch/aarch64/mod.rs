@@ -22,4 +22,4 @@ pub mod timer;
 #[cfg(target_os = "none")]
 pub mod uaccess;
 #[cfg(target_os = "none")]
-pub mod zero;
+pub mod page;
