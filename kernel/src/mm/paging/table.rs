@@ -265,7 +265,7 @@ impl<F: DescriptorFormat> PageTable<F> {
                 Descriptor::Leaf { .. } => return Err(MapError::AlreadyMapped(op.span.va(a))),
             };
             let r = Self::map_in(ctx, g, op, child, level + 1, r0, a, b);
-            if r.is_err() && Self::is_empty(ctx, child, level + 1) {
+            if r.is_err() && Self::is_empty(ctx, child) {
                 // Do not leave a table behind that this failed call created.
                 t.set(i, INVALID);
                 g.push(Pending::Table { va: op.span.va(r0), pa: child }, ctx, &mut |_, _, _| {});
@@ -298,10 +298,12 @@ impl<F: DescriptorFormat> PageTable<F> {
         gather!(g);
         let r = Self::unmap_in(ctx, &mut g, &mut on_leaf, span, self.root, 0, 0, span.start, span.end);
         g.finish(ctx, &mut on_leaf);
-        r
+        r.map(|_| ())
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// Returns whether anything was removed below `table` (only then can a
+    /// table on the way have become empty).
     fn unmap_in<C: PagingContext>(
         ctx: &mut C,
         g: &mut Gather,
@@ -312,9 +314,10 @@ impl<F: DescriptorFormat> PageTable<F> {
         base: u64,
         start: u64,
         end: u64,
-    ) -> Result<(), MapError> {
+    ) -> Result<bool, MapError> {
         let t = Table::at(ctx, table);
         let size = level_size(level);
+        let mut removed = false;
         for (i, r0, a, b) in pieces(level, base, start, end) {
             let whole = a == r0 && b == r0 + size;
             let child = match F::decode(level, t.get(i)) {
@@ -322,21 +325,25 @@ impl<F: DescriptorFormat> PageTable<F> {
                 Descriptor::Leaf { pa, .. } if whole => {
                     t.set(i, INVALID);
                     g.push(Pending::Removed { va: span.va(r0), pa, size: size as usize }, ctx, on_leaf);
+                    removed = true;
                     continue;
                 }
                 Descriptor::Leaf { pa, attrs } => Self::split(ctx, g, t, i, level, span.va(r0), pa, attrs)?,
                 Descriptor::Table(child) => child,
             };
             let r = Self::unmap_in(ctx, g, on_leaf, span, child, level + 1, r0, a, b);
-            // A table the range covered entirely is now empty; otherwise look.
-            if (r.is_ok() && whole) || Self::is_empty(ctx, child, level + 1) {
-                debug_assert!(Self::is_empty(ctx, child, level + 1));
+            let below = *r.as_ref().unwrap_or(&true);
+            removed |= below;
+            // A table the range covered entirely is now empty; otherwise look,
+            // if anything was removed from it.
+            if (r.is_ok() && whole) || (below && Self::is_empty(ctx, child)) {
+                debug_assert!(Self::is_empty(ctx, child));
                 t.set(i, INVALID);
                 g.push(Pending::Table { va: span.va(r0), pa: child }, ctx, on_leaf);
             }
             r?;
         }
-        Ok(())
+        Ok(removed)
     }
 
     /// Sets the attributes of every leaf in `[va, va + len)` to `attrs`
@@ -449,9 +456,12 @@ impl<F: DescriptorFormat> PageTable<F> {
     }
 
     /// Whether every entry of the level-`level` table at `table` is invalid.
-    fn is_empty<C: PhysAccess>(ctx: &C, table: PhysAddr, level: usize) -> bool {
+    /// Whether every entry of `table` is invalid. The walker only ever
+    /// stores [`INVALID`] (zero) to remove an entry, so a raw comparison is
+    /// enough, and the scan stops at the first entry in use.
+    fn is_empty<C: PhysAccess>(ctx: &C, table: PhysAddr) -> bool {
         let t = Table::at(ctx, table);
-        (0..ENTRIES).all(|i| F::decode(level, t.get(i)) == Descriptor::Invalid)
+        (0..ENTRIES).all(|i| t.get(i) == INVALID)
     }
 
     /// The translation of `va`: the physical address it maps to, the leaf's
