@@ -132,6 +132,10 @@ pub fn kernel_main(info: BootInfo) -> ! {
         _ => {}
     }
     BASELINE_FREE.store(mm::frame_counts().0, core::sync::atomic::Ordering::Relaxed);
+    // From here on the kernel runs with interrupts masked; they are taken
+    // only in user mode and in the idle loop, where no lock is held (the
+    // timer interrupt takes the process table's lock).
+    cpu::irq_save();
     start_init(&cmd);
     crate::task::sched::idle_loop()
 }

@@ -24,6 +24,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 pub const PROT_READ: u64 = 0x1;
 pub const PROT_WRITE: u64 = 0x2;
 pub const PROT_EXEC: u64 = 0x4;
+/// Accepted and ignored, as arm64 Linux does (`arch_validate_prot`).
+pub const PROT_SEM: u64 = 0x8;
 pub const MAP_SHARED: u64 = 0x01;
 pub const MAP_PRIVATE: u64 = 0x02;
 pub const MAP_SHARED_VALIDATE: u64 = 0x03;
@@ -152,7 +154,9 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
         Some(f) => {
             let shared = match map_type {
                 MAP_SHARED | MAP_SHARED_VALIDATE => {
-                    if map_type == MAP_SHARED_VALIDATE && flags & !LEGACY_MAP_MASK & !MAP_FIXED_NOREPLACE != 0 {
+                    // MAP_FIXED_NOREPLACE is not a legacy flag either: Linux
+                    // refuses it here too.
+                    if map_type == MAP_SHARED_VALIDATE && r.flags & !LEGACY_MAP_MASK != 0 {
                         return Err(Errno::EOPNOTSUPP);
                     }
                     if prot.write() && !f.writable {
@@ -241,7 +245,7 @@ pub fn munmap(mm: &mut AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
 
 /// `mprotect(addr, len, prot)`.
 pub fn mprotect(mm: &mut AddressSpace, addr: u64, len: u64, prot: u64) -> Result<(), Errno> {
-    if !addr.is_multiple_of(PAGE_SIZE as u64) || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC) != 0 {
+    if !addr.is_multiple_of(PAGE_SIZE as u64) || prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_SEM) != 0 {
         return Err(Errno::EINVAL);
     }
     if len == 0 {
