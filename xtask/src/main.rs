@@ -5,8 +5,10 @@
 //! cargo xtask build [--release]
 //! cargo xtask test [--release] [FILTER]
 //! cargo xtask clippy
+//! cargo xtask bench [--linux] [--linux-image PATH] [--runs N] [--no-armmap]
 //! ```
 
+mod bench;
 mod build;
 mod cpio;
 mod cprogs;
@@ -35,7 +37,13 @@ commands:
   build  build the kernel image and user programs [--release]
   test   host unit tests, then on-target tests; ends with 'N passed, N failed'
          [--release] [FILTER: only on-target runs whose name contains it]
-  clippy run clippy on the host crates and on the target crates";
+  clippy run clippy on the host crates and on the target crates
+  bench  guest instructions per operation (PMU, QEMU -icount) of bench/bench.c
+         on armmap; table, target/bench/results.json and chart.svg
+         --linux        also on Debian's arm64 Linux (fetched with apt, cached)
+         --linux-image PATH   that Linux image instead (implies --linux)
+         --runs N       boots per kernel (default 5; wall time is their median)
+         --no-armmap    Linux only";
 
 /// Options shared by the commands that boot the kernel.
 #[derive(Default)]
@@ -151,6 +159,15 @@ fn main() -> ExitCode {
     };
     if cmd == "run" {
         return match cmd_run(&args[1..]) {
+            Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if cmd == "bench" {
+        return match bench::run(&args[1..]) {
             Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -10,7 +10,7 @@
 use crate::build::{self, Artifacts};
 use crate::qemu::{self, QemuConfig};
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -83,6 +83,15 @@ fn target_runs() -> Vec<TargetRun> {
             expect: Expect::TestLines,
         },
         TargetRun {
+            name: "user-mmap",
+            append: "memdev=4M init=/bin/mmap",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
             name: "boot-demo-el2",
             append: "",
             el1: false,
@@ -122,6 +131,34 @@ fn target_runs() -> Vec<TargetRun> {
             },
         },
         TargetRun {
+            name: "kernel-fault-report",
+            append: "crash=fault",
+            el1: false,
+            mem: "128M",
+            limit_secs: 30,
+            no_initrd: true,
+            expect: Expect::Exit {
+                status: 1,
+                contains: &[
+                    "*** kernel fault: data abort from EL1",
+                    "translation fault on read at level 0",
+                    "FAR_EL1 0x0000000000000008",
+                ],
+            },
+        },
+        TargetRun {
+            name: "kernel-panic-report",
+            append: "crash=panic",
+            el1: false,
+            mem: "128M",
+            limit_secs: 30,
+            no_initrd: true,
+            expect: Expect::Exit {
+                status: 101,
+                contains: &["*** kernel panic at kernel/src/boot.rs:", "crash=panic on the command line"],
+            },
+        },
+        TargetRun {
             name: "boot-too-small-16M",
             append: "",
             el1: false,
@@ -131,11 +168,66 @@ fn target_runs() -> Vec<TargetRun> {
             no_initrd: true,
             expect: Expect::Exit { status: 1, contains: &["too small"] },
         },
+        TargetRun {
+            name: "user-classic_hello",
+            append: "init=/bin/classic_hello",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
+            name: "user-classic_copy",
+            append: "init=/bin/classic_copy",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
+            name: "user-classic_pitfalls",
+            append: "init=/bin/classic_pitfalls",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
+            name: "user-driver_memdev",
+            append: "init=/bin/driver_memdev",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            expect: Expect::TestLines,
+        },
+        TargetRun {
+            name: "user-kernel_shared",
+            append: "init=/bin/kernel_shared -- hello-from-user",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            expect: Expect::Exit { status: 0, contains: &["memdev at shutdown: \"hello-from-user\""] },
+        },
+        TargetRun {
+            name: "user-msync_counts",
+            append: "init=/bin/msync_counts",
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            expect: Expect::TestLines,
+        },
     ]
 }
 
 /// Rust user programs packed into `/bin` (the demo's `/init` is `init`).
-pub const USER_PROGRAMS: &[&str] = &["init", "hello", "syscalls"];
+pub const USER_PROGRAMS: &[&str] =
+    &["init", "hello", "syscalls", "classic_hello", "classic_copy", "classic_pitfalls", "mmap"];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user
 /// program under `/bin`, and the C test programs under `/bin` when built.
@@ -196,7 +288,7 @@ fn host_tests(t: &mut Tally) -> Result<(), String> {
     Ok(())
 }
 
-fn run_target(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, run: &TargetRun) -> Result<(), String> {
+fn run_target(t: &mut Tally, art: &Artifacts, initrd: &Path, run: &TargetRun) -> Result<(), String> {
     println!(
         "== {} (mem {}, {}{})",
         run.name,
@@ -205,7 +297,7 @@ fn run_target(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, run: &TargetRun)
         if run.append.is_empty() { String::new() } else { format!(", \"{}\"", run.append) }
     );
     let mut cfg = QemuConfig::new(art.kernel_image.clone());
-    cfg.initrd = (!run.no_initrd).then(|| initrd.clone());
+    cfg.initrd = (!run.no_initrd).then(|| initrd.to_path_buf());
     cfg.el1 = run.el1;
     cfg.mem = run.mem.into();
     cfg.append = run.append.into();
@@ -284,7 +376,12 @@ struct CompareRun {
     args: &'static [&'static str],
 }
 
-const COMPARE_RUNS: &[CompareRun] = &[CompareRun { program: "hello_printf", args: &["a", "b c"] }];
+const COMPARE_RUNS: &[CompareRun] = &[
+    CompareRun { program: "hello_printf", args: &["a", "b c"] },
+    CompareRun { program: "mmap_hello", args: &[] },
+    CompareRun { program: "mmap_copy", args: &[] },
+    CompareRun { program: "mmap_pitfalls", args: &[] },
+];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).
 fn is_kernel_log(line: &str) -> bool {
@@ -294,7 +391,7 @@ fn is_kernel_log(line: &str) -> bool {
         && ["ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"].iter().any(|l| after.starts_with(l))
 }
 
-fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, c: &CompareRun) -> Result<(), String> {
+fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &Path, c: &CompareRun) -> Result<(), String> {
     let name = format!("c-{}", c.program);
     let args: Vec<String> = c.args.iter().map(|s| s.to_string()).collect();
     let bin = build::root().join("target").join("xtask").join("c").join(c.program);
@@ -304,7 +401,7 @@ fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, c: &CompareRun)
     }
     println!("== {name} (armmap vs Linux)");
     let mut cfg = QemuConfig::new(art.kernel_image.clone());
-    cfg.initrd = Some(initrd.clone());
+    cfg.initrd = Some(initrd.to_path_buf());
     cfg.append = crate::run::cmdline("warn", &args).replace("init=/init", &format!("init=/bin/{}", c.program));
     let r = qemu::run_captured(&cfg, Duration::from_secs(120), |_| {})?;
     let ours: String = r.output.lines().filter(|l| !is_kernel_log(l)).map(|l| format!("{l}\n")).collect();
@@ -345,6 +442,30 @@ fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &PathBuf, c: &CompareRun)
     Ok(())
 }
 
+/// The instruction budgets of the key paths (deterministic counts, not
+/// timings; see `cargo xtask bench`). Needs the cross compiler for the
+/// benchmark program; without it, says what it skips.
+fn budgets(t: &mut Tally) {
+    println!("== bench-budgets (release build, -icount, instructions per operation)");
+    if !crate::cprogs::have_cc() {
+        println!("  skipped: {} not found, the benchmark program cannot be built", crate::cprogs::CC);
+        return;
+    }
+    match crate::bench::check_budgets() {
+        Ok(rows) => {
+            for (row, got, budget, ok) in rows {
+                let name = format!("bench-budgets::{row}");
+                println!("  {} {name}: {got} instructions (budget {budget})", if ok { "ok    " } else { "FAILED" });
+                t.record(&name, ok);
+            }
+        }
+        Err(e) => {
+            println!("  bench-budgets FAILED: {e}");
+            t.record("bench-budgets", false);
+        }
+    }
+}
+
 /// `cargo xtask test`.
 pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
     let mut t = Tally::default();
@@ -365,6 +486,9 @@ pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
             continue;
         }
         compare_run(&mut t, &art, &initrd, c)?;
+    }
+    if filter.is_none_or(|f| "bench-budgets".contains(f)) {
+        budgets(&mut t);
     }
     if !t.failures.is_empty() {
         println!("failures:");

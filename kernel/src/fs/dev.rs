@@ -210,6 +210,7 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
         writable: f.writable(),
         name: Some(Arc::from(name)),
         allowed: Some(allowed),
+        max_bytes: u64::MAX,
     })
 }
 

@@ -69,8 +69,13 @@ struct Heaps {
 struct KernelHeap(Mutex<Heaps>);
 
 #[global_allocator]
-static HEAP: KernelHeap =
-    KernelHeap(Mutex::new(Heaps { free: [core::ptr::null_mut(); CLASSES], boot: Heap::empty(), main: Heap::empty(), main_size: 0, grow: None }));
+static HEAP: KernelHeap = KernelHeap(Mutex::new(Heaps {
+    free: [core::ptr::null_mut(); CLASSES],
+    boot: Heap::empty(),
+    main: Heap::empty(),
+    main_size: 0,
+    grow: None,
+}));
 
 /// Makes the boot heap usable. Called first thing in `kernel_main`.
 pub fn init_boot() {

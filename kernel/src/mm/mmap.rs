@@ -65,6 +65,10 @@ pub struct FileMapping {
     /// a range outside them (EINVAL past a buffer's end, EPERM for
     /// `/dev/mem` outside the ranges it exposes).
     pub allowed: Option<(core::ops::Range<u64>, Errno)>,
+    /// The largest offset + length a mapping of it may reach (Linux's
+    /// `file_mmap_size_max`: `i64::MAX` for regular files, no limit for
+    /// character devices); beyond it, EOVERFLOW.
+    pub max_bytes: u64,
 }
 
 /// A checked mmap request.
@@ -152,6 +156,9 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
     let map_type = flags & MAP_TYPE;
     let (shared, may_write, backing, name) = match &file {
         Some(f) => {
+            if len > f.max_bytes || pgoff > (f.max_bytes - len) >> PAGE_SIZE.trailing_zeros() {
+                return Err(Errno::EOVERFLOW);
+            }
             let shared = match map_type {
                 MAP_SHARED | MAP_SHARED_VALIDATE => {
                     // MAP_FIXED_NOREPLACE is not a legacy flag either: Linux

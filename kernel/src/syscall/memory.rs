@@ -27,6 +27,7 @@ fn file_mapping(fd: u64) -> Result<FileMapping, Errno> {
             writable: f.writable(),
             name: Some(f.path.clone()),
             allowed: None,
+            max_bytes: i64::MAX as u64,
         }),
         Kind::CharDev(d) => crate::fs::dev::mapping(*d, &f).ok_or(Errno::ENODEV),
         _ => Err(Errno::ENODEV),

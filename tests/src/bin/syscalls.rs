@@ -418,7 +418,7 @@ fn two_cpu_bound_processes_progress() -> TestResult {
 
 /// Whether this runs on armmap (its `/proc/memdev` exists) rather than Linux.
 fn on_armmap() -> bool {
-    user::fs::open(c"/proc/memdev", user::fs::O_RDONLY, 0).map(|fd| user::fs::close(fd)).is_ok()
+    user::fs::open(c"/proc/memdev", user::fs::O_RDONLY, 0).map(user::fs::close).is_ok()
 }
 
 /// A 64-byte ELF header for AArch64 (machine 183) with `phnum` program
@@ -477,7 +477,11 @@ fn exec_malformed_elf_enoexec() -> TestResult {
     check_eq!(exec_file(&img[..n]), Errno::ENOEXEC, "a segment past the end of the file");
     let n = elf_image(&mut img, 62, &[[0, 0x400000, 0x400000, 120, 120, 0x1000]]);
     check_eq!(exec_file(&img[..n]), Errno::ENOEXEC, "an x86-64 executable");
-    let n = elf_image(&mut img, 183, &[[0, 0x400000, 0x400000, 120, 0x2000, 0x1000], [0, 0x401000, 0x401000, 120, 0x100, 0x1000]]);
+    let n = elf_image(
+        &mut img,
+        183,
+        &[[0, 0x400000, 0x400000, 120, 0x2000, 0x1000], [0, 0x401000, 0x401000, 120, 0x100, 0x1000]],
+    );
     check_eq!(exec_file(&img[..n]), Errno::ENOEXEC, "overlapping segments");
     Ok(())
 }
@@ -505,10 +509,10 @@ fn perf_event_counts_cycles() -> TestResult {
     }
     // struct perf_event_attr: type, size, config, ..., flags at byte 40.
     let mut attr = [0u64; 16];
-    attr[0] = (128u64 << 32) | 0; // PERF_TYPE_HARDWARE, size 128
+    attr[0] = 128u64 << 32; // type PERF_TYPE_HARDWARE (0), size 128
     attr[1] = 0; // PERF_COUNT_HW_CPU_CYCLES
     attr[5] = 1; // disabled
-    // SAFETY: attr is a valid perf_event_attr; the kernel only reads it.
+                 // SAFETY: attr is a valid perf_event_attr; the kernel only reads it.
     let fd = unsafe { syscall::syscall5(nr::PERF_EVENT_OPEN, attr.as_ptr() as usize, 0, usize::MAX, usize::MAX, 0) };
     let fd = syscall::ret(fd)?;
     let read = || -> Result<u64, Errno> {

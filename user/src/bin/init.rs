@@ -103,7 +103,11 @@ fn remap_versus_lazy() -> Result<(), user::Errno> {
             unsafe { ((addr + off + 2048) as *mut u8).write_volatile(1) };
         }
         let taken = faults() - before;
-        println!("init: {name} {}: {} pages touched, {taken} page faults", path.to_str().unwrap_or("?"), SIZE / PAGE_SIZE);
+        println!(
+            "init: {name} {}: {} pages touched, {taken} page faults",
+            path.to_str().unwrap_or("?"),
+            SIZE / PAGE_SIZE
+        );
         // SAFETY: the mapping is not used any more.
         unsafe { mm::munmap(addr, SIZE)? };
     }

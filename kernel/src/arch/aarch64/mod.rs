@@ -14,6 +14,8 @@ pub mod gic;
 #[cfg(target_os = "none")]
 pub mod mmu;
 #[cfg(target_os = "none")]
+pub mod page;
+#[cfg(target_os = "none")]
 pub mod pmu;
 #[cfg(target_os = "none")]
 pub mod semihosting;
@@ -21,5 +23,3 @@ pub mod semihosting;
 pub mod timer;
 #[cfg(target_os = "none")]
 pub mod uaccess;
-#[cfg(target_os = "none")]
-pub mod page;
