@@ -11,6 +11,13 @@ use core::fmt;
 
 /// Reads from `fd` until `buf` is full or the file ends, retrying short
 /// reads and `EINTR`; returns the number of bytes read (0 at end of file).
+/// Whether the program runs on armmap rather than Linux: armmap's
+/// `/proc/memdev` exists. Test programs use it to skip armmap-only checks
+/// when run under `qemu-aarch64` on Linux.
+pub fn on_armmap() -> bool {
+    crate::fs::open(c"/proc/memdev", crate::fs::O_RDONLY, 0).map(crate::fs::close).is_ok()
+}
+
 pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     let mut n = 0;
     while n < buf.len() {

@@ -53,175 +53,89 @@ struct TargetRun {
     expect: Expect,
 }
 
+impl TargetRun {
+    /// A boot at EL2 with 128 MiB and the test initramfs, kernel command
+    /// line `append`, two minutes at most.
+    fn new(name: &'static str, append: &'static str, expect: Expect) -> Self {
+        TargetRun { name, append, el1: false, mem: "128M", limit_secs: 120, no_initrd: false, expect }
+    }
+
+    /// A boot whose `test ... ok` lines are counted.
+    fn tests(name: &'static str, append: &'static str) -> Self {
+        Self::new(name, append, Expect::TestLines)
+    }
+
+    /// A boot that must exit with `status` and print every string of `contains`.
+    fn exits(name: &'static str, append: &'static str, status: i32, contains: &'static [&'static str]) -> Self {
+        Self::new(name, append, Expect::Exit { status, contains })
+    }
+
+    fn at_el1(self) -> Self {
+        Self { el1: true, ..self }
+    }
+
+    fn with_mem(self, mem: &'static str) -> Self {
+        Self { mem, ..self }
+    }
+
+    /// No initramfs (the kernel's own checks), and a shorter time limit.
+    fn bare(self) -> Self {
+        Self { no_initrd: true, limit_secs: 30, ..self }
+    }
+}
+
 fn target_runs() -> Vec<TargetRun> {
+    const DEMO_EXITED: &str = "init (pid 1) exited with status 0";
     vec![
-        TargetRun {
-            name: "ktest-el2",
-            append: "ktest",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "ktest-el1",
-            append: "ktest",
-            el1: true,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "user-syscalls",
-            append: "init=/bin/syscalls",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "user-mmap",
-            append: "memdev=4M init=/bin/mmap",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "boot-demo-el2",
-            append: "",
-            el1: false,
-            mem: "128M",
-            limit_secs: 60,
-            no_initrd: false,
-            expect: Expect::Exit {
-                status: 0,
-                contains: &[
-                    "entered at EL2, running at EL1",
-                    "MMU on with the kernel's own tables",
-                    "remap /dev/memdev: 512 pages touched, 0 page faults",
-                    "lazy  /dev/memdev-lazy: 512 pages touched, 512 page faults",
-                    "init (pid 1) exited with status 0",
-                ],
-            },
-        },
-        TargetRun {
-            name: "boot-demo-el1",
-            append: "",
-            el1: true,
-            mem: "128M",
-            limit_secs: 60,
-            no_initrd: false,
-            expect: Expect::Exit { status: 0, contains: &["entered at EL1", "init (pid 1) exited with status 0"] },
-        },
-        TargetRun {
-            name: "boot-2G",
-            append: "",
-            el1: false,
-            mem: "2G",
-            limit_secs: 60,
-            no_initrd: false,
-            expect: Expect::Exit {
-                status: 0,
-                contains: &["RAM 0x40000000..0xc0000000 (2048 MiB)", "init (pid 1) exited with status 0"],
-            },
-        },
-        TargetRun {
-            name: "kernel-fault-report",
-            append: "crash=fault",
-            el1: false,
-            mem: "128M",
-            limit_secs: 30,
-            no_initrd: true,
-            expect: Expect::Exit {
-                status: 1,
-                contains: &[
-                    "*** kernel fault: data abort from EL1",
-                    "translation fault on read at level 0",
-                    "FAR_EL1 0x0000000000000008",
-                ],
-            },
-        },
-        TargetRun {
-            name: "kernel-panic-report",
-            append: "crash=panic",
-            el1: false,
-            mem: "128M",
-            limit_secs: 30,
-            no_initrd: true,
-            expect: Expect::Exit {
-                status: 101,
-                contains: &["*** kernel panic at kernel/src/boot.rs:", "crash=panic on the command line"],
-            },
-        },
-        TargetRun {
-            name: "boot-too-small-16M",
-            append: "",
-            el1: false,
-            mem: "16M",
-            limit_secs: 20,
-            // 16 MiB cannot even hold the test initramfs (QEMU refuses).
-            no_initrd: true,
-            expect: Expect::Exit { status: 1, contains: &["too small"] },
-        },
-        TargetRun {
-            name: "user-classic_hello",
-            append: "init=/bin/classic_hello",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "user-classic_copy",
-            append: "init=/bin/classic_copy",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "user-classic_pitfalls",
-            append: "init=/bin/classic_pitfalls",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "user-driver_memdev",
-            append: "init=/bin/driver_memdev",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
-        TargetRun {
-            name: "user-kernel_shared",
-            append: "init=/bin/kernel_shared -- hello-from-user",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::Exit { status: 0, contains: &["memdev at shutdown: \"hello-from-user\""] },
-        },
-        TargetRun {
-            name: "user-msync_counts",
-            append: "init=/bin/msync_counts",
-            el1: false,
-            mem: "128M",
-            limit_secs: 120,
-            no_initrd: false,
-            expect: Expect::TestLines,
-        },
+        TargetRun::tests("ktest-el2", "ktest"),
+        TargetRun::tests("ktest-el1", "ktest").at_el1(),
+        TargetRun::tests("user-syscalls", "init=/bin/syscalls"),
+        TargetRun::tests("user-mmap", "memdev=4M init=/bin/mmap"),
+        TargetRun::exits(
+            "boot-demo-el2",
+            "",
+            0,
+            &[
+                "entered at EL2, running at EL1",
+                "MMU on with the kernel's own tables",
+                "remap /dev/memdev: 512 pages touched, 0 page faults",
+                "lazy  /dev/memdev-lazy: 512 pages touched, 512 page faults",
+                DEMO_EXITED,
+            ],
+        ),
+        TargetRun::exits("boot-demo-el1", "", 0, &["entered at EL1", DEMO_EXITED]).at_el1(),
+        TargetRun::exits("boot-2G", "", 0, &["RAM 0x40000000..0xc0000000 (2048 MiB)", DEMO_EXITED]).with_mem("2G"),
+        TargetRun::exits(
+            "kernel-fault-report",
+            "crash=fault",
+            1,
+            &[
+                "*** kernel fault: data abort from EL1",
+                "translation fault on read at level 0",
+                "FAR_EL1 0x0000000000000008",
+            ],
+        )
+        .bare(),
+        TargetRun::exits(
+            "kernel-panic-report",
+            "crash=panic",
+            101,
+            &["*** kernel panic at kernel/src/boot.rs:", "crash=panic on the command line"],
+        )
+        .bare(),
+        // 16 MiB cannot even hold the test initramfs (QEMU refuses), hence bare.
+        TargetRun::exits("boot-too-small-16M", "", 1, &["too small"]).with_mem("16M").bare(),
+        TargetRun::tests("user-classic_hello", "init=/bin/classic_hello"),
+        TargetRun::tests("user-classic_copy", "init=/bin/classic_copy"),
+        TargetRun::tests("user-classic_pitfalls", "init=/bin/classic_pitfalls"),
+        TargetRun::tests("user-driver_memdev", "init=/bin/driver_memdev"),
+        TargetRun::exits(
+            "user-kernel_shared",
+            "init=/bin/kernel_shared -- hello-from-user",
+            0,
+            &["memdev at shutdown: \"hello-from-user\""],
+        ),
+        TargetRun::tests("user-msync_counts", "init=/bin/msync_counts"),
     ]
 }
 

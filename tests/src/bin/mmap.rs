@@ -40,7 +40,10 @@ user::entry!(main);
 
 fn main(_args: Args) -> i32 {
     let mut h = Harness::new("mmap");
-    println!("  (running on {})", if on_armmap() { "armmap" } else { "Linux: armmap-only checks are skipped" });
+    println!(
+        "  (running on {})",
+        if user::util::on_armmap() { "armmap" } else { "Linux: armmap-only checks are skipped" }
+    );
     // A. mmap's argument checks and placement.
     h.case("len_zero_einval", len_zero_einval);
     h.case("unaligned_offset_einval", unaligned_offset_einval);
@@ -128,13 +131,9 @@ fn slot(n: usize) -> usize {
 }
 
 /// Whether this runs on armmap (its `/proc/memdev` exists) rather than Linux.
-fn on_armmap() -> bool {
-    fs::open(c"/proc/memdev", O_RDONLY, 0).map(fs::close).is_ok()
-}
-
 /// True on armmap; elsewhere prints why the armmap-only part is skipped.
 fn armmap_only(what: &str) -> bool {
-    if on_armmap() {
+    if user::util::on_armmap() {
         return true;
     }
     println!("  note: not on armmap, {what} skipped");
@@ -149,7 +148,7 @@ macro_rules! check_qemu_differs {
     ($got:expr, $want:expr, $($what:tt)+) => {{
         let got = $got;
         let want = $want;
-        if on_armmap() {
+        if user::util::on_armmap() {
             check_eq!(got, want, $($what)+);
         } else if got != want {
             println!(
@@ -1018,7 +1017,7 @@ fn memdev_past_end_einval() -> TestResult {
 
 fn rusage_minflt_matches_mmstat() -> TestResult {
     let r = Region::anon(0, 8 * P, RW, MAP_PRIVATE)?;
-    let on_armmap = on_armmap();
+    let on_armmap = user::util::on_armmap();
     // A first round makes the stack pages these calls use resident.
     for round in 0..2 {
         let before = time::getrusage(RUSAGE_SELF)?.ru_minflt as u64;

@@ -416,11 +416,6 @@ fn two_cpu_bound_processes_progress() -> TestResult {
     Ok(())
 }
 
-/// Whether this runs on armmap (its `/proc/memdev` exists) rather than Linux.
-fn on_armmap() -> bool {
-    user::fs::open(c"/proc/memdev", user::fs::O_RDONLY, 0).map(user::fs::close).is_ok()
-}
-
 /// A 64-byte ELF header for AArch64 (machine 183) with `phnum` program
 /// headers at offset 64, followed by `phdrs` (56 bytes each: type, flags,
 /// offset, vaddr, paddr, filesz, memsz, align).
@@ -465,7 +460,7 @@ fn exec_file(contents: &[u8]) -> Errno {
 /// Malformed executables are refused with ENOEXEC and the caller goes on.
 /// (armmap's own loader; on Linux under qemu-user execve reaches the host.)
 fn exec_malformed_elf_enoexec() -> TestResult {
-    if !on_armmap() {
+    if !user::util::on_armmap() {
         println!("  note: not on armmap, ELF loader checks skipped");
         return Ok(());
     }
@@ -489,7 +484,7 @@ fn exec_malformed_elf_enoexec() -> TestResult {
 /// A forked child replaces itself with another program, which runs and
 /// reports its exit status to the parent.
 fn exec_runs_a_program() -> TestResult {
-    if !on_armmap() {
+    if !user::util::on_armmap() {
         println!("  note: not on armmap, /bin/hello is not there");
         return Ok(());
     }
@@ -503,7 +498,7 @@ fn exec_runs_a_program() -> TestResult {
 /// `perf_event_open` for CPU cycles of this process: counts grow while the
 /// process works, stop while disabled, restart from zero after a reset.
 fn perf_event_counts_cycles() -> TestResult {
-    if !on_armmap() {
+    if !user::util::on_armmap() {
         println!("  note: not on armmap, perf events are not emulated by qemu-user");
         return Ok(());
     }
