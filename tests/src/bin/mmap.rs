@@ -34,7 +34,7 @@ use user::process::{self, wexitstatus, wifexited, wifsignaled, wtermsig, ExitSta
 use user::test::{Deadline, Failed, Harness, TestResult};
 use user::time::{self, RUSAGE_SELF};
 use user::util;
-use user::{check, check_eq, fail, println, Args};
+use user::{check, check_eq, check_ne, fail, println, Args};
 
 user::entry!(main);
 
@@ -79,6 +79,7 @@ fn main(_args: Args) -> i32 {
     h.case("private_anonymous_zero_filled", private_anonymous_zero_filled);
     h.case("private_file_mapping_copy_on_write", private_file_mapping_copy_on_write);
     h.case("shared_file_mapping_seen_by_read", shared_file_mapping_seen_by_read);
+    h.case("mapping_outlives_unlink", mapping_outlives_unlink);
     // D. munmap and mprotect.
     h.case("munmap_middle_page_splits_area", munmap_middle_page_splits_area);
     h.case("munmap_unmapped_range_ok", munmap_unmapped_range_ok);
@@ -1141,6 +1142,25 @@ fn private_file_mapping_copy_on_write() -> TestResult {
     check_eq!(shared.peek8(200), 0x77, "the shared mapping after write()");
     check_eq!(private.peek8(200), pattern(200), "the private (copied) page after write()");
     check_eq!(private.peek8(101), pattern(101), "the rest of the private page");
+    Ok(())
+}
+
+/// A file keeps its pages while a mapping holds them, even after its last
+/// name is gone: the mapping still reads the old data and takes stores, and
+/// a new file of the same name is a different file.
+fn mapping_outlives_unlink() -> TestResult {
+    let f = TmpFile::create(c"/tmp/armmap-mmap-unlinked", 2 * P)?;
+    let r = Region::map(0, 2 * P, RW, MAP_SHARED, f.fd, 0)?;
+    r.poke8(5, 0x5a);
+    fs::unlink(f.path)?;
+    check_eq!(r.peek8(5), 0x5a, "data through the mapping after unlink");
+    r.poke8(P + 5, 0x5b);
+    check_eq!(r.peek8(P + 5), 0x5b, "a store through the mapping after unlink");
+    // The descriptor still reaches the same (nameless) file.
+    check_eq!(f.byte(P + 5)?, 0x5b, "read() of the unlinked file");
+    let g = TmpFile::create(c"/tmp/armmap-mmap-unlinked", P)?;
+    check_ne!(g.byte(5)?, 0x5a, "a new file under the old name holds the old data");
+    check_eq!(r.peek8(5), 0x5a, "the old mapping after the name was reused");
     Ok(())
 }
 
