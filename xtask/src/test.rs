@@ -34,9 +34,10 @@ impl Tally {
 
 /// What a run must show to pass.
 enum Expect {
-    /// Every `test ... ok/FAILED` line counts; QEMU must exit 0 and at least
-    /// one test must have run.
-    TestLines,
+    /// Every `test ... ok/FAILED` line counts; QEMU must exit 0, at least
+    /// one test must have run, and the output (kernel log included) must
+    /// contain every string of the list.
+    TestLines(&'static [&'static str]),
     /// QEMU exits with `status` and the output contains every string.
     Exit { status: i32, contains: &'static [&'static str] },
 }
@@ -62,7 +63,12 @@ impl TargetRun {
 
     /// A boot whose `test ... ok` lines are counted.
     fn tests(name: &'static str, append: &'static str) -> Self {
-        Self::new(name, append, Expect::TestLines)
+        Self::new(name, append, Expect::TestLines(&[]))
+    }
+
+    /// Like [`tests`](Self::tests), and the output must contain every string.
+    fn tests_and_log(name: &'static str, append: &'static str, log: &'static [&'static str]) -> Self {
+        Self::new(name, append, Expect::TestLines(log))
     }
 
     /// A boot that must exit with `status` and print every string of `contains`.
@@ -90,7 +96,11 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("ktest-el2", "ktest"),
         TargetRun::tests("ktest-el1", "ktest").at_el1(),
         TargetRun::tests("user-syscalls", "init=/bin/syscalls"),
-        TargetRun::tests("user-mmap", "memdev=4M init=/bin/mmap"),
+        TargetRun::tests_and_log(
+            "user-mmap",
+            "memdev=4M init=/bin/mmap",
+            &["areas of pid 1 (mmap):", "/dev/memdev resident: 0 pages, 2 2M blocks"],
+        ),
         TargetRun::exits(
             "boot-demo-el2",
             "",
@@ -235,8 +245,14 @@ fn run_target(t: &mut Tally, art: &Artifacts, initrd: &Path, run: &TargetRun) ->
         why = format!("timed out after {} s", run.limit_secs);
     }
     match &run.expect {
-        Expect::TestLines => {
+        Expect::TestLines(log) => {
             t.passed += lines_ok;
+            for c in *log {
+                if !result.output.contains(c) {
+                    ok = false;
+                    why.push_str(&format!(" missing \"{c}\""));
+                }
+            }
             for f in &lines_failed {
                 t.record(&format!("{}: {f}", run.name), false);
             }

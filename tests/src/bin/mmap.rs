@@ -80,6 +80,7 @@ fn main(_args: Args) -> i32 {
     h.case("private_file_mapping_copy_on_write", private_file_mapping_copy_on_write);
     h.case("shared_file_mapping_seen_by_read", shared_file_mapping_seen_by_read);
     h.case("mapping_outlives_unlink", mapping_outlives_unlink);
+    h.case("proc_dumpmaps_logs_areas", proc_dumpmaps_logs_areas);
     // D. munmap and mprotect.
     h.case("munmap_middle_page_splits_area", munmap_middle_page_splits_area);
     h.case("munmap_unmapped_range_ok", munmap_unmapped_range_ok);
@@ -1161,6 +1162,27 @@ fn mapping_outlives_unlink() -> TestResult {
     let g = TmpFile::create(c"/tmp/armmap-mmap-unlinked", P)?;
     check_ne!(g.byte(5)?, 0x5a, "a new file under the old name holds the old data");
     check_eq!(r.peek8(5), 0x5a, "the old mapping after the name was reused");
+    Ok(())
+}
+
+/// Writing a pid to `/proc/dumpmaps` logs that process's areas (the test
+/// run checks the kernel log for the memdev area with its two 2 MiB
+/// blocks); a pid that does not exist is ESRCH, text that is no pid EINVAL.
+fn proc_dumpmaps_logs_areas() -> TestResult {
+    if !armmap_only("/proc/dumpmaps") {
+        return Ok(());
+    }
+    let dev = fs::open(c"/dev/memdev", O_RDWR, 0)?;
+    let r = Region::map(0, 4 << 20, RW, MAP_SHARED, dev, 0)?;
+    fs::close(dev)?;
+    let f = fs::open(c"/proc/dumpmaps", O_WRONLY, 0)?;
+    let mut pid = user::util::FmtBuf::<16>::new();
+    let _ = core::fmt::Write::write_fmt(&mut pid, format_args!("{}", user::getpid()));
+    check_eq!(fs::write(f, pid.as_str().as_bytes()), Ok(pid.as_str().len()), "write of our pid");
+    check_eq!(fs::write(f, b"999999"), Err(Errno::ESRCH), "a pid that does not exist");
+    check_eq!(fs::write(f, b"seven"), Err(Errno::EINVAL), "not a pid");
+    fs::close(f)?;
+    drop(r);
     Ok(())
 }
 
