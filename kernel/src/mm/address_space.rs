@@ -188,39 +188,42 @@ impl AddressSpace {
 
     /// A copy for `fork`: shared areas share frames; private pages are
     /// shared read-only by both, to be copied on the first write.
+    ///
+    /// One walk over each area's entries does both halves: the parent's
+    /// private entries lose write permission (in place, TLB invalidated in
+    /// batches) and each entry is installed in the child with a reference
+    /// taken on its frame.
     pub fn fork(&mut self) -> Result<AddressSpace, Errno> {
         let mut child = AddressSpace::new()?;
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         let mut ctx = self.ctx();
-        let areas: alloc::vec::Vec<Vma> = self.vmas.iter().cloned().collect();
-        for vma in areas {
-            let mut leaves = alloc::vec::Vec::new();
-            self.table.for_each_leaf(
-                VirtAddr(vma.start),
-                (vma.end - vma.start) as usize,
-                &ctx,
-                |va, pa, size, attrs| {
-                    leaves.push((va, pa, size, attrs));
-                },
-            );
-            if !vma.shared {
-                let _ = self.table.protect_with(
-                    VirtAddr(vma.start),
-                    (vma.end - vma.start) as usize,
-                    &mut ctx,
-                    |_, _, _, a| PageAttrs { write: false, ..a },
-                );
-            }
-            for (va, pa, size, attrs) in leaves {
+        let mut cctx = child.ctx();
+        let mut failed = false;
+        for vma in self.vmas.iter() {
+            // The area first, so that dropping the child after a failure
+            // releases whatever was already mapped in it.
+            child.vmas.insert(vma.clone());
+            let child_table = &mut child.table;
+            let _ = self.table.protect_with(VirtAddr(vma.start), (vma.end - vma.start) as usize, &mut ctx, |va, pa, size, attrs| {
                 let attrs = if vma.shared { attrs } else { PageAttrs { write: false, ..attrs } };
-                get_frame(pa);
-                if let Err(e) = child.map_leaf(va.as_u64(), pa, size, attrs) {
-                    put_frame(pa);
-                    return Err(e);
+                if !failed {
+                    get_frame(pa);
+                    let r = if size == PAGE_SIZE {
+                        child_table.map_page(va, pa, attrs, &mut cctx)
+                    } else {
+                        child_table.map(va, pa, size, attrs, &mut cctx).map(|_| ())
+                    };
+                    if r.is_err() {
+                        put_frame(pa);
+                        failed = true;
+                    }
                 }
+                attrs
+            });
+            if failed {
+                return Err(Errno::ENOMEM);
             }
-            child.vmas.insert(vma);
         }
         Ok(child)
     }

@@ -186,7 +186,8 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
             (shared, !shared || f.writable, f.backing.clone(), f.name.clone())
         }
         None => match map_type {
-            MAP_SHARED => (true, true, SharedAnon::new() as Arc<dyn Backing>, None),
+            // Linux names shared anonymous memory after the file it is made of.
+            MAP_SHARED => (true, true, SharedAnon::new() as Arc<dyn Backing>, Some(Arc::from("/dev/zero (deleted)"))),
             MAP_PRIVATE => (false, true, zero_fill(), None),
             _ => return Err(Errno::EINVAL),
         },
