@@ -55,15 +55,22 @@ pub fn print(args: fmt::Arguments<'_>) {
     });
 }
 
-/// Writes raw bytes (user output) to the console.
+/// Writes raw bytes (user output) to the console, byte for byte (with
+/// `\n` sent as `\r\n`, as a Linux terminal's ONLCR setting does).
 pub fn write_bytes(bytes: &[u8]) {
     cpu::without_interrupts(|| {
         let c = CONSOLE.lock();
-        for chunk in bytes.utf8_chunks() {
-            write_to(c.uart.as_ref(), chunk.valid());
-            if !chunk.invalid().is_empty() {
-                write_to(c.uart.as_ref(), "\u{fffd}");
+        match c.uart.as_ref() {
+            Some(u) => {
+                for &b in bytes {
+                    if b == b'\n' {
+                        u.put(b'\r');
+                    }
+                    u.put(b);
+                }
             }
+            // Before the UART exists (never for user output in practice).
+            None => semihosting::write(&alloc::string::String::from_utf8_lossy(bytes)),
         }
     });
 }

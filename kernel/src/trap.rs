@@ -91,6 +91,7 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
             let result = match abort.kind {
                 FaultKind::Translation(_) => resolve(far, access, true),
                 FaultKind::Permission(_) | FaultKind::AccessFlag(_) => resolve(far, access, false),
+                FaultKind::Alignment => Err(Failure::Alignment),
                 _ => Err(Failure::Protection),
             };
             if let Err(why) = result {

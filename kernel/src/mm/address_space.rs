@@ -205,22 +205,27 @@ impl AddressSpace {
             // releases whatever was already mapped in it.
             child.vmas.insert(vma.clone());
             let child_table = &mut child.table;
-            let _ = self.table.protect_with(VirtAddr(vma.start), (vma.end - vma.start) as usize, &mut ctx, |va, pa, size, attrs| {
-                let attrs = if vma.shared { attrs } else { PageAttrs { write: false, ..attrs } };
-                if !failed {
-                    get_frame(pa);
-                    let r = if size == PAGE_SIZE {
-                        child_table.map_page(va, pa, attrs, &mut cctx)
-                    } else {
-                        child_table.map(va, pa, size, attrs, &mut cctx).map(|_| ())
-                    };
-                    if r.is_err() {
-                        put_frame(pa);
-                        failed = true;
+            let _ = self.table.protect_with(
+                VirtAddr(vma.start),
+                (vma.end - vma.start) as usize,
+                &mut ctx,
+                |va, pa, size, attrs| {
+                    let attrs = if vma.shared { attrs } else { PageAttrs { write: false, ..attrs } };
+                    if !failed {
+                        get_frame(pa);
+                        let r = if size == PAGE_SIZE {
+                            child_table.map_page(va, pa, attrs, &mut cctx)
+                        } else {
+                            child_table.map(va, pa, size, attrs, &mut cctx).map(|_| ())
+                        };
+                        if r.is_err() {
+                            put_frame(pa);
+                            failed = true;
+                        }
                     }
-                }
-                attrs
-            });
+                    attrs
+                },
+            );
             if failed {
                 return Err(Errno::ENOMEM);
             }

@@ -52,14 +52,16 @@ pub enum Failure {
     BeyondEnd,
     /// No memory for the page.
     OutOfMemory,
+    /// A misaligned access the memory type does not allow (device memory).
+    Alignment,
 }
 
 impl Failure {
     /// The signal the process receives.
     pub fn signal(self) -> u32 {
         match self {
-            Failure::Unmapped | Failure::Protection => 11,  // SIGSEGV
-            Failure::BeyondEnd | Failure::OutOfMemory => 7, // SIGBUS
+            Failure::Unmapped | Failure::Protection => 11, // SIGSEGV
+            Failure::BeyondEnd | Failure::OutOfMemory | Failure::Alignment => 7, // SIGBUS
         }
     }
     /// Words for the report line.
@@ -69,6 +71,7 @@ impl Failure {
             Failure::Protection => "protected address",
             Failure::BeyondEnd => "page beyond the end of the object",
             Failure::OutOfMemory => "page, out of memory",
+            Failure::Alignment => "misaligned address",
         }
     }
 }

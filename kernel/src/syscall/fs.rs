@@ -4,7 +4,7 @@
 //! no lock is held while user memory is touched (a page fault on a user
 //! buffer needs the process table).
 
-use crate::arch::aarch64::uaccess::{copy_from_user, copy_to_user, read_user_cstr, write_user};
+use crate::arch::aarch64::uaccess::{copy_from_user, copy_to_user, read_user_cstr, write_user, CStrError};
 use crate::errno::{Errno, SysResult};
 use crate::fs::dev;
 use crate::fs::inode::{Inode, Kind};
@@ -33,9 +33,17 @@ fn cwd() -> String {
     process::with(sched::current(), |p| p.cwd.clone()).unwrap_or_else(|| String::from("/"))
 }
 
+/// Reads a path of at most PATH_MAX (4096) bytes with its NUL.
+fn read_user_path(ptr: u64) -> Result<Vec<u8>, Errno> {
+    read_user_cstr(ptr, 4095).map_err(|e| match e {
+        CStrError::Fault => Errno::EFAULT,
+        CStrError::TooLong => Errno::ENAMETOOLONG,
+    })
+}
+
 /// Reads a user path and makes it absolute relative to `dirfd`.
 pub fn user_path(dirfd: u64, ptr: u64) -> Result<String, Errno> {
-    let raw = read_user_cstr(ptr, 4096).map_err(|_| Errno::EFAULT)?;
+    let raw = read_user_path(ptr)?;
     let s = core::str::from_utf8(&raw).map_err(|_| Errno::ENOENT)?;
     if s.is_empty() {
         return Err(Errno::ENOENT);
@@ -306,7 +314,7 @@ pub fn fstat(fd: u64, buf: u64) -> SysResult {
 }
 
 pub fn newfstatat(dirfd: u64, path: u64, buf: u64, flags: u64) -> SysResult {
-    let raw = read_user_cstr(path, 4096).map_err(|_| Errno::EFAULT)?;
+    let raw = read_user_path(path)?;
     let inode = if raw.is_empty() && flags & AT_EMPTY_PATH != 0 {
         file(dirfd)?.inode.clone()
     } else {

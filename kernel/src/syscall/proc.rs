@@ -2,7 +2,7 @@
 
 use crate::arch::aarch64::context;
 use crate::arch::aarch64::exception::TrapFrame;
-use crate::arch::aarch64::uaccess::{read_user, read_user_cstr, write_user};
+use crate::arch::aarch64::uaccess::{read_user, read_user_cstr, write_user, CStrError};
 use crate::errno::{Errno, SysResult};
 use crate::task::exit::{self, SIGCHLD};
 use crate::task::process::{self, Counters, Process, State, TABLE};
@@ -84,8 +84,14 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_t
     Ok(pid as u64)
 }
 
-/// Reads a NULL-terminated array of string pointers.
-fn user_strings(ptr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+/// Most bytes of arguments and environment together that `execve` takes
+/// (Linux's limit depends on the stack limit; this is the initial stack's
+/// budget, see `task/stack.rs`).
+const MAX_ARG_BYTES: usize = 128 << 10;
+
+/// Reads a NULL-terminated array of string pointers, adding their sizes to
+/// `total` (E2BIG past [`MAX_ARG_BYTES`]).
+fn user_strings(ptr: u64, total: &mut usize) -> Result<Vec<Vec<u8>>, Errno> {
     let mut v = Vec::new();
     if ptr == 0 {
         return Ok(v);
@@ -95,15 +101,21 @@ fn user_strings(ptr: u64) -> Result<Vec<Vec<u8>>, Errno> {
         if p == 0 {
             return Ok(v);
         }
-        v.push(read_user_cstr(p, 128 << 10).map_err(|_| Errno::EFAULT)?);
+        let s = read_user_cstr(p, MAX_ARG_BYTES - *total).map_err(|e| match e {
+            CStrError::Fault => Errno::EFAULT,
+            CStrError::TooLong => Errno::E2BIG,
+        })?;
+        *total += s.len() + 1;
+        v.push(s);
     }
     Err(Errno::E2BIG)
 }
 
 pub fn execve(path: u64, argv: u64, envp: u64) -> SysResult {
     let path = super::fs::user_path(super::fs::AT_FDCWD as u64, path)?;
-    let argv = user_strings(argv)?;
-    let envp = user_strings(envp)?;
+    let mut total = 0;
+    let argv = user_strings(argv, &mut total)?;
+    let envp = user_strings(envp, &mut total)?;
     exec::exec_current(&path, argv, envp)?;
     Ok(0)
 }

@@ -76,8 +76,17 @@ pub fn write_user<T: Copy>(dst: u64, v: &T) -> Result<(), Efault> {
     copy_to_user(dst, bytes)
 }
 
+/// Why a user string could not be read.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CStrError {
+    /// A bad pointer (EFAULT).
+    Fault,
+    /// No NUL within the limit (ENAMETOOLONG for a path, E2BIG for an argument).
+    TooLong,
+}
+
 /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
-pub fn read_user_cstr(src: u64, max: usize) -> Result<alloc::vec::Vec<u8>, Efault> {
+pub fn read_user_cstr(src: u64, max: usize) -> Result<alloc::vec::Vec<u8>, CStrError> {
     let mut out = alloc::vec::Vec::new();
     let mut chunk = [0u8; 64];
     let mut addr = src;
@@ -85,7 +94,7 @@ pub fn read_user_cstr(src: u64, max: usize) -> Result<alloc::vec::Vec<u8>, Efaul
         // Never read across a page boundary we may not own: chunk to it.
         let to_page_end = 4096 - (addr as usize & 4095);
         let n = chunk.len().min(to_page_end);
-        copy_from_user(&mut chunk[..n], addr)?;
+        copy_from_user(&mut chunk[..n], addr).map_err(|_| CStrError::Fault)?;
         if let Some(pos) = chunk[..n].iter().position(|&b| b == 0) {
             out.extend_from_slice(&chunk[..pos]);
             return Ok(out);
@@ -93,5 +102,5 @@ pub fn read_user_cstr(src: u64, max: usize) -> Result<alloc::vec::Vec<u8>, Efaul
         out.extend_from_slice(&chunk[..n]);
         addr += n as u64;
     }
-    Err(Efault)
+    Err(CStrError::TooLong)
 }
