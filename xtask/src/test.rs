@@ -96,6 +96,7 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("ktest-el2", "ktest"),
         TargetRun::tests("ktest-el1", "ktest").at_el1(),
         TargetRun::tests("user-syscalls", "init=/bin/syscalls"),
+        TargetRun::tests("user-files", "init=/bin/files"),
         TargetRun::tests_and_log(
             "user-mmap",
             "memdev=4M init=/bin/mmap",
@@ -151,7 +152,7 @@ fn target_runs() -> Vec<TargetRun> {
 
 /// Rust user programs packed into `/bin` (the demo's `/init` is `init`).
 pub const USER_PROGRAMS: &[&str] =
-    &["init", "hello", "syscalls", "classic_hello", "classic_copy", "classic_pitfalls", "mmap"];
+    &["init", "hello", "syscalls", "files", "classic_hello", "classic_copy", "classic_pitfalls", "mmap"];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user
 /// program under `/bin`, and the C test programs under `/bin` when built.
