@@ -314,12 +314,21 @@ impl AddressSpace {
     }
 }
 
-impl Drop for AddressSpace {
-    fn drop(&mut self) {
+impl AddressSpace {
+    /// Removes every area and gives back every frame they held; only the
+    /// root table is left (for an exited process, until it is reaped). TTBR0
+    /// must not point at this space's tables any more.
+    pub fn clear(&mut self) {
         let areas: alloc::vec::Vec<(u64, u64)> = self.vmas.iter().map(|v| (v.start, v.end)).collect();
         for (s, e) in areas {
             self.unmap_range(s, e);
         }
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        self.clear();
         let mut ctx = self.ctx();
         // SAFETY: the placeholder is never used: `self` is being dropped and
         // PageTable has no destructor of its own.

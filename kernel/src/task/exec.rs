@@ -30,13 +30,12 @@ use alloc::vec::Vec;
 const HWCAP_FP: u64 = 1 << 0;
 const HWCAP_ASIMD: u64 = 1 << 1;
 
-/// Reads a whole regular file.
+/// Reads a whole regular file (anything else cannot be executed: EACCES,
+/// as Linux answers for a directory or a device).
 pub fn read_file(path: &str) -> Result<Vec<u8>, Errno> {
     let inode = vfs::lookup(path)?;
-    match inode.kind {
-        Kind::File => {}
-        Kind::Dir(_) => return Err(Errno::EACCES),
-        _ => return Err(Errno::EACCES),
+    if !matches!(inode.kind, Kind::File) {
+        return Err(Errno::EACCES);
     }
     let mut buf = vec![0u8; inode.size() as usize];
     let n = inode.read_at(0, &mut buf);

@@ -13,7 +13,6 @@ use super::process::{Block, Pid, State, TABLE};
 use super::sched;
 use crate::arch::aarch64::mmu;
 use crate::errno::Errno;
-use crate::mm::address_space::AddressSpace;
 
 pub const SIGKILL: u32 = 9;
 pub const SIGBUS: u32 = 7;
@@ -36,14 +35,13 @@ pub fn signaled(sig: u32) -> i32 {
 pub fn exit_current(wait_status: i32) -> ! {
     let pid = sched::current();
     let mut parent = 0;
-    let mut old_mm: Option<AddressSpace> = None;
     let mut old_files = alloc::vec::Vec::new();
     {
         let mut t = TABLE.lock();
         if let Some(p) = t.get_mut(&pid) {
             // TTBR0 must stop pointing at the tables before they are freed.
             mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
-            old_mm = AddressSpace::new().ok().map(|empty| core::mem::replace(&mut p.mm, empty));
+            p.mm.clear();
             old_files = core::mem::take(&mut p.files);
             p.state = State::Zombie { wait_status };
             parent = p.ppid;
@@ -52,7 +50,6 @@ pub fn exit_current(wait_status: i32) -> ! {
             c.ppid = 1;
         }
     }
-    drop(old_mm);
     drop(old_files);
     // Inherited perf events: the count (teardown included) goes to the parent.
     let counts = super::process::with(pid, |p| super::perf::exit_counts(&mut p.perf)).unwrap_or_default();
