@@ -140,7 +140,7 @@ pub fn kernel_fault_on_user(_frame: &mut TrapFrame, abort: Abort, far: u64) -> b
 
 /// Called from the timer interrupt.
 pub fn timer_tick() {
-    let now = crate::arch::aarch64::timer::ticks();
+    let now = crate::arch::aarch64::timer::uptime_ns();
     let pid = sched::current();
     if pid != 0 {
         process::with(pid, |p| {

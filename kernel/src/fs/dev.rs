@@ -142,8 +142,9 @@ fn read_console(buf: &mut [u8]) -> Result<usize, Errno> {
         if n > 0 || buf.is_empty() {
             return Ok(n);
         }
-        let now = crate::arch::aarch64::timer::ticks();
-        crate::task::sched::block(crate::task::process::Block::Sleep(now + 1));
+        // Poll again one tick later.
+        let next = crate::arch::aarch64::timer::uptime_ns() + 1_000_000_000 / crate::arch::aarch64::timer::HZ;
+        crate::task::sched::block(crate::task::process::Block::Sleep(next));
     }
 }
 

@@ -49,13 +49,11 @@ fn sleep_for(req: u64) -> SysResult {
     if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
         return Err(Errno::EINVAL);
     }
-    let ns = ts.sec as u64 * 1_000_000_000 + ts.nsec as u64;
-    let tick_ns = 1_000_000_000 / timer::HZ;
-    let ticks = ns.div_ceil(tick_ns);
-    if ticks == 0 {
+    let ns = (ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64);
+    if ns == 0 {
         sched::yield_now();
     } else {
-        sched::block(Block::Sleep(timer::ticks() + ticks));
+        sched::block(Block::Sleep(timer::uptime_ns().saturating_add(ns)));
     }
     Ok(0)
 }

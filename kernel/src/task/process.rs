@@ -38,7 +38,8 @@ pub struct KernelStack(pub [u8; KSTACK_SIZE]);
 pub enum Block {
     /// In `wait4`, for the given pid (or -1 for any child).
     Wait(i32),
-    /// In `nanosleep`, until this tick.
+    /// In `nanosleep`, until the clock (nanoseconds since boot) reaches
+    /// this value; checked at every tick, so never woken early.
     Sleep(u64),
 }
 

@@ -56,7 +56,8 @@ pub fn take_resched() -> bool {
     NEED_RESCHED.swap(false, Ordering::Relaxed)
 }
 
-/// The timer tick: wakes sleepers whose time has come and ends the slice.
+/// The timer tick: wakes sleepers whose time has come (`now` in
+/// nanoseconds since boot) and ends the slice.
 pub fn tick(now: u64) {
     let mut woken = alloc::vec::Vec::new();
     {

@@ -42,6 +42,7 @@ fn main(_args: Args) -> i32 {
     h.case("exec_malformed_elf_enoexec", exec_malformed_elf_enoexec);
     h.case("exec_runs_a_program", exec_runs_a_program);
     h.case("perf_event_counts_cycles", perf_event_counts_cycles);
+    h.case("nanosleep_sleeps", nanosleep_sleeps);
     h.finish()
 }
 
@@ -534,5 +535,21 @@ fn perf_event_counts_cycles() -> TestResult {
     syscall::ret(unsafe { syscall::syscall3(nr::IOCTL, fd, 0x2403, 0) })?;
     check_eq!(read()?, 0, "reset did not zero the count");
     user::close(fd as i32)?;
+    Ok(())
+}
+
+/// `nanosleep` blocks for at least the time asked (the CPU idles meanwhile),
+/// and refuses a negative or out-of-range time with EINVAL.
+fn nanosleep_sleeps() -> TestResult {
+    let t0 = time::now();
+    if let Err((e, _)) = time::nanosleep(&time::Timespec { tv_sec: 0, tv_nsec: 30_000_000 }) {
+        fail!("nanosleep(30 ms) failed: {e:?}");
+    }
+    let t1 = time::now();
+    let slept = (t1.tv_sec - t0.tv_sec) as i128 * 1_000_000_000 + (t1.tv_nsec - t0.tv_nsec) as i128;
+    check!(slept >= 30_000_000, "slept only {slept} ns of 30 ms");
+    check!(slept < 5_000_000_000, "slept {slept} ns for 30 ms");
+    let bad = time::nanosleep(&time::Timespec { tv_sec: 0, tv_nsec: 1_000_000_000 });
+    check!(matches!(bad, Err((Errno::EINVAL, _))), "tv_nsec = 10^9 gave {bad:?}");
     Ok(())
 }
