@@ -222,5 +222,12 @@ fn bad_descriptors_and_paths() -> TestResult {
     path[..5000].copy_from_slice(&long);
     let path = core::ffi::CStr::from_bytes_until_nul(&path).map_err(|_| Errno::EINVAL)?;
     check_eq!(fs::open(path, O_RDONLY, 0), Err(Errno::ENAMETOOLONG), "a 5000-byte path");
+    // A directory is not read with read(); a terminal has no position.
+    let d = fs::open(c"/tmp", O_RDONLY | O_DIRECTORY, 0)?;
+    check_eq!(fs::read(d, &mut b), Err(Errno::EISDIR), "read() of a directory");
+    fs::close(d)?;
+    check_eq!(fs::lseek(1, 0, SEEK_SET), Err(Errno::ESPIPE), "lseek on the console");
+    let mut small = [0u8; 1];
+    check_eq!(fs::getcwd(&mut small).map(|_| ()), Err(Errno::ERANGE), "getcwd into 1 byte");
     Ok(())
 }
