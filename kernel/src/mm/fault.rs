@@ -17,11 +17,13 @@
 //!    **copies** it into a new private frame (copy-on-write); or nobody else
 //!    holds it and the entry is simply made writable. For a shared file
 //!    page the first write marks the page dirty (for `msync`).
-//! 4. **The page has no entry**: ask the area's backing for the frame of
-//!    this page ([`Backing::page`](super::backing::Backing::page): a zeroed
-//!    frame, a page-cache frame, a device page), copy it first if this is a
-//!    write to a private mapping of a shared frame, and install **one**
-//!    entry. A page past the end of a file: SIGBUS.
+//! 4. **The page has no entry** (the MMU reported a translation fault):
+//!    ask the area's backing for the frame of this page
+//!    ([`Backing::page`](super::backing::Backing::page): a zeroed frame, or
+//!    the shared zero page for a load from anonymous memory, a page-cache
+//!    frame, a device page), copy it first if this is a write to a private
+//!    mapping of a shared frame, and install **one** entry. A page past the
+//!    end of a file: SIGBUS.
 //! 5. Optionally (`faultaround=N`), map neighbouring pages the backing
 //!    already holds, read-only, so later reads do not fault.
 //!
