@@ -9,6 +9,18 @@
 
 extern crate alloc;
 
+/// Declares modules that exist only on the bare-metal target (they touch
+/// system registers, the linear map or the devices); everything else also
+/// builds on the host, where `cargo test -p kernel` unit-tests it.
+macro_rules! target_only {
+    ($($vis:vis mod $name:ident;)*) => {
+        $(
+            #[cfg(target_os = "none")]
+            $vis mod $name;
+        )*
+    };
+}
+
 pub mod arch;
 pub mod cmdline;
 pub mod errno;
@@ -16,20 +28,20 @@ pub mod fs;
 pub mod mm;
 pub mod task;
 
+target_only! {
+    pub mod drivers;
+    pub mod logger;
+    pub mod platform;
+    pub mod syscall;
+    pub mod trap;
+}
+
+// These two define exported macros (`kprintln!`, `kcheck!`), which must not
+// come from a macro expansion themselves.
 #[cfg(target_os = "none")]
 pub mod console;
 #[cfg(target_os = "none")]
-pub mod drivers;
-#[cfg(target_os = "none")]
 mod ktest;
-#[cfg(target_os = "none")]
-pub mod logger;
-#[cfg(target_os = "none")]
-pub mod platform;
-#[cfg(target_os = "none")]
-pub mod syscall;
-#[cfg(target_os = "none")]
-pub mod trap;
 
 #[cfg(target_os = "none")]
 mod boot;

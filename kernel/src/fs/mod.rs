@@ -5,12 +5,11 @@
 //! target, where frames are reachable through the linear map.
 
 pub mod cpio;
-#[cfg(target_os = "none")]
-pub mod dev;
-#[cfg(target_os = "none")]
-pub mod inode;
 pub mod path;
-#[cfg(target_os = "none")]
-pub mod proc;
-#[cfg(target_os = "none")]
-pub mod vfs;
+
+target_only! {
+    pub mod dev;
+    pub mod inode;
+    pub mod proc;
+    pub mod vfs;
+}

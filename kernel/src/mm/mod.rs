@@ -16,12 +16,15 @@ pub const fn phys_to_virt(pa: addr::PhysAddr) -> addr::VirtAddr {
     addr::VirtAddr(pa.0 + addr::LINEAR_MAP_BASE)
 }
 
-#[cfg(target_os = "none")]
-pub mod heap;
-#[cfg(target_os = "none")]
-pub mod kernel_space;
-#[cfg(target_os = "none")]
-pub mod phys;
+target_only! {
+    pub mod address_space;
+    pub mod fault;
+    pub mod heap;
+    pub mod kernel_space;
+    pub mod mmap;
+    pub mod msync;
+    pub mod phys;
+}
 #[cfg(target_os = "none")]
 pub use phys::{frame_counts, frames_init};
 
@@ -30,11 +33,3 @@ pub use phys::{frame_counts, frames_init};
 pub fn virt_to_phys_image(info: &crate::BootInfo, va: u64) -> u64 {
     info.image_pa + (va - addr::KIMAGE_BASE)
 }
-#[cfg(target_os = "none")]
-pub mod address_space;
-#[cfg(target_os = "none")]
-pub mod fault;
-#[cfg(target_os = "none")]
-pub mod mmap;
-#[cfg(target_os = "none")]
-pub mod msync;

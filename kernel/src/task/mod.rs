@@ -6,20 +6,15 @@
 pub mod elf;
 pub mod stack;
 
-#[cfg(target_os = "none")]
-pub mod exec;
-#[cfg(target_os = "none")]
-pub mod exit;
-#[cfg(target_os = "none")]
-pub mod files;
-#[cfg(target_os = "none")]
-pub mod perf;
-#[cfg(target_os = "none")]
-pub mod process;
-#[cfg(target_os = "none")]
-pub mod sched;
-#[cfg(target_os = "none")]
-pub mod signal;
+target_only! {
+    pub mod exec;
+    pub mod exit;
+    pub mod files;
+    pub mod perf;
+    pub mod process;
+    pub mod sched;
+    pub mod signal;
+}
 
 /// Called when pid 1 exits: report its status and end the machine, with
 /// the program's exit code (128 + signal if it was killed).

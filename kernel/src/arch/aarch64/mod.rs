@@ -3,23 +3,15 @@
 
 pub mod esr;
 
-#[cfg(target_os = "none")]
-pub mod context;
-#[cfg(target_os = "none")]
-pub mod cpu;
-#[cfg(target_os = "none")]
-pub mod exception;
-#[cfg(target_os = "none")]
-pub mod gic;
-#[cfg(target_os = "none")]
-pub mod mmu;
-#[cfg(target_os = "none")]
-pub mod page;
-#[cfg(target_os = "none")]
-pub mod pmu;
-#[cfg(target_os = "none")]
-pub mod semihosting;
-#[cfg(target_os = "none")]
-pub mod timer;
-#[cfg(target_os = "none")]
-pub mod uaccess;
+target_only! {
+    pub mod context;
+    pub mod cpu;
+    pub mod exception;
+    pub mod gic;
+    pub mod mmu;
+    pub mod page;
+    pub mod pmu;
+    pub mod semihosting;
+    pub mod timer;
+    pub mod uaccess;
+}
