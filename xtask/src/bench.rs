@@ -801,17 +801,17 @@ pub fn run(args: &[String]) -> Result<i32, String> {
 /// so crossing a budget is a real regression, never noise.
 pub const BUDGETS: &[(&str, u64)] = &[
     ("getppid", 250),
-    ("anon_write_fault", 1_150),
-    ("anon_read_fault", 950),
-    ("anon_write_after_read", 1_500),
-    ("cow_after_fork_per_page", 2_200),
-    ("file_private_write", 2_200),
-    ("file_shared_write", 1_400),
-    ("munmap_per_page", 250),
-    ("populate_per_page", 1_000),
-    ("mmap_munmap_4k", 5_200),
-    ("memdev_remap_mmap_2M", 4_500),
-    ("sched_yield_switch", 500),
+    ("anon_write_fault", 1_050),
+    ("anon_read_fault", 870),
+    ("anon_write_after_read", 1_250),
+    ("cow_after_fork_per_page", 1_950),
+    ("file_private_write", 2_100),
+    ("file_shared_write", 1_350),
+    ("munmap_per_page", 220),
+    ("populate_per_page", 870),
+    ("mmap_munmap_4k", 5_450),
+    ("memdev_remap_mmap_2M", 4_300),
+    ("sched_yield_switch", 510),
 ];
 
 /// Runs the benchmark once on armmap and checks every budget; returns

@@ -202,12 +202,14 @@ impl DescriptorFormat for Stage1 {
         (1..=LAST_LEVEL).contains(&level)
     }
 
+    #[inline]
     fn table(next: PhysAddr) -> u64 {
         let mut d = Desc::new(0);
         d.write(D::VALID::SET + D::TYPE::TableOrPage + D::OUTPUT_ADDR.val(next.pfn()));
         d.get()
     }
 
+    #[inline]
     fn leaf(level: usize, pa: PhysAddr, attrs: PageAttrs) -> u64 {
         let a = attrs.normalized();
         let shareability = match a.mem {
@@ -240,6 +242,7 @@ impl DescriptorFormat for Stage1 {
         d.get()
     }
 
+    #[inline]
     fn decode(level: usize, desc: u64) -> Descriptor<PageAttrs> {
         let d = Desc::new(desc);
         if !d.is_set(D::VALID) {
