@@ -809,9 +809,9 @@ pub const BUDGETS: &[(&str, u64)] = &[
     ("file_shared_write", 1_350),
     ("munmap_per_page", 220),
     ("populate_per_page", 870),
-    ("mmap_munmap_4k", 5_450),
+    ("mmap_munmap_4k", 5_200),
     ("memdev_remap_mmap_2M", 4_300),
-    ("sched_yield_switch", 510),
+    ("sched_yield_switch", 500),
 ];
 
 /// Runs the benchmark once on armmap and checks every budget; returns
