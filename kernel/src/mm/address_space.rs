@@ -15,7 +15,7 @@
 //! allocator does not own). A private area's entry is writable only if its
 //! frame has no other reference (so the next write never needs a copy).
 
-use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE, USER_END};
+use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::asid::{AsidAllocator, AsidTag, Refresh};
 use super::backing::{CacheMode, PageFrame};
 use super::paging::stage1::{MemType, PageAttrs, Stage1};
@@ -303,14 +303,6 @@ impl AddressSpace {
     /// Calls `f(leaf size)` for every entry in `[start, end)`.
     pub fn for_each_leaf(&self, start: u64, end: u64, mut f: impl FnMut(usize)) {
         self.table.for_each_leaf(VirtAddr(start), (end - start) as usize, &self.ctx(), |_, _, size, _| f(size));
-    }
-
-    /// Frames referenced by this space's entries (for the `/proc` counters).
-    pub fn resident_pages(&self) -> u64 {
-        let mut n = 0;
-        self.table
-            .for_each_leaf(VirtAddr(0), USER_END as usize, &self.ctx(), |_, _, size, _| n += (size / PAGE_SIZE) as u64);
-        n
     }
 }
 

@@ -66,10 +66,6 @@ impl AsidAllocator {
         outcome
     }
 
-    /// The current generation.
-    pub fn generation(&self) -> u64 {
-        self.generation
-    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,6 @@ register_bitfields! {u64,
     ]
 }
 
-/// PSTATE.PAN as read through its system register.
-const PSTATE_PAN_BIT: u64 = 1 << 22;
-
 /// Masks IRQs; returns whether they were enabled before.
 #[inline]
 pub fn irq_save() -> bool {
@@ -88,13 +85,3 @@ pub fn init() {
     asm::barrier::isb(asm::barrier::SY);
 }
 
-/// Whether PSTATE.PAN is set right now.
-pub fn pan_enabled() -> bool {
-    if !has_pan() {
-        return false;
-    }
-    let v: u64;
-    // SAFETY: reading PSTATE.PAN has no side effect.
-    unsafe { core::arch::asm!("mrs {}, S3_0_C4_C2_3", out(reg) v, options(nomem, nostack)) };
-    v & PSTATE_PAN_BIT != 0
-}

@@ -71,11 +71,6 @@ pub fn set_user_table(root: u64, asid: u16) {
     barrier::isb(barrier::SY);
 }
 
-/// The current TTBR1 root (physical).
-pub fn kernel_table() -> u64 {
-    TTBR1_EL1.get_baddr()
-}
-
 extern "C" {
     fn idmap_replace_ttbr1(new_ttbr1: u64, empty_ttbr1: u64);
 }
