@@ -32,6 +32,7 @@ target_only! {
     pub mod drivers;
     pub mod logger;
     pub mod platform;
+    pub mod random;
     pub mod syscall;
     pub mod trap;
 }

@@ -121,13 +121,7 @@ pub fn prlimit64(pid: u64, resource: u64, _new: u64, old: u64) -> SysResult {
 pub fn getrandom(buf: u64, len: u64, _flags: u64) -> SysResult {
     let len = len.min(1 << 16) as usize;
     let mut out = alloc::vec![0u8; len];
-    let mut x = timer::counter() | 1;
-    for b in out.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = (x >> 24) as u8;
-    }
+    crate::random::fill(&mut out);
     copy_to_user(buf, &out).map_err(|_| Errno::EFAULT)?;
     Ok(len as u64)
 }

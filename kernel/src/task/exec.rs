@@ -43,18 +43,6 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, Errno> {
     Ok(buf)
 }
 
-fn random_bytes() -> [u8; 16] {
-    let mut r = [0u8; 16];
-    let mut x = crate::arch::aarch64::timer::counter() ^ 0x9e37_79b9_7f4a_7c15;
-    for b in r.iter_mut() {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        *b = x as u8;
-    }
-    r
-}
-
 /// Builds the address space of program `image` with arguments and
 /// environment; returns it with the entry point and initial stack pointer.
 pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(AddressSpace, u64, u64), Errno> {
@@ -106,7 +94,7 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
         phnum: plan.phnum,
         entry: plan.entry,
         hwcap: HWCAP_FP | HWCAP_ASIMD,
-        random: random_bytes(),
+        random: crate::random::bytes(),
         execfn: path.as_bytes(),
     };
     let st = stack::build_initial_stack(STACK_TOP, &argv_refs, &envp_refs, &aux).map_err(|e| match e {
