@@ -18,22 +18,26 @@ static CONSOLE: Mutex<Console> = Mutex::new(Console { uart: None });
 
 impl Write for Console {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        write_to(self.uart.as_ref(), s);
+        self.write_bytes(s.as_bytes());
         Ok(())
     }
 }
 
-fn write_to(uart: Option<&Pl011>, s: &str) {
-    match uart {
-        Some(u) => {
-            for b in s.bytes() {
-                if b == b'\n' {
-                    u.put(b'\r');
+impl Console {
+    /// Sends `bytes` byte for byte, `\n` as `\r\n` (as a Linux terminal's
+    /// ONLCR setting does); through semihosting before the UART exists.
+    fn write_bytes(&self, bytes: &[u8]) {
+        match &self.uart {
+            Some(u) => {
+                for &b in bytes {
+                    if b == b'\n' {
+                        u.put(b'\r');
+                    }
+                    u.put(b);
                 }
-                u.put(b);
             }
+            None => semihosting::write(&alloc::string::String::from_utf8_lossy(bytes)),
         }
-        None => semihosting::write(s),
     }
 }
 
@@ -55,24 +59,9 @@ pub fn print(args: fmt::Arguments<'_>) {
     });
 }
 
-/// Writes raw bytes (user output) to the console, byte for byte (with
-/// `\n` sent as `\r\n`, as a Linux terminal's ONLCR setting does).
+/// Writes raw bytes (user output) to the console, byte for byte.
 pub fn write_bytes(bytes: &[u8]) {
-    cpu::without_interrupts(|| {
-        let c = CONSOLE.lock();
-        match c.uart.as_ref() {
-            Some(u) => {
-                for &b in bytes {
-                    if b == b'\n' {
-                        u.put(b'\r');
-                    }
-                    u.put(b);
-                }
-            }
-            // Before the UART exists (never for user output in practice).
-            None => semihosting::write(&alloc::string::String::from_utf8_lossy(bytes)),
-        }
-    });
+    cpu::without_interrupts(|| CONSOLE.lock().write_bytes(bytes));
 }
 
 /// A byte typed on the console, if any.
