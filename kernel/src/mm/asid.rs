@@ -65,7 +65,6 @@ impl AsidAllocator {
         self.next += 1;
         outcome
     }
-
 }
 
 #[cfg(test)]

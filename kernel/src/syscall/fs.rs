@@ -26,11 +26,11 @@ const IO_CHUNK: usize = 64 << 10;
 
 /// The open file behind `fd` in the current process.
 pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
-    process::with(sched::current(), |p| files::get(&p.files, fd)).unwrap_or(Err(Errno::EBADF))
+    process::with_current(|p| files::get(&p.files, fd))?
 }
 
 fn cwd() -> String {
-    process::with(sched::current(), |p| p.cwd.clone()).unwrap_or_else(|| String::from("/"))
+    process::with_current(|p| p.cwd.clone()).unwrap_or_else(|_| String::from("/"))
 }
 
 /// Reads a path of at most PATH_MAX (4096) bytes with its NUL.
@@ -69,9 +69,7 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
             if buf.len() < 8 {
                 return Err(Errno::ENOSPC);
             }
-            let v = process::with(sched::current(), |p| crate::task::perf::read(&p.perf, *id))
-                .flatten()
-                .ok_or(Errno::EBADF)?;
+            let v = process::with_current(|p| crate::task::perf::read(&p.perf, *id))?.ok_or(Errno::EBADF)?;
             buf[..8].copy_from_slice(&v.to_le_bytes());
             Ok(8)
         }
@@ -231,18 +229,17 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
         truncate(&inode, 0);
     }
     let f = OpenFile::new(inode, &path, flags);
-    process::with(sched::current(), |p| files::install(&mut p.files, f, 0)).unwrap_or(Err(Errno::ESRCH))
+    process::with_current(|p| files::install(&mut p.files, f, 0))?
 }
 
 pub fn close(fd: u64) -> SysResult {
-    process::with(sched::current(), |p| {
+    process::with_current(|p| {
         let f = files::get(&p.files, fd)?;
         if let Kind::Perf(id) = f.inode.kind {
             crate::task::perf::close(&mut p.perf, id);
         }
         files::close(&mut p.files, fd)
-    })
-    .unwrap_or(Err(Errno::EBADF))?;
+    })??;
     Ok(0)
 }
 
@@ -402,7 +399,7 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
 
 pub fn dup(fd: u64) -> SysResult {
     let f = file(fd)?;
-    process::with(sched::current(), |p| files::install(&mut p.files, f, 0)).unwrap_or(Err(Errno::EBADF))
+    process::with_current(|p| files::install(&mut p.files, f, 0))?
 }
 
 pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
@@ -413,12 +410,12 @@ pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
     if new as usize >= files::MAX_FDS {
         return Err(Errno::EBADF);
     }
-    process::with(sched::current(), |p| {
+    process::with_current(|p| {
         if p.files.len() <= new as usize {
             p.files.resize(new as usize + 1, None);
         }
         p.files[new as usize] = Some(f);
-    });
+    })?;
     Ok(new)
 }
 
@@ -431,8 +428,7 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     const F_DUPFD_CLOEXEC: u64 = 1030;
     let f = file(fd)?;
     match cmd {
-        F_DUPFD | F_DUPFD_CLOEXEC => process::with(sched::current(), |p| files::install(&mut p.files, f, arg as usize))
-            .unwrap_or(Err(Errno::EBADF)),
+        F_DUPFD | F_DUPFD_CLOEXEC => process::with_current(|p| files::install(&mut p.files, f, arg as usize))?,
         F_GETFD => Ok(u64::from(f.flags & oflags::O_CLOEXEC != 0)),
         F_GETFL => Ok((f.flags & !oflags::O_CLOEXEC) as u64),
         F_SETFD | F_SETFL => Ok(0),
@@ -455,7 +451,7 @@ pub fn chdir(path: u64) -> SysResult {
     if !vfs::lookup(&path)?.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    process::with(sched::current(), |p| p.cwd = path);
+    process::with_current(|p| p.cwd = path)?;
     Ok(0)
 }
 
@@ -474,8 +470,7 @@ pub fn ioctl(fd: u64, req: u64) -> SysResult {
     let f = file(fd)?;
     match f.inode.kind {
         Kind::Perf(id) => {
-            process::with(sched::current(), |p| crate::task::perf::ioctl(&mut p.perf, id, req))
-                .ok_or(Errno::ESRCH)??;
+            process::with_current(|p| crate::task::perf::ioctl(&mut p.perf, id, req))??;
             Ok(0)
         }
         _ => Err(Errno::ENOTTY),
@@ -498,11 +493,10 @@ pub fn perf_event_open(attr: u64, pid: u64, cpu: u64, group_fd: u64, flags: u64)
     let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     let oflags =
         if flags & PERF_FLAG_FD_CLOEXEC != 0 { oflags::O_RDONLY | oflags::O_CLOEXEC } else { oflags::O_RDONLY };
-    process::with(me, |p| {
+    process::with_current(|p| {
         crate::task::perf::open(&mut p.perf, &a, id)?;
         files::install(&mut p.files, OpenFile::new(Inode::new_perf(id), "anon_inode:[perf_event]", oflags), 0)
-    })
-    .ok_or(Errno::ESRCH)?
+    })?
 }
 
 pub fn fsync(fd: u64) -> SysResult {

@@ -10,12 +10,8 @@ use crate::mm::addr::{page_round_up, PAGE_SIZE};
 use crate::mm::backing::zero_fill;
 use crate::mm::mmap::{self, FileMapping, Request, MAP_ANONYMOUS};
 use crate::mm::vma::{Prot, Vma};
-use crate::task::{process, sched};
+use crate::task::process;
 use alloc::sync::Arc;
-
-fn with_mm<R>(f: impl FnOnce(&mut process::Process) -> R) -> Result<R, Errno> {
-    process::with(sched::current(), f).ok_or(Errno::ESRCH)
-}
 
 /// What mapping an open file means.
 fn file_mapping(fd: u64) -> Result<FileMapping, Errno> {
@@ -38,9 +34,9 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) ->
     mmap::check_offset(offset)?;
     let file = if flags & MAP_ANONYMOUS == 0 { Some(file_mapping(fd)?) } else { None };
     let req = Request { addr, len, prot, flags, offset };
-    let (pid, r) = with_mm(|p| (p.pid, mmap::mmap(&mut p.mm, &req, file)))?;
+    let (pid, r) = process::with_current(|p| (p.pid, mmap::mmap(&mut p.mm, &req, file)))?;
     let m = r?;
-    with_mm(|p| {
+    process::with_current(|p| {
         p.counters.eager_pages += m.eager_pages;
         p.counters.minflt += m.prefaulted;
     })?;
@@ -65,23 +61,23 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) ->
 }
 
 pub fn munmap(addr: u64, len: u64) -> SysResult {
-    with_mm(|p| mmap::munmap(&mut p.mm, addr, len))??;
+    process::with_current(|p| mmap::munmap(&mut p.mm, addr, len))??;
     Ok(0)
 }
 
 pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
-    with_mm(|p| mmap::mprotect(&mut p.mm, addr, len, prot))??;
+    process::with_current(|p| mmap::mprotect(&mut p.mm, addr, len, prot))??;
     Ok(0)
 }
 
 pub fn msync(addr: u64, len: u64, flags: u64) -> SysResult {
-    with_mm(|p| crate::mm::msync::msync(&mut p.mm, addr, len, flags))?
+    process::with_current(|p| crate::mm::msync::msync(&mut p.mm, addr, len, flags))?
 }
 
 /// `brk(addr)`: moves the end of the heap area; returns the (new or
 /// unchanged) break, as Linux does, never an error.
 pub fn brk(addr: u64) -> SysResult {
-    with_mm(|p| {
+    process::with_current(|p| {
         let mm = &mut p.mm;
         if addr < mm.brk_start {
             return mm.brk;

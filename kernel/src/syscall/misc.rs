@@ -75,7 +75,7 @@ pub fn getrusage(who: u64, usage: u64) -> SysResult {
     let mut r = Rusage::default();
     match who {
         RUSAGE_SELF => {
-            let (flt, ticks) = process::with(sched::current(), |p| (p.counters.minflt, p.user_ticks)).unwrap_or((0, 0));
+            let (flt, ticks) = process::with_current(|p| (p.counters.minflt, p.user_ticks)).unwrap_or((0, 0));
             r.minflt = flt as i64;
             let us = ticks * (1_000_000 / timer::HZ);
             r.utime = [(us / 1_000_000) as i64, (us % 1_000_000) as i64];

@@ -15,7 +15,7 @@ pub fn exit(code: u64) -> SysResult {
 }
 
 pub fn getppid() -> SysResult {
-    process::with(sched::current(), |p| p.ppid as u64).ok_or(Errno::ESRCH)
+    process::with_current(|p| p.ppid as u64)
 }
 
 pub fn sched_yield() -> SysResult {

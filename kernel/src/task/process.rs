@@ -116,6 +116,12 @@ pub fn with<R>(pid: Pid, f: impl FnOnce(&mut Process) -> R) -> Option<R> {
     TABLE.lock().get_mut(&pid).map(|p| f(p))
 }
 
+/// Runs `f` on the calling process (what system calls work on); ESRCH
+/// only if there is none, which a system call never sees.
+pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> Result<R, crate::errno::Errno> {
+    with(super::sched::current(), f).ok_or(crate::errno::Errno::ESRCH)
+}
+
 /// Number of processes in the table (zombies included).
 pub fn count() -> usize {
     TABLE.lock().len()
