@@ -64,6 +64,18 @@ pub fn pte_attrs(vma: &Vma, writable: bool) -> PageAttrs {
     PageAttrs::user(p.read(), p.write() && writable, p.exec()).with_mem(mem)
 }
 
+/// The attributes of a page of `vma` mapped read-only until written: for a
+/// shared mapping whose backing tracks dirty pages, marked so that the
+/// first store is recognised as "clean page written" rather than a
+/// protection fault (see `fault.rs`, `msync.rs`).
+pub fn clean_attrs(vma: &Vma) -> PageAttrs {
+    let mut a = pte_attrs(vma, false);
+    if vma.shared && vma.backing.tracks_dirty() {
+        a.soft |= SOFT_TRACK_DIRTY;
+    }
+    a
+}
+
 impl AddressSpace {
     /// An empty address space (one root table).
     pub fn new() -> Result<Self, Errno> {

@@ -30,7 +30,7 @@
 //! Nothing here depends on what kind of object backs the area.
 
 use super::addr::PAGE_SIZE;
-use super::address_space::{pte_attrs, AddressSpace, SOFT_TRACK_DIRTY};
+use super::address_space::{clean_attrs, pte_attrs, AddressSpace, SOFT_TRACK_DIRTY};
 use super::backing::{BackingError, PageFrame};
 use super::phys::{alloc_frame, copy_frame, frame_refcount, put_frame, zero_frame, zero_page_addr};
 use core::sync::atomic::{AtomicUsize, Ordering};
@@ -179,8 +179,7 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access, no_entry: bool) 
     let mut attrs = pte_attrs(&vma, writable);
     if vma.shared && vma.backing.tracks_dirty() && !write {
         // Clean shared file page: read-only until the first store marks it dirty.
-        attrs = pte_attrs(&vma, false);
-        attrs.soft |= SOFT_TRACK_DIRTY;
+        attrs = clean_attrs(&vma);
     }
     if let Err(_e) = mm.map_leaf(page, pa, PAGE_SIZE, attrs) {
         put_frame(pa);
@@ -220,11 +219,7 @@ fn fault_around(mm: &mut AddressSpace, vma: &super::vma::Vma, page: u64, n: usiz
             continue;
         }
         if let Some(f) = vma.backing.present_page(vma.pgoff_of(va)) {
-            let mut attrs = pte_attrs(vma, false);
-            if vma.shared && vma.backing.tracks_dirty() {
-                attrs.soft |= SOFT_TRACK_DIRTY;
-            }
-            if mm.map_leaf(va, f.addr(), PAGE_SIZE, attrs).is_err() {
+            if mm.map_leaf(va, f.addr(), PAGE_SIZE, clean_attrs(vma)).is_err() {
                 put_frame(f.addr());
             }
         }

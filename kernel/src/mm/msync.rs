@@ -11,7 +11,7 @@
 //! is mapped read-only while clean (see `fault.rs`), writable once written.
 
 use super::addr::{page_round_up, PAGE_SIZE, USER_END};
-use super::address_space::{pte_attrs, AddressSpace, SOFT_TRACK_DIRTY};
+use super::address_space::{clean_attrs, AddressSpace};
 use crate::errno::{Errno, SysResult};
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -65,9 +65,7 @@ fn write_back(mm: &mut AddressSpace, start: u64, end: u64) -> u64 {
     for (va, _, vma) in &dirty {
         // Here a persistent file system would write the page to its device.
         vma.backing.write_back(vma.pgoff_of(*va));
-        let mut a = pte_attrs(vma, false);
-        a.soft |= SOFT_TRACK_DIRTY;
-        let _ = mm.set_page_attrs(*va, a);
+        let _ = mm.set_page_attrs(*va, clean_attrs(vma));
     }
     dirty.len() as u64
 }
