@@ -28,8 +28,16 @@ fn access_of(a: &Abort) -> Access {
 fn resolve(addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Failure> {
     use core::sync::atomic::Ordering::Relaxed;
     let pid = sched::current();
-    let r = process::with(pid, |p| {
-        let r = fault::handle(&mut p.mm, addr, access, no_entry);
+    let page = addr & !(crate::mm::addr::PAGE_SIZE as u64 - 1);
+    let r = process::try_with(pid, |p| {
+        let mut r = fault::handle(&mut p.mm, addr, access, no_entry);
+        if let Err(n) = p.fault_watch.note((page, access), r == Ok(Resolution::Spurious)) {
+            log::error!(
+                "kernel bug: pid {pid}: {} fault at {addr:#x} resolved as spurious {n} times in a row; failing the access",
+                access_name(access)
+            );
+            r = Err(Failure::NoProgress);
+        }
         if let Ok(res) = r {
             p.counters.minflt += 1;
             if res == Resolution::CowCopy {
@@ -37,8 +45,16 @@ fn resolve(addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Fail
             }
         }
         r
-    })
-    .unwrap_or(Err(Failure::Unmapped));
+    });
+    let r = match r {
+        Ok(Some(r)) => r,
+        Ok(None) => Err(Failure::Unmapped),
+        Err(process::Busy) => {
+            // One CPU: the table can only be locked by the code that faulted.
+            log::error!("kernel bug: pid {pid}: user access at {addr:#x} with the process table locked; failing it");
+            Err(Failure::NoProgress)
+        }
+    };
     match r {
         Ok(res) => {
             stats::FAULTS.fetch_add(1, Relaxed);
@@ -47,11 +63,7 @@ fn resolve(addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Fail
             }
             log::debug!("fault pid={pid} addr={addr:#x} {} -> {}", access_name(access), res.describe());
         }
-        Err(f) => log::debug!(
-            "fault pid={pid} addr={addr:#x} {} -> {}",
-            access_name(access),
-            if f.signal() == exit::SIGBUS { "SIGBUS" } else { "SIGSEGV" }
-        ),
+        Err(f) => log::debug!("fault pid={pid} addr={addr:#x} {} -> {}", access_name(access), f.signal_name()),
     }
     r
 }
@@ -69,8 +81,7 @@ fn access_name(a: Access) -> &'static str {
 fn kill_for_fault(frame: &TrapFrame, addr: u64, access: Access, why: Failure) -> ! {
     let pid = sched::current();
     let name = process::with(pid, |p| p.name.clone()).unwrap_or_default();
-    let sig = why.signal();
-    let sig_name = if sig == exit::SIGBUS { "SIGBUS" } else { "SIGSEGV" };
+    let (sig, sig_name) = (why.signal(), why.signal_name());
     let what = match access {
         Access::Read => "read from",
         Access::Write => "write to",
@@ -86,7 +97,10 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
     match esr.class() {
         Some(EC::Svc64) => crate::syscall::dispatch(frame),
         Some(EC::DataAbortLowerEl) | Some(EC::InstrAbortLowerEl) => {
-            let abort = esr.abort().expect("abort class");
+            // A process with a fatal signal pending dies here, at its next
+            // fault, rather than making more progress.
+            signal::deliver_pending();
+            let Some(abort) = esr.abort() else { return };
             let access = access_of(&abort);
             let result = match abort.kind {
                 FaultKind::Translation(_) => resolve(far, access, true),
@@ -126,9 +140,15 @@ pub fn return_to_user(_frame: &mut TrapFrame) {
 }
 
 /// A kernel access to a user address faulted (a copy to or from user
-/// memory): resolve it like a user fault. True if the access can be retried.
+/// memory): resolve it like a user fault. True if the access can be
+/// retried; false fails the copy (EFAULT). A process with a fatal signal
+/// pending gets no more pages: its copy fails, the system call returns, and
+/// it dies on the way back to user mode.
 pub fn kernel_fault_on_user(_frame: &mut TrapFrame, abort: Abort, far: u64) -> bool {
     if !crate::mm::addr::VirtAddr(far).is_user() || sched::current() == 0 || abort.exec {
+        return false;
+    }
+    if signal::pending(sched::current()).is_some() {
         return false;
     }
     match abort.kind {

@@ -19,7 +19,7 @@ use super::addr::{PhysAddr, VirtAddr, PAGE_SIZE};
 use super::asid::{AsidAllocator, AsidTag, Refresh};
 use super::backing::{CacheMode, PageFrame};
 use super::paging::stage1::{MemType, PageAttrs, Stage1};
-use super::paging::{MapError, PageTable};
+use super::paging::{MapError, PageTable, PagingContext};
 use super::phys::{copy_frame, frame_refcount, get_frame, put_frame, HwContext};
 use super::vma::{Vma, VmaList};
 use crate::arch::aarch64::mmu;
@@ -54,6 +54,12 @@ pub struct AddressSpace {
 }
 
 /// The attributes a page of `vma` gets, writable only if `writable`.
+///
+/// Readability comes from the area alone
+/// ([`Prot::readable`](super::vma::Prot::readable)), never from
+/// whether this entry is writable yet: a PROT_WRITE area's page that waits
+/// for copy-on-write (the zero page, a frame shared after fork) must still
+/// be readable, or every load from it would fault again and again.
 pub fn pte_attrs(vma: &Vma, writable: bool) -> PageAttrs {
     let p = vma.prot;
     let mem = match vma.backing.cache_mode() {
@@ -61,7 +67,7 @@ pub fn pte_attrs(vma: &Vma, writable: bool) -> PageAttrs {
         CacheMode::WriteCombine => MemType::NormalNc,
         CacheMode::Device => MemType::Device,
     };
-    PageAttrs::user(p.read(), p.write() && writable, p.exec()).with_mem(mem)
+    PageAttrs::user(p.readable(), p.write() && writable, p.exec()).with_mem(mem)
 }
 
 /// The attributes of a page of `vma` mapped read-only until written: for a
@@ -143,6 +149,15 @@ impl AddressSpace {
         let _ = self.table.unmap(VirtAddr(start), (end - start) as usize, &mut ctx, |_, pa, _| {
             put_frame(pa);
         });
+    }
+
+    /// Drops any TLB entry for `va` (after a spurious fault: the tables
+    /// already allow the access, so only a stale entry can have denied it).
+    pub fn invalidate_page(&mut self, va: u64) {
+        let mut ctx = self.ctx();
+        ctx.before_invalidate();
+        ctx.invalidate_va(VirtAddr(va));
+        ctx.sync();
     }
 
     /// Changes the attributes of the page at `va`, keeping its frame (a

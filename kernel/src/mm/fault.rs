@@ -11,8 +11,10 @@
 //! 2. **Check the access against the area's protection.** A write to a
 //!    non-writable area, a fetch from a non-executable one, any access to a
 //!    PROT_NONE one: SIGSEGV ("protection").
-//! 3. **The page has an entry** (so this is a permission fault on a page the
-//!    area allows writing): either the frame is still shared (after `fork`,
+//! 3. **The page has an entry.** If it already permits the access, the
+//!    fault was *spurious* (a stale TLB entry: it is invalidated, and the
+//!    access retried). Otherwise this is a write to a read-only entry of a
+//!    writable area: either the frame is still shared (after `fork`,
 //!    or the page cache's frame under a private mapping), and the write
 //!    **copies** it into a new private frame (copy-on-write); or nobody else
 //!    holds it and the entry is simply made writable. For a shared file
@@ -28,6 +30,13 @@
 //!    already holds, read-only, so later reads do not fault.
 //!
 //! Nothing here depends on what kind of object backs the area.
+//!
+//! A fault that keeps coming back is a kernel bug, never a loop: the
+//! caller keeps a [`SpuriousWatch`](super::spurious::SpuriousWatch) per process, and a fault resolved as
+//! spurious several times in a row at the same page (no progress in
+//! between) is reported loudly and fails the access (SIGSEGV for the
+//! program, EFAULT for a system call's copy) instead of being retried for
+//! ever.
 
 use super::addr::PAGE_SIZE;
 use super::address_space::{clean_attrs, pte_attrs, AddressSpace, SOFT_TRACK_DIRTY};
@@ -56,14 +65,29 @@ pub enum Failure {
     OutOfMemory,
     /// A misaligned access the memory type does not allow (device memory).
     Alignment,
+    /// The fault kept coming back without progress (a kernel bug, reported
+    /// when detected): the access fails instead of looping.
+    NoProgress,
 }
 
 impl Failure {
-    /// The signal the process receives.
+    /// The signal the process receives: SIGSEGV for an address it may not
+    /// touch, SIGBUS for a page that cannot exist, SIGKILL when memory ran
+    /// out (the process is the one Linux's OOM killer would have to pick
+    /// here: nothing else can give the page back).
     pub fn signal(self) -> u32 {
         match self {
-            Failure::Unmapped | Failure::Protection => 11, // SIGSEGV
-            Failure::BeyondEnd | Failure::OutOfMemory | Failure::Alignment => 7, // SIGBUS
+            Failure::Unmapped | Failure::Protection | Failure::NoProgress => 11, // SIGSEGV
+            Failure::BeyondEnd | Failure::Alignment => 7,                        // SIGBUS
+            Failure::OutOfMemory => 9,                                           // SIGKILL
+        }
+    }
+    /// The signal's name, for the report and trace lines.
+    pub fn signal_name(self) -> &'static str {
+        match self.signal() {
+            7 => "SIGBUS",
+            9 => "SIGKILL",
+            _ => "SIGSEGV",
         }
     }
     /// Words for the report line.
@@ -74,6 +98,7 @@ impl Failure {
             Failure::BeyondEnd => "page beyond the end of the object",
             Failure::OutOfMemory => "page, out of memory",
             Failure::Alignment => "misaligned address",
+            Failure::NoProgress => "fault that does not go away (kernel bug)",
         }
     }
 }
@@ -126,7 +151,7 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access, no_entry: bool) 
 
     // 2. Its protection.
     let allowed = match access {
-        Access::Read => vma.prot.read() || vma.prot.write() || vma.prot.exec(),
+        Access::Read => vma.prot.readable(),
         Access::Write => vma.prot.write(),
         Access::Exec => vma.prot.exec(),
     };
@@ -134,11 +159,28 @@ pub fn handle(mm: &mut AddressSpace, addr: u64, access: Access, no_entry: bool) 
         return Err(Failure::Protection);
     }
 
-    // 3. An entry exists: a write to a read-only entry of a writable area.
+    // 3. An entry exists.
     if let Some((pa, attrs, _)) = if no_entry { None } else { mm.translate(page) } {
-        if access != Access::Write || attrs.write {
+        let permitted = match access {
+            Access::Read => attrs.read,
+            Access::Write => attrs.write,
+            Access::Exec => attrs.exec,
+        };
+        if permitted {
+            // Nothing to change: drop a stale TLB entry and retry.
+            mm.invalidate_page(page);
             return Ok(Resolution::Spurious);
         }
+        if access != Access::Write {
+            // The area allows this read or fetch but its entry does not: the
+            // entry was encoded wrongly. Retrying could only fault again.
+            log::error!(
+                "kernel bug: entry for {page:#x} ({attrs:?}) denies a {access:?} its area ({:?}) allows",
+                vma.prot
+            );
+            return Err(Failure::Protection);
+        }
+        // A write to a read-only entry of a writable area.
         if vma.shared {
             // First store to a clean shared page: writable and dirty from now on.
             vma.backing.mark_dirty(vma.pgoff_of(page));

@@ -9,6 +9,7 @@ pub mod backing;
 pub mod frame;
 pub mod paging;
 pub mod physmap;
+pub mod spurious;
 pub mod vma;
 
 /// The linear-map address of a physical address.

@@ -41,6 +41,14 @@ impl Prot {
     pub fn exec(self) -> bool {
         self.0 & 4 != 0
     }
+    /// Whether loads may read the area. On arm64 Linux PROT_WRITE and
+    /// PROT_EXEC imply read access (there is no write-only page encoding,
+    /// nor an execute-only one without FEAT_EPAN), so every protection but
+    /// PROT_NONE is readable. The fault handler's check and the page-table
+    /// encoding both use this one rule.
+    pub fn readable(self) -> bool {
+        self.0 & 7 != 0
+    }
     /// `rwx` letters as in `/proc/self/maps` (without the sharing letter).
     pub fn letters(self) -> [u8; 3] {
         [

@@ -64,6 +64,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_t
             counters: Counters::default(),
             user_ticks: 0,
             perf: crate::task::perf::inherit(&parent.perf, me),
+            fault_watch: Default::default(),
         })
     };
     let mut child = child;

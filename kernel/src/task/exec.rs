@@ -146,6 +146,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
         counters: Counters::default(),
         user_ticks: 0,
         perf: alloc::vec::Vec::new(),
+        fault_watch: Default::default(),
     });
     *p.trap_frame() = initial_frame(entry, sp);
     super::process::TABLE.lock().insert(pid, p);

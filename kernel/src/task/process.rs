@@ -87,6 +87,8 @@ pub struct Process {
     pub user_ticks: u64,
     /// Open `perf_event_open` events (index = PMU counter).
     pub perf: super::perf::Events,
+    /// Catches a fault that repeats without progress (see `mm/fault.rs`).
+    pub fault_watch: crate::mm::spurious::SpuriousWatch<(u64, crate::mm::fault::Access)>,
 }
 
 impl Process {
@@ -114,6 +116,19 @@ pub fn alloc_pid() -> Pid {
 /// Runs `f` on process `pid`.
 pub fn with<R>(pid: Pid, f: impl FnOnce(&mut Process) -> R) -> Option<R> {
     TABLE.lock().get_mut(&pid).map(|p| f(p))
+}
+
+/// The process table was locked when [`try_with`] needed it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Busy;
+
+/// Runs `f` on process `pid` (`None` if there is none) unless the table
+/// is locked. The fault path uses it: on one CPU a locked table means the
+/// faulting code itself holds it (a user copy made under the lock), and
+/// waiting for it would hang the machine.
+pub fn try_with<R>(pid: Pid, f: impl FnOnce(&mut Process) -> R) -> Result<Option<R>, Busy> {
+    let mut t = TABLE.try_lock().ok_or(Busy)?;
+    Ok(t.get_mut(&pid).map(|p| f(p)))
 }
 
 /// Runs `f` on the calling process (what system calls work on); ESRCH
