@@ -2,7 +2,7 @@
 
 use crate::arch::aarch64::{cpu, exception, gic, semihosting, timer};
 use crate::cmdline::CmdLine;
-use crate::mm::addr::{PhysAddr, BLOCK_2M, KIMAGE_BASE};
+use crate::mm::addr::{PhysAddr, BLOCK_2M, KIMAGE_BASE, PAGE_SIZE};
 use crate::mm::physmap::PhysMap;
 use crate::platform::{self, Platform};
 use crate::{console, logger, mm, BootInfo};
@@ -66,9 +66,16 @@ pub fn kernel_main(info: BootInfo) -> ! {
     let memdev = map
         .carve("memdev buffer", cmd.memdev_size, BLOCK_2M as u64)
         .unwrap_or_else(|| boot_fail("no room for the memdev buffer (memdev= too large for RAM?)"));
+    let heap_size = mm::heap::main_heap_size(plat.ram.end - plat.ram.start);
+    let heap = map
+        .carve("kernel heap", heap_size as u64, PAGE_SIZE as u64)
+        .unwrap_or_else(|| boot_fail("no room for the kernel heap"));
     if let Err(e) = mm::frames_init(&mut map) {
         boot_fail(e);
     }
+    // SAFETY: the carved range is RAM reserved in the map (never a frame),
+    // mapped read/write by the linear map, and given to the heap for good.
+    unsafe { mm::heap::init_main(mm::phys_to_virt(heap).as_u64() as *mut u8, heap_size) };
 
     // The kernel's own tables, then the console on the UART they map.
     let uart = PhysAddr(plat.uart.start);
@@ -78,7 +85,6 @@ pub fn kernel_main(info: BootInfo) -> ! {
     // SAFETY: kernel_space::init mapped the UART's page as device memory.
     unsafe { console::init_uart(mm::phys_to_virt(uart).as_usize()) };
     logger::init(cmd.log);
-    mm::heap::init_main(mm::kernel_space::grow_heap);
     banner(&info, &plat, &map, &cmd, memdev);
 
     // CPU features, interrupts, the timer.

@@ -30,6 +30,10 @@ fn resolve(addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Fail
     let pid = sched::current();
     let page = addr & !(crate::mm::addr::PAGE_SIZE as u64 - 1);
     let r = process::try_with(pid, |p| {
+        if p.pending.is_some() {
+            // A process with a signal pending makes no more progress.
+            return Err(Failure::SignalPending);
+        }
         let mut r = fault::handle(&mut p.mm, addr, access, no_entry);
         if let Err(n) = p.fault_watch.note((page, access), r == Ok(Resolution::Spurious)) {
             log::error!(
@@ -97,9 +101,6 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
     match esr.class() {
         Some(EC::Svc64) => crate::syscall::dispatch(frame),
         Some(EC::DataAbortLowerEl) | Some(EC::InstrAbortLowerEl) => {
-            // A process with a fatal signal pending dies here, at its next
-            // fault, rather than making more progress.
-            signal::deliver_pending();
             let Some(abort) = esr.abort() else { return };
             let access = access_of(&abort);
             let result = match abort.kind {
@@ -108,8 +109,11 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
                 FaultKind::Alignment => Err(Failure::Alignment),
                 _ => Err(Failure::Protection),
             };
-            if let Err(why) = result {
-                kill_for_fault(frame, far, access, why);
+            match result {
+                Ok(_) => {}
+                // Killed by the signal, at this fault (no fault report).
+                Err(Failure::SignalPending) => signal::deliver_pending(),
+                Err(why) => kill_for_fault(frame, far, access, why),
             }
         }
         _ => {
@@ -146,9 +150,6 @@ pub fn return_to_user(_frame: &mut TrapFrame) {
 /// it dies on the way back to user mode.
 pub fn kernel_fault_on_user(_frame: &mut TrapFrame, abort: Abort, far: u64) -> bool {
     if !crate::mm::addr::VirtAddr(far).is_user() || sched::current() == 0 || abort.exec {
-        return false;
-    }
-    if signal::pending(sched::current()).is_some() {
         return false;
     }
     match abort.kind {

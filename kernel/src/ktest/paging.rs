@@ -20,7 +20,7 @@ pub const TESTS: &[Test] = &[
     Test { name: "paging::protect_read_only_then_back", run: protect },
     Test { name: "paging::kernel_image_is_w_xor_x", run: w_xor_x },
     Test { name: "paging::linear_map_uses_blocks", run: linear_blocks },
-    Test { name: "heap::grows_from_frames", run: heap_grows },
+    Test { name: "heap::exhaustion_is_an_error", run: heap_exhaustion_is_an_error },
 ];
 
 fn volatile_write(va: u64, v: u64) {
@@ -128,11 +128,18 @@ fn linear_blocks() -> TestResult {
     Ok(())
 }
 
-fn heap_grows() -> TestResult {
-    let (_, _, mapped_before) = crate::mm::heap::usage();
-    let v: alloc::vec::Vec<u8> = alloc::vec![7u8; 3 << 20];
-    let (_, _, mapped_after) = crate::mm::heap::usage();
+fn heap_exhaustion_is_an_error() -> TestResult {
+    let (_, used_before, size) = crate::mm::heap::usage();
+    // More than the whole heap: refused, not a panic.
+    let mut v: alloc::vec::Vec<u8> = alloc::vec::Vec::new();
+    kcheck!(v.try_reserve_exact(size + 1).is_err(), "reserved more than the {size}-byte heap");
+    kcheck!(crate::mm::heap::try_box([0u8; 8192]).is_ok(), "an 8 KiB box failed");
+    // A large block still works, and gives its memory back.
+    v.try_reserve_exact(size / 4).map_err(|_| "a quarter of the heap could not be had")?;
+    v.resize(size / 4, 7);
     kcheck!(v.iter().all(|&b| b == 7), "heap memory corrupted");
-    kcheck!(mapped_after >= mapped_before + (3 << 20), "heap mapped {mapped_before} -> {mapped_after}");
+    drop(v);
+    let (_, used_after, _) = crate::mm::heap::usage();
+    kcheck!(used_after == used_before, "heap use {used_before} -> {used_after} bytes");
     Ok(())
 }

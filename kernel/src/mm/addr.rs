@@ -30,10 +30,6 @@ pub const BLOCK_1G: usize = 1 << 30;
 pub const LINEAR_MAP_BASE: u64 = 0xffff_0000_0000_0000;
 /// Physical addresses reachable through the linear map (the lower half of TTBR1's range).
 pub const LINEAR_MAP_SIZE: u64 = 0x0000_8000_0000_0000;
-/// Start of the kernel heap's virtual range.
-pub const HEAP_BASE: u64 = 0xffff_8000_0000_0000;
-/// Largest size the kernel heap may grow to.
-pub const HEAP_MAX: u64 = 0x0000_0040_0000_0000;
 /// Virtual address the kernel image is linked at (see `linker.ld`).
 pub const KIMAGE_BASE: u64 = 0xffff_ffff_8000_0000;
 /// First address above user space (48-bit TTBR0 range).

@@ -146,9 +146,32 @@ impl AddressSpace {
     /// Removes the entries of `[start, end)` and drops their frame references.
     pub fn unmap_pages(&mut self, start: u64, end: u64) {
         let mut ctx = self.ctx();
-        let _ = self.table.unmap(VirtAddr(start), (end - start) as usize, &mut ctx, |_, pa, _| {
-            put_frame(pa);
-        });
+        let len = (end - start) as usize;
+        if self.table.unmap(VirtAddr(start), len, &mut ctx, |_, pa, _| drop_ref(pa)).is_err() {
+            self.drop_cut_blocks(start, end);
+            let r = self.table.unmap(VirtAddr(start), len, &mut ctx, |_, pa, _| drop_ref(pa));
+            debug_assert!(r.is_ok(), "unmap still needs a split after dropping the cut blocks");
+        }
+    }
+
+    /// Drops, whole, the blocks that `start` or `end` falls inside.
+    ///
+    /// Changing part of a 2 MiB block means splitting it, and a split needs
+    /// a frame for the new table. When there is none, the block goes
+    /// instead: a block only ever maps its backing's own frames (one-pass
+    /// remap; a private copy splits the block first), and every page of it
+    /// is still described by its area, so the fault handler maps the pages
+    /// that remain again, one at a time. The tables are a cache of the areas.
+    fn drop_cut_blocks(&mut self, start: u64, end: u64) {
+        let mut ctx = self.ctx();
+        for edge in [start, end] {
+            let Some((_, _, size)) = self.translate(edge) else { continue };
+            let base = edge & !(size as u64 - 1);
+            if size > PAGE_SIZE && base != edge {
+                // A whole, aligned block: removing it splits nothing.
+                let _ = self.table.unmap(VirtAddr(base), size, &mut ctx, |_, pa, _| drop_ref(pa));
+            }
+        }
     }
 
     /// Drops any TLB entry for `va` (after a spurious fault: the tables
@@ -184,12 +207,14 @@ impl AddressSpace {
         }
     }
 
-    /// Removes `[start, end)` from the address space (munmap).
-    pub fn unmap_range(&mut self, start: u64, end: u64) {
-        let removed = self.vmas.remove_range(start, end);
-        for v in removed {
-            self.unmap_pages(v.start, v.end);
-        }
+    /// Removes `[start, end)` from the address space (munmap). ENOMEM, with
+    /// nothing changed, if an area would have to be cut in two and there is
+    /// no room for another.
+    pub fn unmap_range(&mut self, start: u64, end: u64) -> Result<(), Errno> {
+        let mut vmas = core::mem::take(&mut self.vmas);
+        let r = vmas.remove_range(start, end, |v| self.unmap_pages(v.start, v.end));
+        self.vmas = vmas;
+        Ok(r?)
     }
 
     /// Recomputes the entries of `[start, end)` after a protection change.
@@ -197,20 +222,16 @@ impl AddressSpace {
     /// write copies); tracked shared file pages stay read-only until written.
     pub fn reprotect(&mut self, start: u64, end: u64) {
         let mut ctx = self.ctx();
+        let len = (end - start) as usize;
         let vmas = &self.vmas;
-        let _ = self.table.protect_with(VirtAddr(start), (end - start) as usize, &mut ctx, |va, pa, _, old| {
-            let Some(vma) = vmas.find(va.as_u64()) else { return old };
-            let writable = if vma.shared {
-                old.soft & SOFT_TRACK_DIRTY == 0
-            } else {
-                // One reference means this mapping alone holds the frame (a
-                // page-cache or still-shared frame always has more).
-                frame_refcount(pa) == 1
-            };
-            let mut a = pte_attrs(vma, writable);
-            a.soft = old.soft;
-            a
-        });
+        let new_attrs = |va: VirtAddr, pa, _, old| reprotected(vmas, va, pa, old);
+        if self.table.protect_with(VirtAddr(start), len, &mut ctx, new_attrs).is_err() {
+            self.drop_cut_blocks(start, end);
+            let vmas = &self.vmas;
+            let new_attrs = |va: VirtAddr, pa, _, old| reprotected(vmas, va, pa, old);
+            let r = self.table.protect_with(VirtAddr(start), len, &mut ctx, new_attrs);
+            debug_assert!(r.is_ok(), "protect still needs a split after dropping the cut blocks");
+        }
     }
 
     /// A copy for `fork`: shared areas share frames; private pages are
@@ -230,9 +251,9 @@ impl AddressSpace {
         for vma in self.vmas.iter() {
             // The area first, so that dropping the child after a failure
             // releases whatever was already mapped in it.
-            child.vmas.insert(vma.clone());
+            child.vmas.insert(vma.clone())?;
             let child_table = &mut child.table;
-            let _ = self.table.protect_with(
+            let walked = self.table.protect_with(
                 VirtAddr(vma.start),
                 (vma.end - vma.start) as usize,
                 &mut ctx,
@@ -253,7 +274,9 @@ impl AddressSpace {
                     attrs
                 },
             );
-            if failed {
+            // A block the area cuts could not be split: the entries past it
+            // were neither protected nor copied, so the child cannot be had.
+            if failed || walked.is_err() {
                 return Err(Errno::ENOMEM);
             }
         }
@@ -288,6 +311,18 @@ impl AddressSpace {
         };
         self.map_leaf(page, pa, PAGE_SIZE, pte_attrs(&vma, true))?;
         Ok(pa)
+    }
+
+    /// Stores `v` at `va` as a store by the process itself would: EFAULT
+    /// unless areas that allow writing hold all four bytes. For values the
+    /// kernel leaves in a process's memory for it (clone's `child_tid`).
+    pub fn store_u32(&mut self, va: u64, v: u32) -> Result<(), Errno> {
+        let last = va.checked_add(3).ok_or(Errno::EFAULT)?;
+        let writable = |a: u64| self.vmas.find(a).is_some_and(|v| v.prot.write());
+        if !writable(va) || !writable(last) {
+            return Err(Errno::EFAULT);
+        }
+        self.write_bytes(va, &v.to_le_bytes())
     }
 
     /// Copies `data` into the address space at `va`, whatever the areas'
@@ -338,11 +373,30 @@ impl AddressSpace {
     /// root table is left (for an exited process, until it is reaped). TTBR0
     /// must not point at this space's tables any more.
     pub fn clear(&mut self) {
-        let areas: alloc::vec::Vec<(u64, u64)> = self.vmas.iter().map(|v| (v.start, v.end)).collect();
-        for (s, e) in areas {
-            self.unmap_range(s, e);
-        }
+        let mut vmas = core::mem::take(&mut self.vmas);
+        vmas.remove_all(|v| self.unmap_pages(v.start, v.end));
     }
+}
+
+/// The attributes of the entry for `va` (frame `pa`, attributes `old`)
+/// after its area's protection changed. Private pages whose frame is still
+/// shared stay read-only (the next write copies); tracked shared file pages
+/// stay read-only until written.
+fn reprotected(vmas: &VmaList, va: VirtAddr, pa: PhysAddr, old: PageAttrs) -> PageAttrs {
+    let Some(vma) = vmas.find(va.as_u64()) else { return old };
+    let writable = if vma.shared {
+        old.soft & SOFT_TRACK_DIRTY == 0
+    } else {
+        // One reference means this mapping alone holds the frame (a
+        // page-cache or still-shared frame always has more).
+        frame_refcount(pa) == 1
+    };
+    PageAttrs { soft: old.soft, ..pte_attrs(vma, writable) }
+}
+
+/// Drops the reference an entry held on its frame.
+fn drop_ref(pa: PhysAddr) {
+    put_frame(pa);
 }
 
 impl Drop for AddressSpace {

@@ -68,6 +68,10 @@ pub enum Failure {
     /// The fault kept coming back without progress (a kernel bug, reported
     /// when detected): the access fails instead of looping.
     NoProgress,
+    /// A signal is pending that ends the process: no more pages for it (a
+    /// user fault ends it there; a system call's copy fails, the call
+    /// returns, and the signal acts on the way back to user mode).
+    SignalPending,
 }
 
 impl Failure {
@@ -77,7 +81,7 @@ impl Failure {
     /// here: nothing else can give the page back).
     pub fn signal(self) -> u32 {
         match self {
-            Failure::Unmapped | Failure::Protection | Failure::NoProgress => 11, // SIGSEGV
+            Failure::Unmapped | Failure::Protection | Failure::NoProgress | Failure::SignalPending => 11, // SIGSEGV
             Failure::BeyondEnd | Failure::Alignment => 7,                        // SIGBUS
             Failure::OutOfMemory => 9,                                           // SIGKILL
         }
@@ -99,6 +103,7 @@ impl Failure {
             Failure::OutOfMemory => "page, out of memory",
             Failure::Alignment => "misaligned address",
             Failure::NoProgress => "fault that does not go away (kernel bug)",
+            Failure::SignalPending => "fault with a signal pending",
         }
     }
 }

@@ -3,10 +3,21 @@
 //!
 //! Two regions serve it:
 //! - a small **boot heap** inside the image's .bss, usable from the first
-//!   instruction of `kernel_main`, before the frame allocator exists;
-//! - the **main heap** at [`HEAP_BASE`], which starts empty and grows from the
-//!   frame allocator: when an allocation does not fit, more frames are mapped
-//!   at the heap's top in the kernel's tables and the heap is extended.
+//!   instruction of `kernel_main`, before the physical memory map exists;
+//! - the **main heap**, a fixed region of RAM carved out at boot (see
+//!   [`main_heap_size`]: 1/16 of RAM, between 4 and 64 MiB) and reached
+//!   through the linear map.
+//!
+//! The main heap is *bounded* on purpose. Its frames never pass through the
+//! frame allocator, so kernel bookkeeping can neither eat the frames user
+//! memory needs nor keep frames after a workload: the free-frame count
+//! returns to its baseline once every process is gone, whatever the kernel
+//! allocated meanwhile. Running out of heap is an ordinary error, not a
+//! panic: large or user-sized requests use fallible calls (`try_reserve`,
+//! [`try_box`], a null check on `alloc`), and every operation that creates
+//! kernel objects a user could multiply (processes, areas, files) first
+//! asks [`has_headroom`], so the last [`headroom`] bytes stay for the
+//! bounded, short-lived allocations of the calls in progress.
 //!
 //! Frees go back to the region the block came from.
 //!
@@ -14,19 +25,29 @@
 //! are served from per-size free lists in front of the first-fit
 //! allocator: a freed block of size class 2^k goes on list k and the next
 //! request of that class takes it back in a few instructions, instead of
-//! a walk of the first-fit free list. Blocks on these lists stay reserved
-//! for their class (a slab cache without reclaim).
+//! a walk of the first-fit free list. Each list keeps at most
+//! [`CLASS_CACHE_BYTES`]; blocks beyond that go back to the first-fit heap,
+//! so a burst of one size cannot leave the heap fragmented for the others.
 
-use super::addr::{VirtAddr, HEAP_BASE, HEAP_MAX, PAGE_SIZE};
 use crate::arch::aarch64::cpu;
+use crate::errno::Errno;
+use alloc::boxed::Box;
 use core::alloc::{GlobalAlloc, Layout};
 use core::ptr::NonNull;
 use linked_list_allocator::Heap;
 use spin::Mutex;
 
 const BOOT_HEAP_SIZE: usize = 512 << 10;
-/// The main heap grows by at least this much at a time.
-const GROW_STEP: usize = 256 << 10;
+/// Bytes each size class's free list may keep.
+pub const CLASS_CACHE_BYTES: usize = 64 << 10;
+
+/// The size of the main heap for `ram` bytes of RAM: 1/16 of it, at least
+/// 4 MiB and at most 64 MiB, in whole pages.
+pub const fn main_heap_size(ram: u64) -> usize {
+    let s = ram / 16;
+    let s = if s < (4 << 20) { 4 << 20 } else if s > (64 << 20) { 64 << 20 } else { s };
+    (s as usize) & !0xfff
+}
 
 #[repr(align(4096))]
 struct BootArena([u8; BOOT_HEAP_SIZE]);
@@ -58,12 +79,13 @@ struct FreeBlock {
 struct Heaps {
     /// Heads of the per-class free lists (null = empty).
     free: [*mut FreeBlock; CLASSES],
+    /// How many blocks each free list holds (at most
+    /// `CLASS_CACHE_BYTES / class size`).
+    cached: [usize; CLASSES],
     boot: Heap,
     main: Heap,
-    /// Bytes mapped for the main heap; 0 until [`init_main`].
+    /// Bytes of the main heap; 0 until [`init_main`].
     main_size: usize,
-    /// Grows the main heap: maps `bytes` at `va`, false when out of frames.
-    grow: Option<fn(VirtAddr, usize) -> bool>,
 }
 
 struct KernelHeap(Mutex<Heaps>);
@@ -71,10 +93,10 @@ struct KernelHeap(Mutex<Heaps>);
 #[global_allocator]
 static HEAP: KernelHeap = KernelHeap(Mutex::new(Heaps {
     free: [core::ptr::null_mut(); CLASSES],
+    cached: [0; CLASSES],
     boot: Heap::empty(),
     main: Heap::empty(),
     main_size: 0,
-    grow: None,
 }));
 
 /// Makes the boot heap usable. Called first thing in `kernel_main`.
@@ -86,12 +108,21 @@ pub fn init_boot() {
     }
 }
 
-/// Enables the main heap; `grow` maps more of it on demand.
-pub fn init_main(grow: fn(VirtAddr, usize) -> bool) {
-    cpu::without_interrupts(|| HEAP.0.lock().grow = Some(grow));
+/// Enables the main heap over `len` bytes at `start`.
+///
+/// # Safety
+/// `[start, start + len)` must be mapped, writable, and used by nothing else
+/// for the kernel's lifetime.
+pub unsafe fn init_main(start: *mut u8, len: usize) {
+    cpu::without_interrupts(|| {
+        let mut h = HEAP.0.lock();
+        // SAFETY: the caller hands the region over for good.
+        unsafe { h.main.init(start, len) };
+        h.main_size = len;
+    });
 }
 
-/// (boot heap used, main heap used, main heap mapped) in bytes.
+/// (boot heap used, main heap used, main heap size) in bytes.
 pub fn usage() -> (usize, usize, usize) {
     cpu::without_interrupts(|| {
         let h = HEAP.0.lock();
@@ -99,26 +130,70 @@ pub fn usage() -> (usize, usize, usize) {
     })
 }
 
+/// The bytes of main heap kept for allocations in progress: an eighth of it.
+pub fn headroom() -> usize {
+    usage().2 / 8
+}
+
+/// Whether the main heap has more than [`headroom`] bytes free: checked
+/// before creating kernel objects on a user's behalf (ENOMEM otherwise).
+pub fn has_headroom() -> bool {
+    cpu::without_interrupts(|| {
+        let h = HEAP.0.lock();
+        h.main.free() > h.main_size / 8
+    })
+}
+
+/// A copy of `s`, or ENOMEM.
+pub fn try_string(s: &str) -> Result<alloc::string::String, Errno> {
+    let mut out = alloc::string::String::new();
+    out.try_reserve_exact(s.len()).map_err(|_| Errno::ENOMEM)?;
+    out.push_str(s);
+    Ok(out)
+}
+
+/// A copy of `v`, or ENOMEM.
+pub fn try_clone_vec<T: Clone>(v: &[T]) -> Result<alloc::vec::Vec<T>, Errno> {
+    let mut out = alloc::vec::Vec::new();
+    out.try_reserve_exact(v.len()).map_err(|_| Errno::ENOMEM)?;
+    out.extend_from_slice(v);
+    Ok(out)
+}
+
+/// `Box::new(value)`, or ENOMEM when the heap has no room for it.
+pub fn try_box<T>(value: T) -> Result<Box<T>, Errno> {
+    let layout = core::alloc::Layout::new::<T>();
+    if layout.size() == 0 {
+        return Ok(Box::new(value));
+    }
+    // SAFETY: the layout has a non-zero size.
+    let p = unsafe { alloc::alloc::alloc(layout) } as *mut T;
+    if p.is_null() {
+        return Err(Errno::ENOMEM);
+    }
+    // SAFETY: p is a fresh allocation of T's layout from the global
+    // allocator, which Box::from_raw takes over once the value is written.
+    unsafe {
+        p.write(value);
+        Ok(Box::from_raw(p))
+    }
+}
+
 // SAFETY: the free-list pointers are only touched with the heap's lock held.
 unsafe impl Send for Heaps {}
 
 impl Heaps {
-    /// First fit over the main heap, then the boot heap, growing the main heap if needed.
+    /// First fit over the main heap, then the boot heap.
     fn first_fit(&mut self, layout: Layout) -> *mut u8 {
         if self.main_size > 0 {
             if let Ok(p) = self.main.allocate_first_fit(layout) {
                 return p.as_ptr();
             }
         }
-        if let Ok(p) = self.boot.allocate_first_fit(layout) {
-            return p.as_ptr();
+        match self.boot.allocate_first_fit(layout) {
+            Ok(p) => p.as_ptr(),
+            Err(()) => core::ptr::null_mut(),
         }
-        if self.grow_main(layout) {
-            if let Ok(p) = self.main.allocate_first_fit(layout) {
-                return p.as_ptr();
-            }
-        }
-        core::ptr::null_mut()
     }
 
     fn in_boot(&self, ptr: *mut u8) -> bool {
@@ -126,25 +201,18 @@ impl Heaps {
         (start..start + BOOT_HEAP_SIZE).contains(&(ptr as usize))
     }
 
-    fn grow_main(&mut self, layout: Layout) -> bool {
-        let Some(grow) = self.grow else { return false };
-        let need = (layout.size() + layout.align() + 64).max(GROW_STEP).next_multiple_of(PAGE_SIZE);
-        if self.main_size as u64 + need as u64 > HEAP_MAX {
-            return false;
-        }
-        let va = VirtAddr(HEAP_BASE + self.main_size as u64);
-        if !grow(va, need) {
-            return false;
-        }
-        if self.main_size == 0 {
-            // SAFETY: [HEAP_BASE, +need) was just mapped and belongs to the heap.
-            unsafe { self.main.init(HEAP_BASE as *mut u8, need) };
+    /// Gives a block back to the first-fit heap it came from.
+    ///
+    /// # Safety
+    /// `ptr` was allocated by [`first_fit`](Self::first_fit) with `layout`.
+    unsafe fn release(&mut self, ptr: NonNull<u8>, layout: Layout) {
+        if self.in_boot(ptr.as_ptr()) {
+            // SAFETY: ptr was allocated from the boot heap with this layout.
+            unsafe { self.boot.deallocate(ptr, layout) };
         } else {
-            // SAFETY: the new pages directly follow the heap's current top.
-            unsafe { self.main.extend(need) };
+            // SAFETY: ptr was allocated from the main heap with this layout.
+            unsafe { self.main.deallocate(ptr, layout) };
         }
-        self.main_size += need;
-        true
     }
 }
 
@@ -160,6 +228,7 @@ unsafe impl GlobalAlloc for KernelHeap {
                     // SAFETY: blocks on list k are free, class-k sized and
                     // hold the link in their first word.
                     h.free[k] = unsafe { (*block).next };
+                    h.cached[k] -= 1;
                     block as *mut u8
                 }
                 Some(k) => h.first_fit(class_layout(k)),
@@ -172,20 +241,21 @@ unsafe impl GlobalAlloc for KernelHeap {
         cpu::without_interrupts(|| {
             let mut h = self.0.lock();
             let Some(nn) = NonNull::new(ptr) else { return };
-            if let Some(k) = class_of(layout) {
-                let block = ptr as *mut FreeBlock;
-                // SAFETY: the block was a class-k block (every small request
-                // is served as one) and is now free: it can hold the link.
-                unsafe { block.write(FreeBlock { next: h.free[k] }) };
-                h.free[k] = block;
-                return;
-            }
-            if h.in_boot(ptr) {
-                // SAFETY: ptr was allocated from the boot heap with this layout.
-                unsafe { h.boot.deallocate(nn, layout) };
-            } else {
-                // SAFETY: ptr was allocated from the main heap with this layout.
-                unsafe { h.main.deallocate(nn, layout) };
+            match class_of(layout) {
+                Some(k) if h.cached[k] < CLASS_CACHE_BYTES / (MIN_CLASS << k) => {
+                    let block = ptr as *mut FreeBlock;
+                    // SAFETY: the block was a class-k block (every small
+                    // request is served as one) and is now free: it can hold
+                    // the link.
+                    unsafe { block.write(FreeBlock { next: h.free[k] }) };
+                    h.free[k] = block;
+                    h.cached[k] += 1;
+                }
+                // SAFETY: every small request was served by first_fit with
+                // its class layout, every other one with its own layout.
+                Some(k) => unsafe { h.release(nn, class_layout(k)) },
+                // SAFETY: as above.
+                None => unsafe { h.release(nn, layout) },
             }
         })
     }

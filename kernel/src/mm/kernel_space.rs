@@ -8,15 +8,16 @@
 //! | data, bss, boot stack | `..__image_end`            | read + write, never executed  |
 //! | RAM (linear map)      | `LINEAR_MAP_BASE + pa`     | read + write, never executed; the image's text and rodata read only |
 //! | UART, GIC             | `LINEAR_MAP_BASE + pa`     | Device-nGnRE, never executed  |
-//! | heap                  | `HEAP_BASE..`              | read + write, grows on demand |
+//!
+//! The kernel heap is a region of RAM reached through the linear map.
 //!
 //! No page is both writable and executable (W^X), not even through an alias:
 //! the linear map's view of the kernel text is read-only.
 
-use super::addr::{PhysAddr, VirtAddr, HEAP_BASE, KIMAGE_BASE, PAGE_SIZE};
+use super::addr::{PhysAddr, VirtAddr, KIMAGE_BASE, PAGE_SIZE};
 use super::paging::stage1::{PageAttrs, Stage1};
 use super::paging::{MapError, MapStats, PageTable};
-use super::phys::{alloc_frame, put_frame, HwContext};
+use super::phys::HwContext;
 use super::physmap::PhysMap;
 use super::{phys_to_virt, virt_to_phys_image};
 use crate::arch::aarch64::mmu;
@@ -124,22 +125,6 @@ pub fn log_layout() {
         },
     );
     log::info!("kernel tables: {b1g} x 1 GiB blocks, {b2m} x 2 MiB blocks, {pages} x 4 KiB pages; text RX, rodata R, data RW+XN");
-}
-
-/// Maps `len` bytes of fresh frames at `va` (kernel heap growth).
-pub fn grow_heap(va: VirtAddr, len: usize) -> bool {
-    debug_assert!(va.as_u64() >= HEAP_BASE);
-    let mut g = KERNEL_TABLE.lock();
-    let Some(t) = g.as_mut() else { return false };
-    let ctx = &mut HwContext::kernel();
-    for off in (0..len).step_by(PAGE_SIZE) {
-        let Some(pa) = alloc_frame() else { return false };
-        if t.map(va + off, pa, PAGE_SIZE, PageAttrs::kernel_data(), ctx).is_err() {
-            put_frame(pa);
-            return false;
-        }
-    }
-    true
 }
 
 /// Maps a range in the kernel's tables (in-kernel tests).

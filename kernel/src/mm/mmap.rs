@@ -200,14 +200,17 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
     };
     let end = start + len;
 
-    // MAP_FIXED replaces whatever was there.
-    mm.unmap_range(start, end);
+    // MAP_FIXED replaces whatever was there: room first (up to two cut
+    // areas and the new one), so that the old mapping is not lost to a
+    // failure after it is gone.
+    mm.vmas.ensure_room(3)?;
+    mm.unmap_range(start, end)?;
     // Anonymous private areas all share one ZeroFill; give them the offset
     // of their address so adjacent ones can merge (as Linux does).
     let pgoff = if backing.is_anonymous() && !shared { start / PAGE_SIZE as u64 } else { pgoff };
     let vma = Vma { start, end, prot, shared, may_write, backing: backing.clone(), pgoff, name };
     let attrs = pte_attrs(&vma, shared || !prot.write());
-    mm.vmas.insert(vma.clone());
+    mm.vmas.insert(vma.clone())?;
 
     let mut out = Mapped { start, end, pgoff, eager: false, eager_pages: 0, blocks_2m: 0, prefaulted: 0 };
     if backing.map_eagerly() {
@@ -221,7 +224,12 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
             let pa = backing.contiguous(pgoff).ok_or(Errno::EINVAL)?;
             let run = (backing.contiguous_pages(pgoff) * PAGE_SIZE as u64).min(end - va);
             let (_, blocks) =
-                mm.map_contiguous(va, pa, run as usize, writable_attrs).inspect_err(|_| mm.unmap_range(start, end))?;
+                mm.map_contiguous(va, pa, run as usize, writable_attrs).inspect_err(|_| {
+                    // The new area is one whole area (device areas never
+                    // merge): removing it cuts nothing and cannot fail.
+                    let undone = mm.unmap_range(start, end);
+                    debug_assert!(undone.is_ok());
+                })?;
             out.blocks_2m += blocks;
             va += run;
         }
@@ -247,8 +255,7 @@ pub fn munmap(mm: &mut AddressSpace, addr: u64, len: u64) -> Result<(), Errno> {
     }
     let len = page_round_up(len).ok_or(Errno::EINVAL)?;
     let end = addr.checked_add(len).filter(|&e| e <= USER_END).ok_or(Errno::EINVAL)?;
-    mm.unmap_range(addr, end);
-    Ok(())
+    mm.unmap_range(addr, end)
 }
 
 /// `mprotect(addr, len, prot)`.
@@ -268,7 +275,7 @@ pub fn mprotect(mm: &mut AddressSpace, addr: u64, len: u64, prot: u64) -> Result
     if prot.write() && mm.vmas.overlapping(addr, end).any(|v| !v.may_write) {
         return Err(Errno::EACCES);
     }
-    mm.vmas.protect_range(addr, end, prot);
+    mm.vmas.protect_range(addr, end, prot)?;
     mm.reprotect(addr, end);
     Ok(())
 }

@@ -17,7 +17,6 @@ use super::addr::PAGE_SIZE;
 use super::backing::Backing;
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
 use core::fmt;
 
 /// Page protection as in `mmap(2)`'s `prot` (PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4).
@@ -134,9 +133,40 @@ impl fmt::Debug for Vma {
     }
 }
 
+/// Most areas one address space may hold: Linux's default
+/// `vm.max_map_count`. Past it, `mmap`, and a `munmap` or `mprotect` that
+/// would split an area, fail with ENOMEM, as on Linux.
+pub const MAX_AREAS: usize = 65_530;
+
+/// No room for another area: the list holds [`MAX_AREAS`], or the kernel
+/// has no memory left for the bookkeeping. The system call fails with
+/// ENOMEM and the list is unchanged.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct NoRoom;
+
+impl From<NoRoom> for crate::errno::Errno {
+    fn from(_: NoRoom) -> Self {
+        crate::errno::Errno::ENOMEM
+    }
+}
+
+/// Whether the kernel can afford the bookkeeping of more areas (the
+/// kernel heap's headroom; always on the host, except where a test says
+/// otherwise).
+fn kernel_has_room() -> bool {
+    #[cfg(target_os = "none")]
+    return super::heap::has_headroom();
+    #[cfg(all(not(target_os = "none"), test))]
+    return !tests::OUT_OF_MEMORY.with(|f| f.get());
+    #[cfg(all(not(target_os = "none"), not(test)))]
+    return true;
+}
+
 /// A process's areas, sorted by start address.
 ///
-/// Invariant: areas never overlap; the map's key is each area's `start`.
+/// Invariants: areas never overlap; the map's key is each area's `start`;
+/// at most [`MAX_AREAS`] areas. Every change either completes or, when it
+/// would need room there is not ([`NoRoom`]), leaves the list as it was.
 #[derive(Clone, Default)]
 pub struct VmaList {
     areas: BTreeMap<u64, Vma>,
@@ -190,14 +220,25 @@ impl VmaList {
         self.areas.values()
     }
 
+    /// Whether `more` areas can be added.
+    pub fn ensure_room(&self, more: usize) -> Result<(), NoRoom> {
+        if more == 0 || (self.areas.len() + more <= MAX_AREAS && kernel_has_room()) {
+            Ok(())
+        } else {
+            Err(NoRoom)
+        }
+    }
+
     /// Inserts `vma`, which must not overlap any area (callers unmap first),
     /// then merges it with compatible neighbours.
-    pub fn insert(&mut self, vma: Vma) {
+    pub fn insert(&mut self, vma: Vma) -> Result<(), NoRoom> {
         debug_assert!(vma.start < vma.end);
         assert!(!self.any_overlap(vma.start, vma.end), "VMA overlap: {vma:?}");
+        self.ensure_room(1)?;
         let start = vma.start;
         self.areas.insert(start, vma);
         self.merge_around(start);
+        Ok(())
     }
 
     fn merge_around(&mut self, start: u64) {
@@ -230,37 +271,61 @@ impl VmaList {
         self.areas.insert(right.start, right);
     }
 
-    /// Removes `[start, end)` from every area it touches (splitting as
-    /// needed) and returns the removed pieces, in order.
-    pub fn remove_range(&mut self, start: u64, end: u64) -> Vec<Vma> {
+    /// Splits the areas cut by `start` and `end`, if there is room for the
+    /// new pieces (all of them, or none is made).
+    fn split_edges(&mut self, start: u64, end: u64) -> Result<(), NoRoom> {
+        let cuts = [start, end].iter().filter(|&&a| self.find(a).is_some_and(|v| v.start != a)).count();
+        self.ensure_room(cuts)?;
         self.split_at(start);
         self.split_at(end);
-        let keys: Vec<u64> = self.areas.range(start..end).map(|(k, _)| *k).collect();
-        keys.into_iter().filter_map(|k| self.areas.remove(&k)).collect()
+        Ok(())
+    }
+
+    /// The first area starting in `[start, end)`.
+    fn first_key_in(&self, start: u64, end: u64) -> Option<u64> {
+        self.areas.range(start..end).next().map(|(&k, _)| k)
+    }
+
+    /// Removes `[start, end)` from every area it touches (splitting as
+    /// needed) and hands each removed piece, in order, to `removed`.
+    /// Removing whole areas always succeeds; cutting one in two needs room.
+    pub fn remove_range(&mut self, start: u64, end: u64, mut removed: impl FnMut(Vma)) -> Result<(), NoRoom> {
+        self.split_edges(start, end)?;
+        while let Some(k) = self.first_key_in(start, end) {
+            if let Some(v) = self.areas.remove(&k) {
+                removed(v);
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes every area, handing each to `removed` (process exit).
+    pub fn remove_all(&mut self, mut removed: impl FnMut(Vma)) {
+        while let Some((_, v)) = self.areas.pop_first() {
+            removed(v);
+        }
     }
 
     /// Sets the protection of `[start, end)` (which must be fully mapped),
-    /// splitting areas at the edges; returns the affected pieces with their
-    /// *old* protection, then merges what can merge.
-    pub fn protect_range(&mut self, start: u64, end: u64, prot: Prot) -> Vec<Vma> {
-        self.split_at(start);
-        self.split_at(end);
-        let keys: Vec<u64> = self.areas.range(start..end).map(|(k, _)| *k).collect();
-        let mut old = Vec::new();
-        for k in &keys {
-            let v = self.areas.get_mut(k).unwrap();
-            old.push(v.clone());
+    /// splitting areas at the edges, then merges what can merge.
+    pub fn protect_range(&mut self, start: u64, end: u64, prot: Prot) -> Result<(), NoRoom> {
+        self.split_edges(start, end)?;
+        let mut cursor = start;
+        while let Some(k) = self.first_key_in(cursor, end) {
+            let Some(v) = self.areas.get_mut(&k) else { break };
             v.prot = prot;
+            cursor = v.end;
         }
-        for k in keys.iter().rev() {
-            if self.areas.contains_key(k) {
-                self.merge_around(*k);
-            }
+        // Merging only ever removes areas: walk back from the end.
+        let mut cursor = end;
+        while let Some((&k, _)) = self.areas.range(start..cursor).next_back() {
+            self.merge_around(k);
+            cursor = k;
         }
         if let Some((&k, _)) = self.areas.range(end..).next() {
             self.merge_around(k);
         }
-        old
+        Ok(())
     }
 
     /// Finds the highest free gap of `len` bytes (plus `align` alignment of
@@ -293,6 +358,12 @@ impl VmaList {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+
+    std::thread_local! {
+        /// Makes `kernel_has_room` say no, as when the kernel heap is full.
+        pub static OUT_OF_MEMORY: Cell<bool> = const { Cell::new(false) };
+    }
     use crate::mm::backing::ZeroFill;
 
     const P: u64 = PAGE_SIZE as u64;
@@ -309,8 +380,8 @@ mod tests {
     fn find_and_overlap() {
         let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
         let mut l = VmaList::new();
-        l.insert(anon(0x1000, 0x3000, Prot::RW, &zf));
-        l.insert(anon(0x5000, 0x6000, Prot::READ, &zf));
+        l.insert(anon(0x1000, 0x3000, Prot::RW, &zf)).unwrap();
+        l.insert(anon(0x5000, 0x6000, Prot::READ, &zf)).unwrap();
         assert!(l.find(0xfff).is_none());
         assert_eq!(l.find(0x2fff).unwrap().start, 0x1000);
         assert!(l.find(0x3000).is_none());
@@ -325,11 +396,11 @@ mod tests {
     fn adjacent_anonymous_areas_merge() {
         let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
         let mut l = VmaList::new();
-        l.insert(anon(0x1000, 0x2000, Prot::RW, &zf));
-        l.insert(anon(0x3000, 0x4000, Prot::RW, &zf));
-        l.insert(anon(0x2000, 0x3000, Prot::RW, &zf));
+        l.insert(anon(0x1000, 0x2000, Prot::RW, &zf)).unwrap();
+        l.insert(anon(0x3000, 0x4000, Prot::RW, &zf)).unwrap();
+        l.insert(anon(0x2000, 0x3000, Prot::RW, &zf)).unwrap();
         assert_eq!(ranges(&l), [(0x1000, 0x4000, Prot::RW)]);
-        l.insert(anon(0x4000, 0x5000, Prot::READ, &zf));
+        l.insert(anon(0x4000, 0x5000, Prot::READ, &zf)).unwrap();
         assert_eq!(l.len(), 2);
     }
 
@@ -337,26 +408,28 @@ mod tests {
     fn munmap_middle_leaves_two_areas() {
         let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
         let mut l = VmaList::new();
-        l.insert(anon(0x10000, 0x20000, Prot::RW, &zf));
-        let removed = l.remove_range(0x14000, 0x18000);
+        l.insert(anon(0x10000, 0x20000, Prot::RW, &zf)).unwrap();
+        let mut removed = Vec::new();
+        l.remove_range(0x14000, 0x18000, |v| removed.push(v)).unwrap();
         assert_eq!(removed.len(), 1);
         assert_eq!((removed[0].start, removed[0].end, removed[0].pgoff), (0x14000, 0x18000, 0x14));
         assert_eq!(ranges(&l), [(0x10000, 0x14000, Prot::RW), (0x18000, 0x20000, Prot::RW)]);
         assert_eq!(l.find(0x18000).unwrap().pgoff, 0x18);
         // Removing a hole is fine.
-        assert!(l.remove_range(0x14000, 0x18000).is_empty());
+        l.remove_range(0x14000, 0x18000, |_| panic!("nothing to remove")).unwrap();
     }
 
     #[test]
     fn mprotect_splits_and_merges_back() {
         let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
         let mut l = VmaList::new();
-        l.insert(anon(0x10000, 0x20000, Prot::RW, &zf));
-        let old = l.protect_range(0x12000, 0x13000, Prot::READ);
-        assert_eq!(old.len(), 1);
-        assert_eq!(old[0].prot, Prot::RW);
-        assert_eq!(l.len(), 3);
-        l.protect_range(0x12000, 0x13000, Prot::RW);
+        l.insert(anon(0x10000, 0x20000, Prot::RW, &zf)).unwrap();
+        l.protect_range(0x12000, 0x13000, Prot::READ).unwrap();
+        assert_eq!(
+            ranges(&l),
+            [(0x10000, 0x12000, Prot::RW), (0x12000, 0x13000, Prot::READ), (0x13000, 0x20000, Prot::RW)]
+        );
+        l.protect_range(0x12000, 0x13000, Prot::RW).unwrap();
         assert_eq!(ranges(&l), [(0x10000, 0x20000, Prot::RW)]);
     }
 
@@ -365,11 +438,55 @@ mod tests {
         let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
         let mut l = VmaList::new();
         assert_eq!(l.find_gap_top_down(0x2000, P, 0x1000, 0x100000), Some(0xfe000));
-        l.insert(anon(0xf0000, 0x100000, Prot::RW, &zf));
+        l.insert(anon(0xf0000, 0x100000, Prot::RW, &zf)).unwrap();
         assert_eq!(l.find_gap_top_down(0x2000, P, 0x1000, 0x100000), Some(0xee000));
         assert_eq!(l.find_gap_top_down(0x20_0000, 0x20_0000, 0x1000, 0x100000), None);
         assert_eq!(l.find_gap_top_down(0x1_0000, 0x1_0000, 0x1000, 0x100000), Some(0xe0000));
-        l.insert(anon(0x1000, 0xf0000, Prot::READ, &zf));
+        l.insert(anon(0x1000, 0xf0000, Prot::READ, &zf)).unwrap();
         assert_eq!(l.find_gap_top_down(P, P, 0x1000, 0x100000), None);
+    }
+
+    fn snapshot(l: &VmaList) -> Vec<(u64, u64, Prot, u64)> {
+        l.iter().map(|v| (v.start, v.end, v.prot, v.pgoff)).collect()
+    }
+
+    #[test]
+    fn without_room_nothing_changes_but_whole_areas_still_go() {
+        let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
+        let mut l = VmaList::new();
+        l.insert(anon(0x10000, 0x20000, Prot::RW, &zf)).unwrap();
+        l.insert(anon(0x30000, 0x40000, Prot::READ, &zf)).unwrap();
+        let before = snapshot(&l);
+        OUT_OF_MEMORY.with(|f| f.set(true));
+        assert_eq!(l.insert(anon(0x50000, 0x60000, Prot::RW, &zf)), Err(NoRoom));
+        assert_eq!(l.remove_range(0x14000, 0x18000, |_| panic!("removed while failing")), Err(NoRoom));
+        assert_eq!(l.protect_range(0x12000, 0x13000, Prot::READ), Err(NoRoom));
+        assert_eq!(l.protect_range(0x11000, 0x35000, Prot::NONE), Err(NoRoom), "one cut is one too many");
+        assert_eq!(snapshot(&l), before);
+        // Whole areas need no new bookkeeping: munmap and mprotect of them work.
+        l.protect_range(0x30000, 0x40000, Prot::RW).unwrap();
+        let mut gone = 0;
+        l.remove_range(0x10000, 0x20000, |_| gone += 1).unwrap();
+        assert_eq!(gone, 1);
+        assert_eq!(ranges(&l), [(0x30000, 0x40000, Prot::RW)]);
+        OUT_OF_MEMORY.with(|f| f.set(false));
+    }
+
+    #[test]
+    fn at_most_max_areas() {
+        let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
+        let mut l = VmaList::new();
+        // Alternating protections keep neighbours from merging.
+        let prot = |i: u64| if i % 2 == 0 { Prot::READ } else { Prot::RW };
+        for i in 0..MAX_AREAS as u64 {
+            l.insert(anon(0x10000 + i * P, 0x10000 + (i + 1) * P, prot(i), &zf)).unwrap();
+        }
+        assert_eq!(l.len(), MAX_AREAS);
+        let next = 0x10000 + MAX_AREAS as u64 * P;
+        assert_eq!(l.insert(anon(next + P, next + 2 * P, Prot::RW, &zf)), Err(NoRoom));
+        // Removing one makes room for one.
+        assert_eq!(l.remove_range(0x10000, 0x10000 + P, |_| {}), Ok(()));
+        assert_eq!(l.len(), MAX_AREAS - 1);
+        l.insert(anon(next + P, next + 2 * P, Prot::RW, &zf)).unwrap();
     }
 }

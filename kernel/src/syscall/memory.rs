@@ -87,7 +87,7 @@ pub fn brk(addr: u64) -> SysResult {
             if mm.vmas.any_overlap(old_end, new_end) {
                 return mm.brk;
             }
-            mm.vmas.insert(Vma {
+            let grown = mm.vmas.insert(Vma {
                 start: old_end,
                 end: new_end,
                 prot: Prot::RW,
@@ -97,8 +97,11 @@ pub fn brk(addr: u64) -> SysResult {
                 pgoff: old_end / PAGE_SIZE as u64,
                 name: Some(Arc::from("[heap]")),
             });
-        } else if new_end < old_end {
-            mm.unmap_range(new_end, old_end);
+            if grown.is_err() {
+                return mm.brk;
+            }
+        } else if new_end < old_end && mm.unmap_range(new_end, old_end).is_err() {
+            return mm.brk;
         }
         mm.brk = addr;
         addr

@@ -55,6 +55,10 @@ pub mod nr {
     pub const TGKILL: u64 = 131;
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
+    pub const SETPGID: u64 = 154;
+    pub const GETPGID: u64 = 155;
+    pub const GETSID: u64 = 156;
+    pub const SETSID: u64 = 157;
     pub const UNAME: u64 = 160;
     pub const GETRUSAGE: u64 = 165;
     pub const GETPID: u64 = 172;
@@ -124,8 +128,12 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::EXECVE => proc::execve(a[0], a[1], a[2]),
         nr::WAIT4 => proc::wait4(a[0], a[1], a[2], a[3]),
         nr::KILL => proc::kill(a[0], a[1]),
-        nr::TKILL => proc::kill(a[0], a[1]),
-        nr::TGKILL => proc::kill(a[1], a[2]),
+        nr::SETPGID => proc::setpgid(a[0], a[1]),
+        nr::GETPGID => proc::getpgid(a[0]),
+        nr::GETSID => proc::getsid(a[0]),
+        nr::SETSID => proc::setsid(),
+        nr::TKILL => proc::tkill(a[0], a[1]),
+        nr::TGKILL => proc::tgkill(a[0], a[1], a[2]),
         nr::SET_TID_ADDRESS => Ok(crate::task::sched::current() as u64),
         nr::RT_SIGACTION => misc::sigaction_ignored(a[2], 32),
         nr::RT_SIGPROCMASK => misc::sigaction_ignored(a[2], 8),

@@ -7,7 +7,8 @@ use crate::errno::{Errno, SysResult};
 use crate::task::exit::{self, SIGCHLD};
 use crate::task::process::{self, Counters, Process, State, TABLE};
 use crate::task::{exec, sched, signal};
-use alloc::boxed::Box;
+use crate::arch::aarch64::context::FpState;
+use crate::mm::heap;
 use alloc::vec::Vec;
 
 pub fn exit(code: u64) -> SysResult {
@@ -30,6 +31,12 @@ pub fn sched_yield() -> SysResult {
 /// `parent_tid` in the parent's) and CLONE_CHILD_CLEARTID (for thread
 /// joins; with no threads nobody can observe it, so it is accepted and
 /// ignored). Anything that asks for threads (CLONE_VM, ...) is EINVAL.
+///
+/// Everything that can fail (memory for the kernel stack, the copied
+/// address space, the records) is done before the child enters the process
+/// table, whole, in one step: a failure (ENOMEM) leaves nothing behind.
+/// As on Linux, a bad `parent_tid` or `child_tid` pointer does not fail
+/// the fork: that store is skipped.
 pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_tid: u64) -> SysResult {
     const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
     const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
@@ -38,36 +45,40 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_t
     if flags & 0xff != SIGCHLD || extra & !(CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID) != 0 {
         return Err(Errno::EINVAL);
     }
-    let pid = process::alloc_pid();
+    if !heap::has_headroom() {
+        return Err(Errno::ENOMEM);
+    }
     let me = sched::current();
-    let mut fp = Box::default();
+    let mut kstack = exec::new_kernel_stack()?;
+    let mut fp = heap::try_box(FpState::default())?;
     context::save_fp(&mut fp);
-    let tpidr = context::tpidr_el0();
-    let mut kstack = exec::new_kernel_stack();
+    sched::reserve_slot()?;
     let ctx = exec::initial_context(&mut kstack);
-    let child = {
+    let pid = process::alloc_pid();
+    let mut child = {
         let mut t = TABLE.lock();
         let parent = t.get_mut(&me).ok_or(Errno::ESRCH)?;
-        let mm = parent.mm.fork()?;
-        Box::new(Process {
+        heap::try_box(Process {
             pid,
             ppid: me,
-            name: parent.name.clone(),
+            pgid: parent.pgid,
+            sid: parent.sid,
+            pending: None,
+            name: heap::try_string(&parent.name)?,
             state: State::Ready,
-            mm,
-            files: parent.files.clone(),
-            cwd: parent.cwd.clone(),
+            mm: parent.mm.fork()?,
+            files: heap::try_clone_vec(&parent.files)?,
+            cwd: heap::try_string(&parent.cwd)?,
             kstack,
             ctx,
             fp,
-            tpidr,
+            tpidr: context::tpidr_el0(),
             counters: Counters::default(),
             user_ticks: 0,
             perf: crate::task::perf::inherit(&parent.perf, me),
             fault_watch: Default::default(),
-        })
+        })?
     };
-    let mut child = child;
     let f = child.trap_frame();
     *f = frame.clone();
     f.x[0] = 0;
@@ -75,13 +86,15 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_t
         f.sp_el0 = stack;
     }
     if extra & CLONE_CHILD_SETTID != 0 {
-        child.mm.write_bytes(child_tid, &pid.to_le_bytes()).map_err(|_| Errno::EFAULT)?;
+        // The child would store it itself, as a user store: skipped where
+        // that store would fault.
+        let _ = child.mm.store_u32(child_tid, pid);
     }
     TABLE.lock().insert(pid, child);
     if extra & CLONE_PARENT_SETTID != 0 {
-        write_user(parent_tid, &pid).map_err(|_| Errno::EFAULT)?;
+        let _ = write_user(parent_tid, &pid);
     }
-    sched::make_ready(pid);
+    sched::start(pid);
     Ok(pid as u64)
 }
 
@@ -141,5 +154,83 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
 
 pub fn kill(pid: u64, sig: u64) -> SysResult {
     signal::kill(pid as i32, sig as u32)?;
+    Ok(0)
+}
+
+/// `tkill(tid, sig)`: one thread (every process is one thread here).
+pub fn tkill(tid: u64, sig: u64) -> SysResult {
+    if tid as i32 <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    kill(tid, sig)
+}
+
+/// `tgkill(tgid, tid, sig)`: thread `tid` of process `tgid`.
+pub fn tgkill(tgid: u64, tid: u64, sig: u64) -> SysResult {
+    if tgid as i32 <= 0 || tid as i32 <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if tgid as i32 != tid as i32 {
+        return Err(Errno::ESRCH);
+    }
+    kill(tid, sig)
+}
+
+/// The process `pid` names for the process-group calls (0: the caller).
+fn who(pid: u64) -> Result<process::Pid, Errno> {
+    match pid as i64 {
+        0 => Ok(sched::current()),
+        p if p > 0 && p <= u32::MAX as i64 => Ok(p as process::Pid),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+pub fn getpgid(pid: u64) -> SysResult {
+    let pid = who(pid)?;
+    process::with(pid, |p| p.pgid as u64).ok_or(Errno::ESRCH)
+}
+
+pub fn getsid(pid: u64) -> SysResult {
+    let pid = who(pid)?;
+    process::with(pid, |p| p.sid as u64).ok_or(Errno::ESRCH)
+}
+
+/// `setsid()`: the caller leads a new session and process group, unless it
+/// already leads a process group (EPERM).
+pub fn setsid() -> SysResult {
+    process::with_current(|p| {
+        if p.pgid == p.pid {
+            return Err(Errno::EPERM);
+        }
+        p.sid = p.pid;
+        p.pgid = p.pid;
+        Ok(p.pid as u64)
+    })?
+}
+
+/// `setpgid(pid, pgid)` with Linux's rules: the caller or one of its
+/// children (ESRCH otherwise), not a session leader and in the caller's
+/// session (EPERM), into a new group named after it or an existing group
+/// of the same session (EPERM otherwise).
+pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
+    let me = sched::current();
+    let target = who(pid)?;
+    let pgid = match pgid as i64 {
+        0 => target,
+        g if g > 0 && g <= u32::MAX as i64 => g as process::Pid,
+        _ => return Err(Errno::EINVAL),
+    };
+    let mut t = TABLE.lock();
+    let my_sid = t.get(&me).ok_or(Errno::ESRCH)?.sid;
+    let p = t.get(&target).filter(|p| p.pid == me || p.ppid == me).ok_or(Errno::ESRCH)?;
+    if p.sid == p.pid || p.sid != my_sid {
+        return Err(Errno::EPERM);
+    }
+    if pgid != target && !t.values().any(|q| q.pgid == pgid && q.sid == my_sid) {
+        return Err(Errno::EPERM);
+    }
+    if let Some(p) = t.get_mut(&target) {
+        p.pgid = pgid;
+    }
     Ok(0)
 }

@@ -23,7 +23,6 @@ use crate::mm::vma::{Prot, Vma};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// AT_HWCAP bits armmap reports: FP and Advanced SIMD.
@@ -37,7 +36,10 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, Errno> {
     if !matches!(inode.kind, Kind::File) {
         return Err(Errno::EACCES);
     }
-    let mut buf = vec![0u8; inode.size() as usize];
+    let size = usize::try_from(inode.size()).map_err(|_| Errno::ENOMEM)?;
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
+    buf.resize(size, 0);
     let n = inode.read_at(0, &mut buf);
     buf.truncate(n);
     Ok(buf)
@@ -67,7 +69,7 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
                 backing: zero.clone(),
                 pgoff: start / PAGE_SIZE as u64,
                 name: Some(Arc::from(path)),
-            });
+            })?;
         }
         prev_end = prev_end.max(end);
         mm.write_bytes(seg.vaddr, &image[seg.file_range()])?;
@@ -85,7 +87,7 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
         backing: zero,
         pgoff: (STACK_TOP - STACK_SIZE) / PAGE_SIZE as u64,
         name: Some(Arc::from("[stack]")),
-    });
+    })?;
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let aux = AuxInfo {
@@ -129,11 +131,17 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
     let image = read_file(path)?;
     let (mm, entry, sp) = load(&image, path, argv, envp)?;
     let pid = super::process::alloc_pid();
-    let mut kstack: Box<KernelStack> = new_kernel_stack();
+    let mut kstack: Box<KernelStack> = new_kernel_stack()?;
     let ctx = initial_context(&mut kstack);
-    let mut p = Box::new(Process {
+    super::sched::reserve_slot()?;
+    let mut p = crate::mm::heap::try_box(Process {
         pid,
         ppid,
+        // The first process starts in session 0, process group 0, as
+        // Linux's init does; later ones join their parent's.
+        pgid: super::process::with(ppid, |p| p.pgid).unwrap_or(0),
+        sid: super::process::with(ppid, |p| p.sid).unwrap_or(0),
+        pending: None,
         name: basename(path),
         state: State::Ready,
         mm,
@@ -147,28 +155,27 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
         user_ticks: 0,
         perf: alloc::vec::Vec::new(),
         fault_watch: Default::default(),
-    });
+    })?;
     *p.trap_frame() = initial_frame(entry, sp);
     super::process::TABLE.lock().insert(pid, p);
-    super::sched::make_ready(pid);
+    super::sched::start(pid);
     Ok(pid)
 }
 
-/// A zeroed kernel stack on the heap.
-pub fn new_kernel_stack() -> Box<KernelStack> {
+/// A zeroed kernel stack on the heap; ENOMEM when the heap has no room.
+pub fn new_kernel_stack() -> Result<Box<KernelStack>, Errno> {
     // Built directly on the heap: a 32 KiB array must not pass through the
     // (smaller) kernel stack on its way.
     let layout = core::alloc::Layout::new::<KernelStack>();
-    // SAFETY: the layout is non-zero-sized; a zeroed byte array is a valid
-    // KernelStack, and Box::from_raw takes ownership of the allocation made
-    // with the global allocator and the same layout.
-    unsafe {
-        let p = alloc::alloc::alloc_zeroed(layout) as *mut KernelStack;
-        if p.is_null() {
-            alloc::alloc::handle_alloc_error(layout);
-        }
-        Box::from_raw(p)
+    // SAFETY: the layout is non-zero-sized.
+    let p = unsafe { alloc::alloc::alloc_zeroed(layout) } as *mut KernelStack;
+    if p.is_null() {
+        return Err(Errno::ENOMEM);
     }
+    // SAFETY: a zeroed byte array is a valid KernelStack, and Box::from_raw
+    // takes ownership of the allocation made with the global allocator and
+    // the same layout.
+    Ok(unsafe { Box::from_raw(p) })
 }
 
 /// Replaces the current process's program (`execve`).

@@ -43,6 +43,7 @@ pub fn exit_current(wait_status: i32) -> ! {
             mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
             p.mm.clear();
             old_files = core::mem::take(&mut p.files);
+            super::signal::take_pending(p);
             p.state = State::Zombie { wait_status };
             parent = p.ppid;
         }

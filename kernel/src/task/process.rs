@@ -73,6 +73,11 @@ pub type Files = Vec<Option<Arc<OpenFile>>>;
 pub struct Process {
     pub pid: Pid,
     pub ppid: Pid,
+    /// Process group and session (`setpgid`, `setsid`; inherited by fork).
+    pub pgid: Pid,
+    pub sid: Pid,
+    /// A signal sent and not acted on yet (see `signal.rs`).
+    pub pending: Option<u32>,
     pub name: String,
     pub state: State,
     pub mm: AddressSpace,

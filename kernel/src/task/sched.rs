@@ -39,10 +39,35 @@ pub fn current() -> Pid {
 /// Puts `pid` on the run queue.
 pub fn make_ready(pid: Pid) {
     if let Some(p) = TABLE.lock().get_mut(&pid) {
-        if !matches!(p.state, State::Zombie { .. }) {
-            p.state = State::Ready;
-        }
+        make_ready_locked(p);
     }
+}
+
+/// Puts process `p` (the table being locked by the caller) on the run
+/// queue, unless it is already there or has exited.
+///
+/// Invariant: a process is on the run queue at most once, so the queue
+/// never holds more entries than the table has processes, and the room
+/// [`reserve_slot`] made at creation is always enough (no allocation here,
+/// which the timer interrupt also relies on).
+pub fn make_ready_locked(p: &mut super::process::Process) {
+    if matches!(p.state, State::Blocked(_)) {
+        p.state = State::Ready;
+        RUN_QUEUE.lock().push_back(p.pid);
+    }
+}
+
+/// Makes room on the run queue for one more process (before it exists);
+/// ENOMEM if there is no memory for it.
+pub fn reserve_slot() -> Result<(), crate::errno::Errno> {
+    let n = TABLE.lock().len() + 1;
+    let mut rq = RUN_QUEUE.lock();
+    let more = n.saturating_sub(rq.len());
+    rq.try_reserve(more).map_err(|_| crate::errno::Errno::ENOMEM)
+}
+
+/// Queues a process that was just created (state `Ready`, not queued yet).
+pub fn start(pid: Pid) {
     RUN_QUEUE.lock().push_back(pid);
 }
 
@@ -59,19 +84,13 @@ pub fn take_resched() -> bool {
 /// The timer tick: wakes sleepers whose time has come (`now` in
 /// nanoseconds since boot) and ends the slice.
 pub fn tick(now: u64) {
-    let mut woken = alloc::vec::Vec::new();
-    {
-        let mut t = TABLE.lock();
-        for p in t.values_mut() {
-            if let State::Blocked(Block::Sleep(until)) = p.state {
-                if until <= now {
-                    p.state = State::Ready;
-                    woken.push(p.pid);
-                }
-            }
+    let mut t = TABLE.lock();
+    for p in t.values_mut() {
+        if matches!(p.state, State::Blocked(Block::Sleep(until)) if until <= now) {
+            make_ready_locked(p);
         }
     }
-    RUN_QUEUE.lock().extend(woken);
+    drop(t);
     request_resched();
 }
 

@@ -1,46 +1,111 @@
 //! Signals, default actions only: a signal sent with `kill` ends the target
 //! process as if by that signal (status seen by `wait4` as WIFSIGNALED);
-//! 0 only checks that the process exists. Handlers (`rt_sigaction`) are
+//! 0 only checks that the target exists. Handlers (`rt_sigaction`) are
 //! accepted and ignored: armmap's programs run to completion or die.
+//!
+//! Who receives a signal follows Linux's `kill(2)`:
+//!
+//! | `pid`  | targets                                                        |
+//! |--------|----------------------------------------------------------------|
+//! | `> 0`  | that process                                                   |
+//! | `0`    | every process in the caller's process group                    |
+//! | `-1`   | every process but init (pid 1) and the caller                  |
+//! | `< -1` | every process in process group `-pid`                          |
+//!
+//! No target: ESRCH. A signal for init is dropped, as Linux drops the
+//! signals init has no handler for (init cannot be killed by mistake).
+//!
+//! A signal is *pending* in the target's process record until it acts: at
+//! the target's next return to user mode, at its next page fault, or when a
+//! blocking wait (`wait4`, `nanosleep`) it is in wakes up. Sending never
+//! allocates.
 
-use super::process::{Pid, State, TABLE};
+use super::process::{Pid, Process, State, TABLE};
 use super::sched;
 use crate::errno::Errno;
-use alloc::collections::BTreeMap;
-use spin::Mutex;
+use core::sync::atomic::{AtomicUsize, Ordering};
 
-static PENDING: Mutex<BTreeMap<Pid, u32>> = Mutex::new(BTreeMap::new());
+/// How many processes have a signal pending: lets the way back to user
+/// mode skip the process table when nothing is pending (the common case).
+static PENDING_COUNT: AtomicUsize = AtomicUsize::new(0);
 
-/// The fatal signal pending for `pid`, if any.
+/// The highest signal number.
+const SIGMAX: u32 = 64;
+
+/// The signal pending for `pid`, if any.
 pub fn pending(pid: Pid) -> Option<u32> {
-    PENDING.lock().get(&pid).copied()
+    TABLE.lock().get(&pid).and_then(|p| p.pending)
+}
+
+/// Which processes a `kill(pid, ...)` from `me` (in group `my_pgid`) reaches.
+fn targets(pid: i32, me: Pid, my_pgid: Pid) -> impl Fn(&Process) -> bool {
+    move |p: &Process| match pid {
+        0 => p.pgid == my_pgid,
+        -1 => p.pid != 1 && p.pid != me,
+        p_ if p_ < -1 => p.pgid == p_.unsigned_abs(),
+        p_ => p.pid == p_ as Pid,
+    }
 }
 
 /// `kill(pid, sig)`.
 pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
-    if sig > 64 {
+    if sig > SIGMAX {
         return Err(Errno::EINVAL);
     }
-    let target = if pid <= 0 { sched::current() } else { pid as Pid };
-    let state = TABLE.lock().get(&target).map(|p| p.state).ok_or(Errno::ESRCH)?;
-    if sig == 0 || matches!(state, State::Zombie { .. }) {
-        return Ok(());
+    let me = sched::current();
+    let mut to_self = false;
+    {
+        let mut t = TABLE.lock();
+        let my_pgid = t.get(&me).map_or(0, |p| p.pgid);
+        let hit = targets(pid, me, my_pgid);
+        let mut found = false;
+        for p in t.values_mut().filter(|p| hit(p)) {
+            found = true;
+            // Zombies are past signals; init ignores the ones it has no
+            // handler for (all of them, here); 0 only checks existence.
+            if sig == 0 || p.pid == 1 || matches!(p.state, State::Zombie { .. }) {
+                continue;
+            }
+            if p.pid == me {
+                to_self = true;
+                continue;
+            }
+            if p.pending.is_none() {
+                p.pending = Some(sig);
+                PENDING_COUNT.fetch_add(1, Ordering::Relaxed);
+            }
+            if matches!(p.state, State::Blocked(_)) {
+                sched::make_ready_locked(p);
+            }
+        }
+        if !found {
+            return Err(Errno::ESRCH);
+        }
     }
-    if target == sched::current() {
+    if to_self {
         super::exit::exit_current(super::exit::signaled(sig));
-    }
-    PENDING.lock().insert(target, sig);
-    if matches!(state, State::Blocked(_)) {
-        sched::make_ready(target);
     }
     Ok(())
 }
 
-/// Acts on a pending signal before returning to user mode.
+/// Acts on a pending signal (before returning to user mode, and at a
+/// fault): the default action ends the process.
 pub fn deliver_pending() {
+    if PENDING_COUNT.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     let me = sched::current();
-    let sig = PENDING.lock().remove(&me);
+    let sig = TABLE.lock().get_mut(&me).and_then(|p| take_pending(p));
     if let Some(sig) = sig {
         super::exit::exit_current(super::exit::signaled(sig));
     }
+}
+
+/// Takes `p`'s pending signal (it acts now, or `p` is exiting anyway).
+pub fn take_pending(p: &mut Process) -> Option<u32> {
+    let sig = p.pending.take();
+    if sig.is_some() {
+        PENDING_COUNT.fetch_sub(1, Ordering::Relaxed);
+    }
+    sig
 }
