@@ -195,6 +195,31 @@ pub fn sched_yield() {
     unsafe { syscall0(nr::SCHED_YIELD) };
 }
 
+/// `setpgid(pid, pgid)`: moves process `pid` (0: the caller) into process
+/// group `pgid` (0: a new group named after `pid`).
+pub fn setpgid(pid: Pid, pgid: Pid) -> Result<(), Errno> {
+    // SAFETY: `setpgid` takes no pointers.
+    ret(unsafe { syscall2(nr::SETPGID, pid as usize, pgid as usize) }).map(drop)
+}
+
+/// The process group of process `pid` (0: the caller).
+pub fn getpgid(pid: Pid) -> Result<Pid, Errno> {
+    // SAFETY: `getpgid` takes no pointers.
+    ret(unsafe { syscall1(nr::GETPGID, pid as usize) }).map(|g| g as Pid)
+}
+
+/// The session of process `pid` (0: the caller).
+pub fn getsid(pid: Pid) -> Result<Pid, Errno> {
+    // SAFETY: `getsid` takes no pointers.
+    ret(unsafe { syscall1(nr::GETSID, pid as usize) }).map(|s| s as Pid)
+}
+
+/// Makes the caller the leader of a new session and process group.
+pub fn setsid() -> Result<Pid, Errno> {
+    // SAFETY: `setsid` takes no arguments.
+    ret(unsafe { syscall0(nr::SETSID) }).map(|s| s as Pid)
+}
+
 /// Sends signal `sig` to process `pid` (0 for the calling process's group,
 /// -1 for every process it may signal, `-pgid` for a group).
 pub fn kill(pid: Pid, sig: i32) -> Result<(), Errno> {

@@ -83,6 +83,10 @@ pub mod nr {
     pub const SCHED_YIELD: usize = 124;
     /// `kill(pid, sig)`
     pub const KILL: usize = 129;
+    pub const SETPGID: usize = 154;
+    pub const GETPGID: usize = 155;
+    pub const GETSID: usize = 156;
+    pub const SETSID: usize = 157;
     /// `tgkill(tgid, tid, sig)`
     pub const TGKILL: usize = 131;
     /// `rt_sigaction(sig, act, oact, sigsetsize)`

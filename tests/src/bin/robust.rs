@@ -13,9 +13,10 @@
 use user::errno::Errno;
 use user::fs::{self, O_CREAT, O_RDWR, O_TRUNC};
 use user::mm::{self, MAP_PRIVATE, PAGE_SIZE, PROT_READ, PROT_WRITE};
-use user::process::{self, wifsignaled, wtermsig, ExitStatus};
-use user::test::{Harness, TestResult};
-use user::{check, check_eq, println, Args};
+use user::process::{self, wexitstatus, wifexited, wifsignaled, wtermsig, ExitStatus, Pid};
+use user::syscall::{self, nr};
+use user::test::{Failed, Harness, TestResult};
+use user::{check, check_eq, fail, println, Args};
 
 user::entry!(main);
 
@@ -27,6 +28,13 @@ fn main(_args: Args) -> i32 {
     );
     h.case("write_only_page_is_readable_by_the_kernel", write_only_page_is_readable_by_the_kernel);
     h.case("write_only_page_is_readable_by_the_program", write_only_page_is_readable_by_the_program);
+    h.case("clone_with_bad_tid_pointers_still_forks", clone_with_bad_tid_pointers_still_forks);
+    h.case("process_groups_and_sessions", process_groups_and_sessions);
+    h.case("kill_zero_and_minus_pgid_hit_only_the_group", kill_zero_and_minus_pgid_hit_only_the_group);
+    h.case("kill_no_such_group_esrch", kill_no_such_group_esrch);
+    h.case("frames_back_to_baseline_after_200_forks", frames_back_to_baseline_after_200_forks);
+    h.case("fork_bomb_fails_cleanly_twice", fork_bomb_fails_cleanly_twice);
+    h.case("running_out_of_memory_kills_only_the_hog", running_out_of_memory_kills_only_the_hog);
     h.finish()
 }
 
@@ -89,4 +97,245 @@ fn write_only_page_is_readable_by_the_program() -> TestResult {
         if wifsignaled(status) { wtermsig(status) } else { 0 }
     );
     Ok(())
+}
+
+/// Waits for `child` and checks it was killed by `sig`.
+fn expect_killed(child: Pid, sig: i32) -> TestResult {
+    let (pid, status) = user::waitpid(child, 0)?;
+    check_eq!(pid, child);
+    check!(
+        wifsignaled(status) && wtermsig(status) == sig,
+        "child {child} {}, expected killed by {}",
+        ExitStatus(status),
+        process::signal_name(sig)
+    );
+    Ok(())
+}
+
+/// Waits for `child` and checks it exited with `code`.
+fn expect_exit(child: Pid, code: i32) -> TestResult {
+    let (pid, status) = user::waitpid(child, 0)?;
+    check_eq!(pid, child);
+    check!(
+        wifexited(status) && wexitstatus(status) == code,
+        "child {child} {}, expected exit {code}",
+        ExitStatus(status)
+    );
+    Ok(())
+}
+
+/// A child that sleeps until it is killed (at most a minute).
+fn sleeper() -> Result<Pid, Errno> {
+    process::fork_run(|| {
+        user::time::sleep_ms(60_000);
+        3
+    })
+}
+
+/// clone with CLONE_PARENT_SETTID at a kernel address and CLONE_CHILD_SETTID
+/// at an unmapped one: Linux skips both stores and the fork succeeds (armmap
+/// once returned EFAULT with the child already in its table: a process that
+/// never ran and could not be killed or waited for).
+fn clone_with_bad_tid_pointers_still_forks() -> TestResult {
+    const CLONE_PARENT_SETTID: usize = 0x0010_0000;
+    const CLONE_CHILD_SETTID: usize = 0x0100_0000;
+    let flags = process::SIGCHLD as usize | CLONE_PARENT_SETTID | CLONE_CHILD_SETTID;
+    let kernel_address = 0xffff_0000_0000_1000usize;
+    let unmapped = 0x8usize;
+    // SAFETY: fork semantics (no shared memory, same stack in a copy); the
+    // child only calls exit.
+    let r = unsafe { syscall::syscall5(nr::CLONE, flags, 0, kernel_address, 0, unmapped) };
+    match syscall::ret(r) {
+        Ok(0) => process::exit(7),
+        Ok(child) => expect_exit(child as Pid, 7),
+        Err(e) => fail!("clone with bad tid pointers: {e:?}, Linux forks"),
+    }
+}
+
+fn process_groups_and_sessions() -> TestResult {
+    let me = user::getpid();
+    let (pgid, sid) = (process::getpgid(0)?, process::getsid(0)?);
+    check_eq!(process::getpgid(me)?, pgid, "getpgid(self) and getpgid(0)");
+    check_eq!(process::getpgid(999_999), Err(Errno::ESRCH));
+    let child = process::fork_run(|| {
+        let me = user::getpid();
+        // Not a group leader yet: setsid makes a session and group of me.
+        let Ok(s) = process::setsid() else { return 1 };
+        if s != me || process::getsid(0) != Ok(me) || process::getpgid(0) != Ok(me) {
+            return 2;
+        }
+        // Now a group leader (and session leader): EPERM both ways.
+        if process::setsid() != Err(Errno::EPERM) || process::setpgid(0, 0) != Err(Errno::EPERM) {
+            return 3;
+        }
+        0
+    })?;
+    expect_exit(child, 0)?;
+    // A child moved into a group of its own by its parent, then back.
+    let child = sleeper()?;
+    process::setpgid(child, child)?;
+    check_eq!(process::getpgid(child)?, child);
+    check_eq!(process::getsid(child)?, sid, "the session is inherited");
+    // Another child joins that (existing) group.
+    let other = sleeper()?;
+    check_eq!(process::getpgid(other)?, pgid);
+    process::setpgid(other, child)?;
+    check_eq!(process::getpgid(other)?, child);
+    check_eq!(process::setpgid(other, 999_999), Err(Errno::EPERM), "a group that does not exist");
+    check_eq!(process::setpgid(999_999, 0), Err(Errno::ESRCH), "not a child");
+    user::kill(child, process::SIGKILL)?;
+    user::kill(other, process::SIGKILL)?;
+    expect_killed(child, process::SIGKILL)?;
+    expect_killed(other, process::SIGKILL)
+}
+
+/// kill(0, s) signals the caller's group and kill(-g, s) group g: never a
+/// process outside it (armmap once took every pid <= 0 as "self").
+fn kill_zero_and_minus_pgid_hit_only_the_group() -> TestResult {
+    // A leader with one member sleeping, and kill(0) from the leader.
+    let leader = process::fork_run(|| {
+        if process::setpgid(0, 0).is_err() {
+            return 1;
+        }
+        if sleeper().is_err() {
+            return 2;
+        }
+        let _ = user::kill(0, process::SIGKILL);
+        4 // kill(0) includes the caller: not reached.
+    })?;
+    expect_killed(leader, process::SIGKILL)?;
+    // kill(-g) from outside the group: both members die, the sender lives.
+    let a = sleeper()?;
+    process::setpgid(a, a)?;
+    let b = process::fork_run(|| {
+        user::time::sleep_ms(60_000);
+        5
+    })?;
+    process::setpgid(b, a)?;
+    user::kill(-(a as i32) as Pid, process::SIGKILL)?;
+    expect_killed(a, process::SIGKILL)?;
+    expect_killed(b, process::SIGKILL)?;
+    // kill(0, 0) only checks that the group exists.
+    user::kill(0, 0)?;
+    // The leader's sleeping member was left to init; reap it if that is us.
+    if user::getpid() == 1 {
+        let (_, status) = user::waitpid(-1, 0)?;
+        check!(wifsignaled(status) && wtermsig(status) == process::SIGKILL, "the group member {}", ExitStatus(status));
+    }
+    Ok(())
+}
+
+fn kill_no_such_group_esrch() -> TestResult {
+    check_eq!(user::kill(-999_999, process::SIGKILL), Err(Errno::ESRCH));
+    check_eq!(user::kill(999_999, 0), Err(Errno::ESRCH));
+    check_eq!(user::kill(user::getpid(), 65), Err(Errno::EINVAL));
+    Ok(())
+}
+
+/// Free frames, from armmap's `/proc/vmstat`.
+fn free_frames() -> Result<u64, Failed> {
+    let mut buf = [0u8; 1024];
+    let n = user::util::read_path(c"/proc/vmstat", &mut buf)?;
+    let text = core::str::from_utf8(&buf[..n]).unwrap_or("");
+    match user::util::key_value(text, "nr_free_pages") {
+        Some(v) => Ok(v),
+        None => fail!("no nr_free_pages in /proc/vmstat"),
+    }
+}
+
+/// Runs `round` once to make the pages this program itself touches
+/// resident, then again between two frame counts, which must be equal.
+fn frames_unchanged_by(what: &str, mut round: impl FnMut() -> TestResult) -> TestResult {
+    round()?;
+    let before = free_frames()?;
+    round()?;
+    let after = free_frames()?;
+    check_eq!(after, before, "free frames before and after {what}");
+    println!("  {what}: {before} free frames before, {after} after");
+    Ok(())
+}
+
+/// After 200 fork/exit/wait cycles every frame is back (armmap once kept
+/// about 1,700 frames: its heap grew from frames and kept its high-water mark).
+fn frames_back_to_baseline_after_200_forks() -> TestResult {
+    if !user::util::on_armmap() {
+        println!("  note: not on armmap, skipped (needs /proc/vmstat's nr_free_pages)");
+        return Ok(());
+    }
+    frames_unchanged_by("200 forks", || {
+        for i in 0..200 {
+            let child = process::fork_run(|| i % 100)?;
+            expect_exit(child, i % 100)?;
+        }
+        Ok(())
+    })
+}
+
+/// Forks sleeping children until fork fails; returns how many there were.
+fn fork_until_failure() -> Result<usize, Failed> {
+    let mut children = 0usize;
+    let err = loop {
+        match sleeper() {
+            Ok(_) => children += 1,
+            Err(e) => break e,
+        }
+        check!(children < 100_000, "fork never failed");
+    };
+    check!(err == Errno::EAGAIN || err == Errno::ENOMEM, "fork failed with {err:?}, expected EAGAIN or ENOMEM");
+    // Everybody goes: kill(-1) reaches every process but init and the caller.
+    user::kill(-1, process::SIGKILL)?;
+    let mut reaped = 0;
+    loop {
+        match user::wait() {
+            Ok((_, status)) => {
+                check!(wifsignaled(status) && wtermsig(status) == process::SIGKILL, "a child {}", ExitStatus(status));
+                reaped += 1;
+            }
+            Err(Errno::ECHILD) => break,
+            Err(e) => fail!("wait: {e:?}"),
+        }
+    }
+    check!(reaped >= children, "{children} children forked, {reaped} reaped");
+    Ok(children)
+}
+
+/// Fork until fork fails, kill and reap everything, twice: fork fails with
+/// EAGAIN or ENOMEM (armmap once panicked: "memory allocation of 32768
+/// bytes failed"), and the free-frame count is back where it was.
+fn fork_bomb_fails_cleanly_twice() -> TestResult {
+    if !user::util::on_armmap() || user::getpid() != 1 {
+        println!("  note: a fork bomb runs only as armmap's init, skipped");
+        return Ok(());
+    }
+    let mut counts = [0usize; 2];
+    let mut round = 0;
+    frames_unchanged_by("two fork bombs", || {
+        counts[round % 2] = fork_until_failure()?;
+        round += 1;
+        Ok(())
+    })?;
+    println!("  fork bombs: {} and {} children before fork failed", counts[0], counts[1]);
+    Ok(())
+}
+
+/// A child that touches anonymous memory until none is left is killed
+/// (SIGKILL, as Linux's OOM killer would); the parent lives on and gets
+/// every frame back.
+fn running_out_of_memory_kills_only_the_hog() -> TestResult {
+    if !user::util::on_armmap() {
+        println!("  note: not on armmap, skipped (it would exhaust the host's memory)");
+        return Ok(());
+    }
+    frames_unchanged_by("a memory hog", || {
+        let hog = process::fork_run(|| {
+            let len = 1usize << 30;
+            let Ok(a) = mm::mmap_anonymous(len, PROT_READ | PROT_WRITE, MAP_PRIVATE) else { return 1 };
+            for off in (0..len).step_by(PAGE_SIZE) {
+                // SAFETY: inside the mapping just made.
+                unsafe { (a as *mut u8).add(off).write_volatile(1) };
+            }
+            2 // 1 GiB of RAM: not on this machine.
+        })?;
+        expect_killed(hog, process::SIGKILL)
+    })
 }
