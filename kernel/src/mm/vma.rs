@@ -243,19 +243,23 @@ impl VmaList {
 
     fn merge_around(&mut self, start: u64) {
         // Merge with the next area.
-        let Some(cur) = self.areas.get(&start).cloned() else { return };
-        if let Some(next) = self.areas.get(&cur.end) {
-            if cur.can_merge_with(next) && next.pgoff == cur.pgoff_of(cur.end) {
-                let next = self.areas.remove(&cur.end).unwrap();
-                self.areas.get_mut(&start).unwrap().end = next.end;
+        let Some(cur) = self.areas.get(&start) else { return };
+        let end = cur.end;
+        if self.areas.get(&end).is_some_and(|next| cur.can_merge_with(next) && next.pgoff == cur.pgoff_of(end)) {
+            if let Some(next) = self.areas.remove(&end) {
+                if let Some(cur) = self.areas.get_mut(&start) {
+                    cur.end = next.end;
+                }
             }
         }
         // Merge with the previous area.
-        let cur = self.areas.get(&start).cloned().unwrap();
-        if let Some((&pstart, prev)) = self.areas.range(..start).next_back() {
-            if prev.can_merge_with(&cur) && cur.pgoff == prev.pgoff_of(prev.end) {
-                self.areas.remove(&start);
-                self.areas.get_mut(&pstart).unwrap().end = cur.end;
+        let Some(cur) = self.areas.get(&start) else { return };
+        let Some((&pstart, prev)) = self.areas.range(..start).next_back() else { return };
+        if prev.can_merge_with(cur) && cur.pgoff == prev.pgoff_of(prev.end) {
+            if let Some(cur) = self.areas.remove(&start) {
+                if let Some(prev) = self.areas.get_mut(&pstart) {
+                    prev.end = cur.end;
+                }
             }
         }
     }

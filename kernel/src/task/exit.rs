@@ -61,8 +61,10 @@ pub fn exit_current(wait_status: i32) -> ! {
         super::init_exited(wait_status);
     }
     wake_waiter(parent, pid);
-    sched::schedule();
-    unreachable!("a zombie was scheduled");
+    // A zombie is never made ready again: this switch is its last.
+    loop {
+        sched::schedule();
+    }
 }
 
 fn wake_waiter(parent: Pid, child: Pid) {
@@ -86,13 +88,16 @@ pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
             if !t.values().any(|p| mine(&p)) {
                 return Err(Errno::ECHILD);
             }
-            let zombie = t.values().filter(mine).find(|p| matches!(p.state, State::Zombie { .. })).map(|p| p.pid);
-            if let Some(z) = zombie {
-                let p = t.remove(&z).unwrap();
-                let State::Zombie { wait_status } = p.state else { unreachable!() };
-                let flt = p.counters.minflt;
+            let zombie = t.values().filter(mine).find_map(|p| match p.state {
+                State::Zombie { wait_status } => Some((p.pid, wait_status)),
+                _ => None,
+            });
+            if let Some((z, wait_status)) = zombie {
+                let p = t.remove(&z);
+                // Its last memory (kernel stack, root table) goes without
+                // the table locked.
                 drop(t);
-                drop(p);
+                let flt = p.map_or(0, |p| p.counters.minflt);
                 return Ok(Some((z, wait_status, flt)));
             }
         }

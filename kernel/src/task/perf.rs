@@ -106,7 +106,7 @@ pub fn read(events: &Events, id: u32) -> Option<u64> {
 /// ENABLE / DISABLE / RESET.
 pub fn ioctl(events: &mut Events, id: u32, req: u64) -> Result<(), Errno> {
     let n = slot_of(events, id).ok_or(Errno::EBADF)?;
-    let e = events[n].as_mut().unwrap();
+    let e = events[n].as_mut().ok_or(Errno::EBADF)?;
     match req {
         PERF_EVENT_IOC_ENABLE if !e.enabled => {
             e.enabled = true;
