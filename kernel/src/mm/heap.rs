@@ -138,10 +138,7 @@ pub fn headroom() -> usize {
 /// Whether the main heap has more than [`headroom`] bytes free: checked
 /// before creating kernel objects on a user's behalf (ENOMEM otherwise).
 pub fn has_headroom() -> bool {
-    cpu::without_interrupts(|| {
-        let h = HEAP.0.lock();
-        h.main.free() > h.main_size / 8
-    })
+    check_room(0).is_ok()
 }
 
 /// A copy of `s`, or ENOMEM.
@@ -158,6 +155,21 @@ pub fn try_clone_vec<T: Clone>(v: &[T]) -> Result<alloc::vec::Vec<T>, Errno> {
     out.try_reserve_exact(v.len()).map_err(|_| Errno::ENOMEM)?;
     out.extend_from_slice(v);
     Ok(out)
+}
+
+/// Whether `bytes` more can be taken from the main heap and still leave
+/// its [`headroom`]: asked before a large allocation a user sizes (a
+/// program image), which must not eat the room the rest of the call needs.
+pub fn check_room(bytes: usize) -> Result<(), Errno> {
+    cpu::without_interrupts(|| {
+        let h = HEAP.0.lock();
+        let free = h.main.free();
+        if free > h.main_size / 8 && free - h.main_size / 8 > bytes {
+            Ok(())
+        } else {
+            Err(Errno::ENOMEM)
+        }
+    })
 }
 
 /// `Box::new(value)`, or ENOMEM when the heap has no room for it.

@@ -37,6 +37,7 @@ pub fn read_file(path: &str) -> Result<Vec<u8>, Errno> {
         return Err(Errno::EACCES);
     }
     let size = usize::try_from(inode.size()).map_err(|_| Errno::ENOMEM)?;
+    crate::mm::heap::check_room(size)?;
     let mut buf = Vec::new();
     buf.try_reserve_exact(size).map_err(|_| Errno::ENOMEM)?;
     buf.resize(size, 0);
