@@ -181,6 +181,17 @@ pub fn seekable(d: &u32) -> bool {
     !matches!(*d, DEV_CONSOLE)
 }
 
+/// Whether a read or write of device `d` moves its whole count in one call
+/// (memory); the console answers with what it has.
+pub fn streams(d: u32) -> bool {
+    !matches!(d, DEV_CONSOLE)
+}
+
+/// Whether device `d` throws writes away without reading them (`/dev/null`).
+pub fn discards(d: u32) -> bool {
+    d == DEV_NULL
+}
+
 /// What mapping device `d` means (`mmap` of its node), if it can be mapped.
 pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
     let (base, size) = memdev();
