@@ -523,45 +523,85 @@ pub fn mkdirat(dirfd: u64, path: u64, mode: u64) -> SysResult {
     Ok(0)
 }
 
+/// `getdents64(fd, buf, count)`: `struct linux_dirent64` records, as
+/// Linux's fs/readdir.c writes them. Records go out one by one: the listing
+/// stops at the first that does not fit in what is left of `count` (EINVAL
+/// if not even the first fits) or whose copy faults (EFAULT if nothing was
+/// copied), and the directory position moves past exactly the records
+/// copied, so the next call goes on from the first one that did not make
+/// it. As on Linux, `buf` is not checked as a whole up front: each record
+/// is checked as it is written.
 pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
+    // Linux takes the count as an `unsigned int`.
+    let count = count as u32 as usize;
     let f = file(fd)?;
     let Kind::Dir(entries) = &f.inode.kind else { return Err(Errno::ENOTDIR) };
-    let list: Vec<(String, u64, u8)> = entries
-        .lock()
-        .iter()
-        .map(|(n, i)| {
-            let t = match i.kind {
-                Kind::Dir(_) => 4,
-                Kind::CharDev(_) => 2,
-                _ => 8,
-            };
-            (n.clone(), i.ino, t)
-        })
-        .collect();
-    let mut pos = f.pos.lock();
-    let mut out = Vec::new();
-    let mut idx = *pos as usize;
-    while idx < list.len() {
-        let (name, ino, t) = &list[idx];
-        let reclen = (19 + name.len() + 1).next_multiple_of(8);
-        if out.len() + reclen > count as usize {
+    let start = *f.pos.lock();
+    // Records are formatted into `batch` under the directory's lock, then
+    // copied out one by one without it. A record is at most 280 bytes
+    // (names have at most 255), so a batch always holds one.
+    let mut batch = [0u8; 1024];
+    let (mut done, mut copied) = (0usize, 0u64);
+    let mut error = None;
+    'fill: loop {
+        let mut lens = [0u16; 1024 / 24];
+        let (mut used, mut n, mut full) = (0usize, 0usize, false);
+        {
+            let dir = entries.lock();
+            let first = usize::try_from(start + copied).unwrap_or(usize::MAX);
+            for (name, node) in dir.iter().skip(first) {
+                let reclen = (19 + name.len() + 1).next_multiple_of(8);
+                if done + used + reclen > count {
+                    full = true;
+                    break;
+                }
+                if used + reclen > batch.len() || n == lens.len() {
+                    break;
+                }
+                let kind = match node.kind {
+                    Kind::Dir(_) => 4,
+                    Kind::CharDev(_) => 2,
+                    _ => 8,
+                };
+                let idx = start + copied + n as u64;
+                let rec = &mut batch[used..used + reclen];
+                rec.fill(0);
+                rec[..8].copy_from_slice(&node.ino.to_le_bytes());
+                rec[8..16].copy_from_slice(&(idx as i64 + 1).to_le_bytes());
+                rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
+                rec[18] = kind;
+                rec[19..19 + name.len()].copy_from_slice(name.as_bytes());
+                lens[n] = reclen as u16;
+                used += reclen;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            if full && done == 0 {
+                error = Some(Errno::EINVAL);
+            }
             break;
         }
-        out.extend_from_slice(&ino.to_le_bytes());
-        out.extend_from_slice(&((idx + 1) as i64).to_le_bytes());
-        out.extend_from_slice(&(reclen as u16).to_le_bytes());
-        out.push(*t);
-        out.extend_from_slice(name.as_bytes());
-        out.resize(out.len() + reclen - 19 - name.len(), 0);
-        idx += 1;
+        let mut at = 0;
+        for &reclen in &lens[..n] {
+            let reclen = reclen as usize;
+            if copy_to_user(buf.wrapping_add(done as u64), &batch[at..at + reclen]).is_err() {
+                error = Some(Errno::EFAULT);
+                break 'fill;
+            }
+            at += reclen;
+            done += reclen;
+            copied += 1;
+        }
+        if full {
+            break;
+        }
     }
-    if out.is_empty() && idx < list.len() {
-        return Err(Errno::EINVAL);
+    *f.pos.lock() = start + copied;
+    match error {
+        Some(e) if done == 0 => Err(e),
+        _ => Ok(done as u64),
     }
-    *pos = idx as u64;
-    drop(pos);
-    copy_to_user(buf, &out).map_err(|_| Errno::EFAULT)?;
-    Ok(out.len() as u64)
 }
 
 pub fn dup(fd: u64) -> SysResult {

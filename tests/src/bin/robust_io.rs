@@ -21,7 +21,7 @@
 
 use core::ffi::CStr;
 use user::errno::Errno;
-use user::fs::{self, Fd, O_CREAT, O_RDWR, O_TRUNC, O_WRONLY, SEEK_CUR};
+use user::fs::{self, Fd, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_CUR};
 use user::mm::{self, PAGE_SIZE, PROT_READ, PROT_WRITE};
 use user::syscall::{self, nr};
 use user::test::{Harness, TestResult};
@@ -55,6 +55,8 @@ fn main(_args: Args) -> i32 {
     h.case("iovec_checks", iovec_checks);
     h.case("rw_count_capped_at_max_rw_count", rw_count_capped_at_max_rw_count);
     h.case("position_overflow_einval", position_overflow_einval);
+    h.case("getdents64_fault_loses_nothing", getdents64_fault_loses_nothing);
+    h.case("getdents64_small_buffer_einval", getdents64_small_buffer_einval);
     cleanup();
     h.finish()
 }
@@ -315,5 +317,79 @@ fn position_overflow_einval() -> TestResult {
     check_eq!(sys4(nr::PWRITE64, fd as usize, p, 2, 1 << 40)?, 2);
     check_eq!(fs::fstat(fd)?.st_size, (1 << 40) + 2);
     fs::close(fd)?;
+    Ok(())
+}
+
+/// Directory `/tmp/armmap-robust/d` with files f00..f19.
+fn make_dir() -> Result<Fd, Errno> {
+    let _ = fs::mkdir(c"/tmp/armmap-robust/d", 0o755);
+    let mut name = *b"/tmp/armmap-robust/d/f00\0";
+    for i in 0..NAMES {
+        name[22] = b'0' + (i / 10) as u8;
+        name[23] = b'0' + (i % 10) as u8;
+        let p = CStr::from_bytes_with_nul(&name).map_err(|_| Errno::EINVAL)?;
+        fs::close(fs::open(p, O_CREAT | O_WRONLY, 0o600)?)?;
+    }
+    fs::open(c"/tmp/armmap-robust/d", O_RDONLY | O_DIRECTORY, 0)
+}
+
+/// Counts the entries f00..f19 in `buf[..n]`.
+fn tally(seen: &mut [u32; NAMES], buf: &[u8], n: usize) {
+    for e in fs::DirEntries::new(buf, n) {
+        if let [b'f', a @ b'0'..=b'9', b @ b'0'..=b'9'] = *e.name {
+            let i = ((a - b'0') * 10 + (b - b'0')) as usize;
+            if i < NAMES {
+                seen[i] += 1;
+            }
+        }
+    }
+}
+
+/// getdents64 into a buffer that ends at an unmapped page: each call
+/// returns the entries that fit before the hole, the next call goes on from
+/// there, and every entry shows up exactly once. A call that copies nothing
+/// (buffer in the hole) moves nothing.
+fn getdents64_fault_loses_nothing() -> TestResult {
+    let d = make_dir()?;
+    let hole = edge()?;
+    check_eq!(sys3(nr::GETDENTS64, d as usize, hole, 4096), Err(Errno::EFAULT), "getdents64 into a hole");
+    if !on_armmap() {
+        println!("  note: not on armmap; qemu-user reads the entries before checking the buffer and loses them");
+        fs::close(d)?;
+        return Ok(());
+    }
+    let mut seen = [0u32; NAMES];
+    // Room for 8 records of 24 bytes (`.`, `..` and fNN each take 24).
+    let start = hole - 200;
+    for _ in 0..100 {
+        let n = sys3(nr::GETDENTS64, d as usize, start, 4096)?;
+        if n == 0 {
+            break;
+        }
+        check!(n <= 200, "getdents64 returned {n} bytes for 200 mapped ones");
+        // SAFETY: start .. start + n is mapped memory the kernel just filled.
+        let buf = unsafe { core::slice::from_raw_parts(start as *const u8, n) };
+        tally(&mut seen, buf, n);
+    }
+    check_eq!(seen, [1u32; NAMES], "times each of f00..f19 was listed");
+    fs::close(d)?;
+    Ok(())
+}
+
+/// A buffer too small for the next entry is EINVAL and moves nothing.
+fn getdents64_small_buffer_einval() -> TestResult {
+    let d = make_dir()?;
+    let mut buf = [0u8; 512];
+    check_eq!(sys3(nr::GETDENTS64, d as usize, buf.as_mut_ptr() as usize, 16), Err(Errno::EINVAL), "16-byte buffer");
+    let mut seen = [0u32; NAMES];
+    loop {
+        let n = fs::getdents64(d, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        tally(&mut seen, &buf, n);
+    }
+    check_eq!(seen, [1u32; NAMES], "times each of f00..f19 was listed");
+    fs::close(d)?;
     Ok(())
 }
