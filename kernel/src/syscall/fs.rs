@@ -610,20 +610,17 @@ pub fn dup(fd: u64) -> SysResult {
 }
 
 pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
-    if old == new || flags & !(oflags::O_CLOEXEC as u64) != 0 {
+    // Linux's dup3 takes unsigned ints.
+    let (old, new) = (old as u32 as u64, new as u32 as usize);
+    if old == new as u64 || flags as u32 & !oflags::O_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
-    let f = file(old)?;
-    if new as usize >= files::MAX_FDS {
+    if new >= files::MAX_FDS {
         return Err(Errno::EBADF);
     }
-    process::with_current(|p| {
-        if p.files.len() <= new as usize {
-            p.files.resize(new as usize + 1, None);
-        }
-        p.files[new as usize] = Some(f);
-    })?;
-    Ok(new)
+    let f = file(old)?;
+    process::with_current(|p| files::install_at(&mut p.files, f, new))??;
+    Ok(new as u64)
 }
 
 pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
@@ -635,7 +632,16 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     const F_DUPFD_CLOEXEC: u64 = 1030;
     let f = file(fd)?;
     match cmd {
-        F_DUPFD | F_DUPFD_CLOEXEC => process::with_current(|p| files::install(&mut p.files, f, arg as usize))?,
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            // Linux's f_dupfd takes the minimum as an unsigned int; one at or
+            // above RLIMIT_NOFILE can never be satisfied: EINVAL, where
+            // EMFILE means every slot from the minimum up is taken.
+            let from = arg as u32 as usize;
+            if from >= files::MAX_FDS {
+                return Err(Errno::EINVAL);
+            }
+            process::with_current(|p| files::install(&mut p.files, f, from))?
+        }
         F_GETFD => Ok(u64::from(f.flags & oflags::O_CLOEXEC != 0)),
         F_GETFL => Ok((f.flags & !oflags::O_CLOEXEC) as u64),
         F_SETFD | F_SETFL => Ok(0),

@@ -23,6 +23,7 @@ use core::ffi::CStr;
 use user::errno::Errno;
 use user::fs::{self, Fd, O_CREAT, O_DIRECTORY, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, SEEK_CUR};
 use user::mm::{self, PAGE_SIZE, PROT_READ, PROT_WRITE};
+use user::process;
 use user::syscall::{self, nr};
 use user::test::{Harness, TestResult};
 use user::util::on_armmap;
@@ -38,6 +39,8 @@ const NAMES: usize = 20;
 const KERNEL_ADDR: usize = 0xffff_0000_0000_0000;
 /// Linux's cap on one read or write (`MAX_RW_COUNT`, INT_MAX rounded down to a page).
 const MAX_RW_COUNT: usize = 0x7fff_f000;
+const F_DUPFD: usize = 0;
+const F_DUPFD_CLOEXEC: usize = 1030;
 
 fn main(_args: Args) -> i32 {
     cleanup();
@@ -57,6 +60,7 @@ fn main(_args: Args) -> i32 {
     h.case("position_overflow_einval", position_overflow_einval);
     h.case("getdents64_fault_loses_nothing", getdents64_fault_loses_nothing);
     h.case("getdents64_small_buffer_einval", getdents64_small_buffer_einval);
+    h.case("fcntl_dupfd_limit", fcntl_dupfd_limit);
     cleanup();
     h.finish()
 }
@@ -391,5 +395,23 @@ fn getdents64_small_buffer_einval() -> TestResult {
     }
     check_eq!(seen, [1u32; NAMES], "times each of f00..f19 was listed");
     fs::close(d)?;
+    Ok(())
+}
+
+/// F_DUPFD's minimum at or above RLIMIT_NOFILE is EINVAL; EMFILE means no
+/// free descriptor between the minimum and the limit.
+fn fcntl_dupfd_limit() -> TestResult {
+    let lim = process::getrlimit(process::RLIMIT_NOFILE)?.cur as usize;
+    println!("  RLIMIT_NOFILE {lim}");
+    for arg in [lim, lim + 1, 100_000.max(lim), usize::MAX] {
+        check_eq!(sys3(nr::FCNTL, 0, F_DUPFD, arg), Err(Errno::EINVAL), "F_DUPFD {arg}");
+        check_eq!(sys3(nr::FCNTL, 0, F_DUPFD_CLOEXEC, arg), Err(Errno::EINVAL), "F_DUPFD_CLOEXEC {arg}");
+    }
+    let top = fs::dup3(0, lim as i32 - 1, 0)?;
+    check_eq!(sys3(nr::FCNTL, 0, F_DUPFD, lim - 1), Err(Errno::EMFILE), "F_DUPFD with the last slot taken");
+    fs::close(top)?;
+    let fd = sys3(nr::FCNTL, 0, F_DUPFD, lim - 1)?;
+    check_eq!(fd, lim - 1);
+    fs::close(fd as i32)?;
     Ok(())
 }
