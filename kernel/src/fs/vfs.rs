@@ -111,11 +111,11 @@ pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, super::cpio::CpioError>
             let (dir, name) = path.rsplit_once('/').unwrap_or(("", &path));
             let parent = mkdir_all(dir);
             let node = Inode::new_file(entry.mode);
-            if node.write_at(0, entry.data).is_err() {
+            if node.write_at(0, entry.data) != Ok(entry.data.len()) {
                 log::error!("initramfs: out of memory unpacking {path}");
                 break;
             }
-            node.data.lock().dirty.clear();
+            node.data.lock().pages.clear_dirty();
             let _ = link(&parent, name, node);
             files += 1;
         }
