@@ -47,6 +47,10 @@ pub fn console() -> Arc<Inode> {
 
 /// The memdev buffer: (physical address, size).
 pub fn memdev() -> (PhysAddr, u64) {
+    // Cannot fail once a program runs: `init` sets MEMDEV at boot before it
+    // creates the nodes through which programs reach this (the memdev
+    // devices, /proc/memdev is created after it), and before the first
+    // process starts.
     let (base, size, _) = *MEMDEV.get().expect("memdev not set up");
     (base, size)
 }

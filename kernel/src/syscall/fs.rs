@@ -13,7 +13,7 @@
 //! (fs/read_write.c, lib/iov_iter.c).
 
 use crate::arch::aarch64::uaccess::{
-    access_ok, copy_to_user, read_user, read_user_cstr, write_user, CStrError, UserIter,
+    access_ok, copy_to_user, read_user, read_user_cstr_into, write_user, CStrError, UserIter,
 };
 use crate::errno::{Errno, SysResult};
 use crate::fs::dev;
@@ -43,16 +43,29 @@ pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
     process::with_current(|p| files::get(&p.files, fd))?
 }
 
-fn cwd() -> String {
-    process::with_current(|p| p.cwd.clone()).unwrap_or_else(|_| String::from("/"))
+/// Linux's `PATH_MAX`: the longest path with its NUL.
+const PATH_MAX: usize = 4096;
+
+/// A copy of `s` in a string allocated fallibly (ENOMEM).
+fn try_string(s: &str) -> Result<String, Errno> {
+    let mut t = String::new();
+    t.try_reserve_exact(s.len()).map_err(|_| Errno::ENOMEM)?;
+    t.push_str(s);
+    Ok(t)
 }
 
-/// Reads a path of at most PATH_MAX (4096) bytes with its NUL.
+/// Reads a path of at most PATH_MAX bytes with its NUL (ENAMETOOLONG
+/// beyond), into a buffer allocated once and fallibly.
 fn read_user_path(ptr: u64) -> Result<Vec<u8>, Errno> {
-    read_user_cstr(ptr, 4095).map_err(|e| match e {
+    let mut raw = Vec::new();
+    raw.try_reserve_exact(PATH_MAX).map_err(|_| Errno::ENOMEM)?;
+    raw.resize(PATH_MAX, 0);
+    let len = read_user_cstr_into(ptr, &mut raw).map_err(|e| match e {
         CStrError::Fault => Errno::EFAULT,
         CStrError::TooLong => Errno::ENAMETOOLONG,
-    })
+    })?;
+    raw.truncate(len);
+    Ok(raw)
 }
 
 /// Reads a user path and makes it absolute relative to `dirfd`.
@@ -62,16 +75,16 @@ pub fn user_path(dirfd: u64, ptr: u64) -> Result<String, Errno> {
     if s.is_empty() {
         return Err(Errno::ENOENT);
     }
-    let base = if s.starts_with('/') || dirfd as i64 == AT_FDCWD {
-        cwd()
+    let path = if s.starts_with('/') || dirfd as i64 == AT_FDCWD {
+        process::with_current(|p| vfs::normalize(&p.cwd, s))?
     } else {
         let f = file(dirfd)?;
         if !f.inode.is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        String::from(&*f.path)
+        vfs::normalize(&f.path, s)
     };
-    Ok(vfs::normalize(&base, s))
+    path.map_err(|_| Errno::ENOMEM)
 }
 
 fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -88,7 +101,7 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
             Ok(8)
         }
         Kind::Proc(w) => {
-            let text = crate::fs::proc::generate(*w);
+            let text = crate::fs::proc::generate(*w)?;
             let text = text.as_bytes();
             let Some(rest) = usize::try_from(off).ok().and_then(|o| text.get(o..)) else { return Ok(0) };
             let n = buf.len().min(rest.len());
@@ -649,14 +662,20 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     }
 }
 
+/// `getcwd(buf, size)`: ERANGE if the path and its NUL do not fit in
+/// `size`; only those bytes are copied (and checked), as on Linux.
 pub fn getcwd(buf: u64, size: u64) -> SysResult {
-    let mut c = cwd().into_bytes();
-    c.push(0);
-    if (size as usize) < c.len() {
+    let cwd = process::with_current(|p| try_string(&p.cwd))??;
+    let len = cwd.len() as u64 + 1;
+    if size < len {
         return Err(Errno::ERANGE);
     }
-    copy_to_user(buf, &c).map_err(|_| Errno::EFAULT)?;
-    Ok(c.len() as u64)
+    if !access_ok(buf, len) {
+        return Err(Errno::EFAULT);
+    }
+    copy_to_user(buf, cwd.as_bytes()).map_err(|_| Errno::EFAULT)?;
+    copy_to_user(buf + len - 1, &[0]).map_err(|_| Errno::EFAULT)?;
+    Ok(len)
 }
 
 pub fn chdir(path: u64) -> SysResult {
