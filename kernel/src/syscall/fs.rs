@@ -687,8 +687,13 @@ pub fn chdir(path: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn readlinkat(dirfd: u64, path: u64, _buf: u64, _size: u64) -> SysResult {
-    // armmap's file system has no symbolic links.
+/// `readlinkat(dirfd, path, buf, size)`: a size of zero or less (an
+/// `int` in Linux) is EINVAL before the path is looked up; armmap's file
+/// system has no symbolic links, so an existing path is EINVAL too.
+pub fn readlinkat(dirfd: u64, path: u64, _buf: u64, size: u64) -> SysResult {
+    if size as i32 <= 0 {
+        return Err(Errno::EINVAL);
+    }
     vfs::lookup(&user_path(dirfd, path)?)?;
     Err(Errno::EINVAL)
 }

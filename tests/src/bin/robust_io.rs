@@ -61,6 +61,8 @@ fn main(_args: Args) -> i32 {
     h.case("getdents64_fault_loses_nothing", getdents64_fault_loses_nothing);
     h.case("getdents64_small_buffer_einval", getdents64_small_buffer_einval);
     h.case("fcntl_dupfd_limit", fcntl_dupfd_limit);
+    h.case("getrandom_ranges", getrandom_ranges);
+    h.case("readlinkat_bufsiz", readlinkat_bufsiz);
     h.case("getcwd_copies_only_the_path", getcwd_copies_only_the_path);
     h.case("page_cache_exhaustion_enospc", page_cache_exhaustion_enospc);
     cleanup();
@@ -98,6 +100,18 @@ fn sys4(n: usize, a: usize, b: usize, c: usize, d: usize) -> Result<usize, Errno
 /// address of the unmapped page (a valid user range that faults).
 fn edge() -> Result<usize, Errno> {
     let base = mm::mmap_anonymous(2 * PAGE_SIZE, PROT_READ | PROT_WRITE, mm::MAP_PRIVATE)?;
+    // SAFETY: the second page was just mapped and nothing refers to it.
+    unsafe { mm::munmap(base + PAGE_SIZE, PAGE_SIZE)? };
+    Ok(base + PAGE_SIZE)
+}
+
+/// Like [`edge`], but low in the address space (at 8 GiB), so that a range
+/// of `MAX_RW_COUNT` bytes from there is still a user range.
+fn low_edge() -> Result<usize, Errno> {
+    let at = 0x2_0000_0000;
+    let flags = mm::MAP_PRIVATE | mm::MAP_ANONYMOUS | mm::MAP_FIXED_NOREPLACE;
+    // SAFETY: MAP_FIXED_NOREPLACE fails instead of replacing a mapping.
+    let base = unsafe { mm::mmap(at, 2 * PAGE_SIZE, PROT_READ | PROT_WRITE, flags, -1, 0)? };
     // SAFETY: the second page was just mapped and nothing refers to it.
     unsafe { mm::munmap(base + PAGE_SIZE, PAGE_SIZE)? };
     Ok(base + PAGE_SIZE)
@@ -415,6 +429,45 @@ fn fcntl_dupfd_limit() -> TestResult {
     let fd = sys3(nr::FCNTL, 0, F_DUPFD, lim - 1)?;
     check_eq!(fd, lim - 1);
     fs::close(fd as i32)?;
+    Ok(())
+}
+
+/// getrandom: unknown flags, bad ranges, and large requests filled whole.
+fn getrandom_ranges() -> TestResult {
+    let mut b = [0u8; 16];
+    let p = b.as_mut_ptr() as usize;
+    check_eq!(sys3(nr::GETRANDOM, p, 16, 0x80), Err(Errno::EINVAL), "unknown flag");
+    check_eq!(sys3(nr::GETRANDOM, p, 0, 0), Ok(0), "zero bytes");
+    check_eq!(sys3(nr::GETRANDOM, KERNEL_ADDR, 16, 0), Err(Errno::EFAULT), "a kernel address");
+    check_eq!(sys3(nr::GETRANDOM, 0x10, 16, 0), Err(Errno::EFAULT), "address 0x10");
+    let hole = edge()?;
+    check_eq!(sys3(nr::GETRANDOM, hole, 16, 0), Err(Errno::EFAULT), "an unmapped page");
+    const LEN: usize = 1 << 20;
+    let big = mm::map_anonymous(LEN, false)?;
+    check_eq!(sys3(nr::GETRANDOM, big.as_mut_ptr() as usize, LEN, 0), Ok(LEN), "1 MiB in one call");
+    check!(big[LEN - 64..].iter().any(|&x| x != 0), "the end of the buffer was not filled");
+    if on_armmap() {
+        // Linux caps the length at MAX_RW_COUNT and checks that range, then
+        // fills until the fault (qemu-user refuses the whole range).
+        let low = low_edge()?;
+        check_eq!(sys3(nr::GETRANDOM, low - 16, 1 << 62, 0), Ok(16), "a huge length 16 bytes before a hole");
+    }
+    Ok(())
+}
+
+/// readlinkat: a size of zero or less is EINVAL before the path is looked at.
+fn readlinkat_bufsiz() -> TestResult {
+    let mut b = [0u8; 16];
+    let p = b.as_mut_ptr() as usize;
+    let none = c"/tmp/armmap-robust/none".as_ptr() as usize;
+    let at = -100isize as usize; // AT_FDCWD
+    check_eq!(sys4(nr::READLINKAT, at, none, p, 0), Err(Errno::EINVAL), "size 0, no such file");
+    check_eq!(sys4(nr::READLINKAT, at, none, p, 16), Err(Errno::ENOENT), "size 16, no such file");
+    check_eq!(sys4(nr::READLINKAT, at, DIR.as_ptr() as usize, p, 16), Err(Errno::EINVAL), "not a link");
+    if on_armmap() {
+        // qemu-user checks the buffer with the size first (EFAULT).
+        check_eq!(sys4(nr::READLINKAT, at, none, p, u32::MAX as usize), Err(Errno::EINVAL), "size -1");
+    }
     Ok(())
 }
 
