@@ -98,6 +98,7 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("user-syscalls", "init=/bin/syscalls"),
         TargetRun::tests("user-files", "init=/bin/files"),
         TargetRun::tests("user-robust", "init=/bin/robust"),
+        TargetRun::tests("user-robust_io", "init=/bin/robust_io"),
         TargetRun::tests_and_log(
             "user-mmap",
             "memdev=4M init=/bin/mmap",
@@ -152,8 +153,18 @@ fn target_runs() -> Vec<TargetRun> {
 }
 
 /// Rust user programs packed into `/bin` (the demo's `/init` is `init`).
-pub const USER_PROGRAMS: &[&str] =
-    &["init", "hello", "syscalls", "files", "classic_hello", "classic_copy", "classic_pitfalls", "mmap", "robust"];
+pub const USER_PROGRAMS: &[&str] = &[
+    "init",
+    "hello",
+    "syscalls",
+    "files",
+    "robust",
+    "robust_io",
+    "classic_hello",
+    "classic_copy",
+    "classic_pitfalls",
+    "mmap",
+];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user
 /// program under `/bin`, and the C test programs under `/bin` when built.

@@ -47,6 +47,10 @@ pub fn console() -> Arc<Inode> {
 
 /// The memdev buffer: (physical address, size).
 pub fn memdev() -> (PhysAddr, u64) {
+    // Cannot fail once a program runs: `init` sets MEMDEV at boot before it
+    // creates the nodes through which programs reach this (the memdev
+    // devices, /proc/memdev is created after it), and before the first
+    // process starts.
     let (base, size, _) = *MEMDEV.get().expect("memdev not set up");
     (base, size)
 }
@@ -179,6 +183,17 @@ pub fn size(d: u32) -> u64 {
 /// Whether device `d` has a file position.
 pub fn seekable(d: &u32) -> bool {
     !matches!(*d, DEV_CONSOLE)
+}
+
+/// Whether a read or write of device `d` moves its whole count in one call
+/// (memory); the console answers with what it has.
+pub fn streams(d: u32) -> bool {
+    !matches!(d, DEV_CONSOLE)
+}
+
+/// Whether device `d` throws writes away without reading them (`/dev/null`).
+pub fn discards(d: u32) -> bool {
+    d == DEV_NULL
 }
 
 /// What mapping device `d` means (`mmap` of its node), if it can be mapped.

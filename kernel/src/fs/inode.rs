@@ -7,7 +7,12 @@
 //! at once, as on Linux. Pages never written read as zeros and take no
 //! frame (sparse files). The file keeps its frames while anything holds the
 //! inode: an open file, a mapping, or a directory entry.
+//!
+//! The frames are indexed by a [`PageMap`], whose nodes are allocated
+//! fallibly: a file that cannot grow any more (no frame, no node) makes
+//! `write` return what it wrote so far, or ENOSPC, never a kernel panic.
 
+use super::pagemap::PageMap;
 use crate::mm::addr::{PhysAddr, PAGE_SIZE};
 use crate::mm::backing::{frame_ops, Backing, BackingError, PageFrame};
 use crate::mm::phys_to_virt;
@@ -33,12 +38,29 @@ pub enum Kind {
 ///
 /// Invariant: every frame in `pages` carries one reference owned by the
 /// inode; no page at or beyond `size` rounded up to a page is present.
+/// A page's dirty bit says it was written since the last msync (through
+/// `write` or a shared mapping).
 #[derive(Default)]
 pub struct Data {
     pub size: u64,
-    pub pages: BTreeMap<u64, PhysAddr>,
-    /// Pages written since the last msync (through `write` or a shared mapping).
-    pub dirty: alloc::collections::BTreeSet<u64>,
+    pub pages: PageMap,
+}
+
+impl Data {
+    /// The frame of page `page`, allocating a zeroed one (and its slot in
+    /// the index) if the page has none yet.
+    fn frame_of(&mut self, page: u64) -> Result<PhysAddr, BackingError> {
+        if let Some(pa) = self.pages.get(page) {
+            return Ok(pa);
+        }
+        let ops = frame_ops();
+        let pa = ops.alloc_zeroed().ok_or(BackingError::OutOfMemory)?;
+        if self.pages.insert(page, pa).is_err() {
+            ops.put(pa);
+            return Err(BackingError::OutOfMemory);
+        }
+        Ok(pa)
+    }
 }
 
 /// A file, directory or device node.
@@ -118,8 +140,8 @@ impl Inode {
             let pos = off + done as u64;
             let (page, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
             let chunk = (PAGE_SIZE - in_page).min(n - done);
-            match data.pages.get(&page) {
-                Some(&pa) => {
+            match data.pages.get(page) {
+                Some(pa) => {
                     let src = (phys_to_virt(pa).as_u64() as *const u8).wrapping_add(in_page);
                     // SAFETY: pa is a page-cache frame owned by this inode,
                     // reachable through the linear map; chunk stays in the page.
@@ -132,7 +154,9 @@ impl Inode {
         n
     }
 
-    /// Writes to a regular file at `off`, growing it; returns the bytes written.
+    /// Writes to a regular file at `off`, growing it; returns the bytes
+    /// written, fewer than `buf.len()` if memory ran out on the way, and
+    /// `Err` only if not even the first page could be had.
     pub fn write_at(&self, off: u64, buf: &[u8]) -> Result<usize, BackingError> {
         let mut data = self.data.lock();
         let mut done = 0;
@@ -140,19 +164,16 @@ impl Inode {
             let pos = off + done as u64;
             let (page, in_page) = (pos / PAGE_SIZE as u64, (pos % PAGE_SIZE as u64) as usize);
             let chunk = (PAGE_SIZE - in_page).min(buf.len() - done);
-            let pa = match data.pages.get(&page) {
-                Some(&pa) => pa,
-                None => {
-                    let pa = frame_ops().alloc_zeroed().ok_or(BackingError::OutOfMemory)?;
-                    data.pages.insert(page, pa);
-                    pa
-                }
+            let pa = match data.frame_of(page) {
+                Ok(pa) => pa,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
             };
             let dst = (phys_to_virt(pa).as_u64() as *mut u8).wrapping_add(in_page);
             // SAFETY: pa is a page-cache frame owned by this inode; the copy
             // stays inside the page.
             unsafe { core::ptr::copy_nonoverlapping(buf[done..].as_ptr(), dst, chunk) };
-            data.dirty.insert(page);
+            data.pages.set_dirty(page, true);
             done += chunk;
             data.size = data.size.max(pos + chunk as u64);
         }
@@ -164,14 +185,10 @@ impl Inode {
     pub fn truncate(&self, size: u64) {
         let mut data = self.data.lock();
         let keep = size.div_ceil(PAGE_SIZE as u64);
-        let gone: alloc::vec::Vec<u64> = data.pages.range(keep..).map(|(k, _)| *k).collect();
-        for k in gone {
-            let pa = data.pages.remove(&k).unwrap();
-            data.dirty.remove(&k);
-            frame_ops().put(pa);
-        }
+        let ops = frame_ops();
+        data.pages.drain_from(keep, |_, pa| ops.put(pa));
         if !size.is_multiple_of(PAGE_SIZE as u64) {
-            if let Some(&pa) = data.pages.get(&(size / PAGE_SIZE as u64)) {
+            if let Some(pa) = data.pages.get(size / PAGE_SIZE as u64) {
                 let from = (size % PAGE_SIZE as u64) as usize;
                 let p = (phys_to_virt(pa).as_u64() as *mut u8).wrapping_add(from);
                 // SAFETY: zeroes the rest of a page-cache frame owned by this inode.
@@ -184,9 +201,8 @@ impl Inode {
 
 impl Drop for Inode {
     fn drop(&mut self) {
-        for (_, pa) in core::mem::take(&mut self.data.lock().pages) {
-            frame_ops().put(pa);
-        }
+        let ops = frame_ops();
+        self.data.lock().pages.drain_from(0, |_, pa| ops.put(pa));
     }
 }
 
@@ -202,21 +218,13 @@ impl Backing for FileBacking {
     }
 
     fn page(&self, pgoff: u64, _store: bool) -> Result<PageFrame, BackingError> {
-        let ops = frame_ops();
         let mut data = self.inode.data.lock();
         // A page wholly past the end of the file: SIGBUS, as on Linux.
         if pgoff >= data.size.div_ceil(PAGE_SIZE as u64) {
             return Err(BackingError::BeyondEnd);
         }
-        let pa = match data.pages.get(&pgoff) {
-            Some(&pa) => pa,
-            None => {
-                let pa = ops.alloc_zeroed().ok_or(BackingError::OutOfMemory)?;
-                data.pages.insert(pgoff, pa);
-                pa
-            }
-        };
-        ops.get(pa);
+        let pa = data.frame_of(pgoff)?;
+        frame_ops().get(pa);
         Ok(PageFrame::Shared(pa))
     }
 
@@ -229,12 +237,12 @@ impl Backing for FileBacking {
     }
 
     fn mark_dirty(&self, pgoff: u64) {
-        self.inode.data.lock().dirty.insert(pgoff);
+        self.inode.data.lock().pages.set_dirty(pgoff, true);
     }
 
     fn write_back(&self, pgoff: u64) {
         // The page cache is the file: nothing to copy, only the state to clear.
-        self.inode.data.lock().dirty.remove(&pgoff);
+        self.inode.data.lock().pages.set_dirty(pgoff, false);
     }
 
     fn present_page(&self, pgoff: u64) -> Option<PageFrame> {
@@ -242,7 +250,7 @@ impl Backing for FileBacking {
         if pgoff >= data.size.div_ceil(PAGE_SIZE as u64) {
             return None;
         }
-        let pa = *data.pages.get(&pgoff)?;
+        let pa = data.pages.get(pgoff)?;
         frame_ops().get(pa);
         Some(PageFrame::Shared(pa))
     }

@@ -1,10 +1,12 @@
 //! fs: files and the initramfs.
 //!
 //! `cpio` parses the initramfs archive (portable); the RAM file system
-//! (`inode`, `vfs`) keeps file data in page-cache frames and runs on the
-//! target, where frames are reachable through the linear map.
+//! (`inode`, `vfs`) keeps file data in page-cache frames, indexed by
+//! `pagemap` (portable), and runs on the target, where frames are reachable
+//! through the linear map.
 
 pub mod cpio;
+pub mod pagemap;
 pub mod path;
 
 target_only! {

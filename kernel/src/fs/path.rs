@@ -1,37 +1,57 @@
 //! Path names: joining a relative path onto the working directory and
 //! normalising `.` and `..` (portable, unit-tested on the host).
 
+use alloc::collections::TryReserveError;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 /// Joins `path` onto `cwd` (an absolute path) and normalises `.`/`..`.
-pub fn normalize(cwd: &str, path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
+///
+/// The result is never longer than `cwd`, a `/` and `path` together, and
+/// that much is reserved up front, fallibly: one allocation, which fails
+/// with an error instead of a panic (`path` comes from user space).
+pub fn normalize(cwd: &str, path: &str) -> Result<String, TryReserveError> {
     let full = if path.starts_with('/') { [path, ""] } else { [cwd, path] };
+    let mut s = String::new();
+    s.try_reserve_exact(cwd.len() + path.len() + 2)?;
     for p in full.iter().flat_map(|s| s.split('/')) {
         match p {
             "" | "." => {}
             ".." => {
-                parts.pop();
+                let parent = s.rfind('/').unwrap_or(0);
+                s.truncate(parent);
             }
-            p => parts.push(p),
+            p => {
+                s.push('/');
+                s.push_str(p);
+            }
         }
     }
-    let mut s = String::from("/");
-    s.push_str(&parts.join("/"));
-    s
+    if s.is_empty() {
+        s.push('/');
+    }
+    Ok(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::normalize;
 
+    fn norm(cwd: &str, path: &str) -> alloc::string::String {
+        let s = normalize(cwd, path).unwrap();
+        assert!(s.len() <= cwd.len() + path.len() + 2, "{s:?} longer than reserved");
+        s
+    }
+
     #[test]
     fn paths() {
-        assert_eq!(normalize("/", "a/b"), "/a/b");
-        assert_eq!(normalize("/x/y", "../z"), "/x/z");
-        assert_eq!(normalize("/x", "/abs/./p/../q"), "/abs/q");
-        assert_eq!(normalize("/", ".."), "/");
-        assert_eq!(normalize("/tmp", ""), "/tmp");
+        assert_eq!(norm("/", "a/b"), "/a/b");
+        assert_eq!(norm("/x/y", "../z"), "/x/z");
+        assert_eq!(norm("/x", "/abs/./p/../q"), "/abs/q");
+        assert_eq!(norm("/", ".."), "/");
+        assert_eq!(norm("/tmp", ""), "/tmp");
+        assert_eq!(norm("/", ""), "/");
+        assert_eq!(norm("/a/b", "../../.."), "/");
+        assert_eq!(norm("/a", "b//c/./"), "/a/b/c");
+        assert_eq!(norm("/a", "..x/.y"), "/a/..x/.y");
     }
 }

@@ -18,7 +18,6 @@ use super::vfs;
 use crate::errno::Errno;
 use crate::mm::address_space::AddressSpace;
 use crate::task::{process, sched};
-use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
 use core::sync::atomic::Ordering::Relaxed;
@@ -40,65 +39,106 @@ pub fn init() {
     let _ = vfs::link(&proc, "dumpmaps", Inode::new_proc(PROC_DUMPMAPS));
 }
 
-/// `/proc/self/maps` text of an address space, Linux's format:
-/// `start-end perms offset dev inode` then the name padded to column 74.
-pub fn maps_text(mm: &AddressSpace) -> String {
-    let mut s = String::new();
-    for v in mm.vmas.iter() {
-        let l = v.prot.letters();
-        let ino = v.backing.ino();
-        let offset = if v.backing.is_anonymous() { 0 } else { v.pgoff * 4096 };
-        let start = s.len();
-        let _ = write!(
-            s,
-            "{:08x}-{:08x} {}{}{}{} {:08x} {} {} ",
-            v.start,
-            v.end,
-            l[0] as char,
-            l[1] as char,
-            l[2] as char,
-            if v.shared { 's' } else { 'p' },
-            offset,
-            if ino == 0 { "00:00" } else { "00:01" },
-            ino
-        );
-        if let Some(name) = &v.name {
-            while s.len() - start < 73 {
-                s.push(' ');
-            }
-            s.push_str(name);
-        }
-        s.push('\n');
-    }
-    s
+/// Text built with `write!` whose every allocation is fallible: the size
+/// of `/proc/self/maps` grows with the number of areas a program makes.
+#[derive(Default)]
+struct Text {
+    s: String,
+    out_of_memory: bool,
 }
 
-/// Generates the text of `/proc` file number `which` for the calling process.
-pub fn generate(which: u32) -> String {
+impl Write for Text {
+    fn write_str(&mut self, t: &str) -> core::fmt::Result {
+        if self.s.try_reserve(t.len()).is_err() {
+            self.out_of_memory = true;
+            return Err(core::fmt::Error);
+        }
+        self.s.push_str(t);
+        Ok(())
+    }
+}
+
+impl Text {
+    /// The text, or ENOMEM if an allocation failed.
+    fn finish(self) -> Result<String, Errno> {
+        if self.out_of_memory {
+            Err(Errno::ENOMEM)
+        } else {
+            Ok(self.s)
+        }
+    }
+}
+
+/// Runs `f` on a fresh [`Text`]; ENOMEM if any of its writes could not allocate.
+fn text(f: impl FnOnce(&mut Text) -> core::fmt::Result) -> Result<String, Errno> {
+    let mut t = Text::default();
+    let _ = f(&mut t);
+    t.finish()
+}
+
+/// `/proc/self/maps` text of an address space, Linux's format:
+/// `start-end perms offset dev inode` then the name padded to column 74.
+pub fn maps_text(mm: &AddressSpace) -> Result<String, Errno> {
+    text(|s| {
+        for v in mm.vmas.iter() {
+            let l = v.prot.letters();
+            let ino = v.backing.ino();
+            let offset = if v.backing.is_anonymous() { 0 } else { v.pgoff * 4096 };
+            let line = format_args!(
+                "{:08x}-{:08x} {}{}{}{} {:08x} {} {} ",
+                v.start,
+                v.end,
+                l[0] as char,
+                l[1] as char,
+                l[2] as char,
+                if v.shared { 's' } else { 'p' },
+                offset,
+                if ino == 0 { "00:00" } else { "00:01" },
+                ino
+            );
+            let start = s.s.len();
+            s.write_fmt(line)?;
+            if let Some(name) = &v.name {
+                let pad = 73usize.saturating_sub(s.s.len() - start);
+                write!(s, "{:pad$}{name}", "")?;
+            }
+            s.write_char('\n')?;
+        }
+        Ok(())
+    })
+}
+
+/// Generates the text of `/proc` file number `which` for the calling
+/// process; ENOMEM if it does not fit in memory.
+pub fn generate(which: u32) -> Result<String, Errno> {
     let pid = sched::current();
     match which {
-        PROC_SELF_MAPS => process::with(pid, |p| maps_text(&p.mm)).unwrap_or_default(),
+        PROC_SELF_MAPS => process::with(pid, |p| maps_text(&p.mm)).unwrap_or(Ok(String::new())),
         PROC_SELF_MMSTAT => process::with(pid, |p| {
-            format!("minflt {}\ncow {}\neager_pages {}\n", p.counters.minflt, p.counters.cow, p.counters.eager_pages)
+            let c = &p.counters;
+            text(|s| write!(s, "minflt {}\ncow {}\neager_pages {}\n", c.minflt, c.cow, c.eager_pages))
         })
-        .unwrap_or_default(),
+        .unwrap_or(Ok(String::new())),
         PROC_VMSTAT => {
             let (free, total) = crate::mm::frame_counts();
-            format!(
-                "nr_free_pages {free}\nnr_total_pages {total}\npgfault {}\ncow_copies {}\neager_pages {}\neager_blocks_2m {}\nmsync_writeback {}\ncontext_switches {}\n",
-                crate::trap::stats::FAULTS.load(Relaxed),
-                crate::trap::stats::COW_COPIES.load(Relaxed),
-                crate::mm::mmap::EAGER_PAGES.load(Relaxed),
-                crate::mm::mmap::EAGER_BLOCKS_2M.load(Relaxed),
-                crate::mm::msync::WRITTEN_BACK.load(Relaxed),
-                sched::SWITCHES.load(Relaxed),
-            )
+            text(|s| {
+                write!(
+                    s,
+                    "nr_free_pages {free}\nnr_total_pages {total}\npgfault {}\ncow_copies {}\neager_pages {}\neager_blocks_2m {}\nmsync_writeback {}\ncontext_switches {}\n",
+                    crate::trap::stats::FAULTS.load(Relaxed),
+                    crate::trap::stats::COW_COPIES.load(Relaxed),
+                    crate::mm::mmap::EAGER_PAGES.load(Relaxed),
+                    crate::mm::mmap::EAGER_BLOCKS_2M.load(Relaxed),
+                    crate::mm::msync::WRITTEN_BACK.load(Relaxed),
+                    sched::SWITCHES.load(Relaxed),
+                )
+            })
         }
         PROC_MEMDEV => {
             let (base, size) = super::dev::memdev();
-            format!("{:#x} {}\n", base.as_u64(), size)
+            text(|s| writeln!(s, "{:#x} {}", base.as_u64(), size))
         }
-        _ => String::new(),
+        _ => Ok(String::new()),
     }
 }
 
@@ -107,28 +147,30 @@ pub fn write(which: u32, buf: &[u8]) -> Result<usize, Errno> {
     if which != PROC_DUMPMAPS {
         return Err(Errno::EACCES);
     }
-    let text = core::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
-    let pid: u32 = text.trim().parse().map_err(|_| Errno::EINVAL)?;
+    let text_in = core::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
+    let pid: u32 = text_in.trim().parse().map_err(|_| Errno::EINVAL)?;
     let dump = process::with(pid, |p| {
-        let mut s = format!("areas of pid {pid} ({}):\n", p.name);
-        for v in p.mm.vmas.iter() {
-            let (mut pages, mut blocks) = (0u64, 0u64);
-            p.mm.for_each_leaf(v.start, v.end, |size| {
-                if size >= 2 << 20 {
-                    blocks += 1;
-                } else {
-                    pages += 1;
-                }
-            });
-            let _ = writeln!(
-                s,
-                "    {v:?} {} resident: {pages} pages, {blocks} 2M blocks",
-                v.name.as_deref().unwrap_or("")
-            );
-        }
-        s
+        text(|s| {
+            writeln!(s, "areas of pid {pid} ({}):", p.name)?;
+            for v in p.mm.vmas.iter() {
+                let (mut pages, mut blocks) = (0u64, 0u64);
+                p.mm.for_each_leaf(v.start, v.end, |size| {
+                    if size >= 2 << 20 {
+                        blocks += 1;
+                    } else {
+                        pages += 1;
+                    }
+                });
+                writeln!(
+                    s,
+                    "    {v:?} {} resident: {pages} pages, {blocks} 2M blocks",
+                    v.name.as_deref().unwrap_or("")
+                )?;
+            }
+            Ok(())
+        })
     })
-    .ok_or(Errno::ESRCH)?;
+    .ok_or(Errno::ESRCH)??;
     log::info!("{}", dump.trim_end());
     Ok(buf.len())
 }

@@ -32,31 +32,40 @@ pub fn lookup(path: &str) -> Result<Arc<Inode>, Errno> {
     Ok(node)
 }
 
+/// Longest name of one directory entry (Linux's `NAME_MAX`).
+pub const NAME_MAX: usize = 255;
+
 /// Splits a normalised path into its parent directory and last component.
 pub fn parent_of(path: &str) -> Result<(Arc<Inode>, String), Errno> {
     let (dir, name) = path.rsplit_once('/').ok_or(Errno::EINVAL)?;
     if name.is_empty() {
         return Err(Errno::EEXIST);
     }
-    if name.len() > 255 {
+    if name.len() > NAME_MAX {
         return Err(Errno::ENAMETOOLONG);
     }
     let parent = lookup(if dir.is_empty() { "/" } else { dir })?;
     if !parent.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    Ok((parent, String::from(name)))
+    let mut last = String::new();
+    last.try_reserve_exact(name.len()).map_err(|_| Errno::ENOMEM)?;
+    last.push_str(name);
+    Ok((parent, last))
 }
 
 /// Adds `node` as `name` in directory `dir`.
 pub fn link(dir: &Inode, name: &str, node: Arc<Inode>) -> Result<(), Errno> {
     match &dir.kind {
         Kind::Dir(entries) => {
+            let mut key = String::new();
+            key.try_reserve_exact(name.len()).map_err(|_| Errno::ENOMEM)?;
+            key.push_str(name);
             let mut e = entries.lock();
             if e.contains_key(name) {
                 return Err(Errno::EEXIST);
             }
-            e.insert(String::from(name), node);
+            e.insert(key, node);
             Ok(())
         }
         _ => Err(Errno::ENOTDIR),
@@ -91,8 +100,9 @@ pub fn unlink(dir: &Inode, name: &str, dir_wanted: bool) -> Result<(), Errno> {
         (_, true) => return Err(Errno::ENOTDIR),
         _ => {}
     }
-    let node = e.remove(name).unwrap();
-    node.nlink.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+    if let Some(node) = e.remove(name) {
+        node.nlink.fetch_sub(1, core::sync::atomic::Ordering::Relaxed);
+    }
     Ok(())
 }
 
@@ -104,18 +114,25 @@ pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, super::cpio::CpioError>
         if entry.name.is_empty() {
             continue;
         }
-        let path = normalize("/", entry.name);
+        let Ok(path) = normalize("/", entry.name) else {
+            log::error!("initramfs: out of memory at {}", entry.name);
+            break;
+        };
+        if path.split('/').any(|part| part.len() > NAME_MAX) {
+            log::error!("initramfs: {path}: a name longer than {NAME_MAX} bytes, skipped");
+            continue;
+        }
         if entry.is_dir() {
             mkdir_all(&path);
         } else if entry.is_file() {
             let (dir, name) = path.rsplit_once('/').unwrap_or(("", &path));
             let parent = mkdir_all(dir);
             let node = Inode::new_file(entry.mode);
-            if node.write_at(0, entry.data).is_err() {
+            if node.write_at(0, entry.data) != Ok(entry.data.len()) {
                 log::error!("initramfs: out of memory unpacking {path}");
                 break;
             }
-            node.data.lock().dirty.clear();
+            node.data.lock().pages.clear_dirty();
             let _ = link(&parent, name, node);
             files += 1;
         }

@@ -1,10 +1,20 @@
 //! File system calls: open, read, write, seek, stat, directories, descriptors.
 //!
-//! Data moves between user memory and the file through a kernel buffer, and
-//! no lock is held while user memory is touched (a page fault on a user
-//! buffer needs the process table).
+//! Data moves between user memory and the file through a kernel buffer of
+//! at most `IO_CHUNK` bytes, however large the request, and no lock is held
+//! while user memory is touched (a page fault on a user buffer needs the
+//! process table).
+//!
+//! Every user buffer is checked as a whole before any byte moves (Linux's
+//! `access_ok`: no overflow, nothing above user space), the vectors of
+//! `readv`/`writev` all of them first. A transfer that then faults part of
+//! the way returns the bytes moved so far and moves the file position by
+//! exactly that much; EFAULT means nothing moved. These are Linux's rules
+//! (fs/read_write.c, lib/iov_iter.c).
 
-use crate::arch::aarch64::uaccess::{copy_from_user, copy_to_user, read_user_cstr, write_user, CStrError};
+use crate::arch::aarch64::uaccess::{
+    access_ok, copy_to_user, read_user, read_user_cstr_into, write_user, CStrError, UserIter,
+};
 use crate::errno::{Errno, SysResult};
 use crate::fs::dev;
 use crate::fs::inode::{Inode, Kind};
@@ -12,7 +22,6 @@ use crate::fs::vfs::{self, oflags, OpenFile};
 use crate::task::{files, process, sched};
 use alloc::string::String;
 use alloc::sync::Arc;
-use alloc::vec;
 use alloc::vec::Vec;
 
 pub const AT_FDCWD: i64 = -100;
@@ -21,24 +30,42 @@ const AT_EMPTY_PATH: u64 = 0x1000;
 const SEEK_SET: u64 = 0;
 const SEEK_CUR: u64 = 1;
 const SEEK_END: u64 = 2;
-/// Largest single read or write handled at once.
+/// The kernel buffer a read or write streams through (at most this big).
 const IO_CHUNK: usize = 64 << 10;
+/// Most bytes one read or write moves (Linux's `MAX_RW_COUNT`: `INT_MAX`
+/// rounded down to a page); a larger count is cut to this.
+const MAX_RW_COUNT: u64 = 0x7fff_f000;
+/// Most vectors one readv or writev takes (Linux's `UIO_MAXIOV`, `IOV_MAX`).
+const UIO_MAXIOV: u64 = 1024;
 
 /// The open file behind `fd` in the current process.
 pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
     process::with_current(|p| files::get(&p.files, fd))?
 }
 
-fn cwd() -> String {
-    process::with_current(|p| p.cwd.clone()).unwrap_or_else(|_| String::from("/"))
+/// Linux's `PATH_MAX`: the longest path with its NUL.
+const PATH_MAX: usize = 4096;
+
+/// A copy of `s` in a string allocated fallibly (ENOMEM).
+fn try_string(s: &str) -> Result<String, Errno> {
+    let mut t = String::new();
+    t.try_reserve_exact(s.len()).map_err(|_| Errno::ENOMEM)?;
+    t.push_str(s);
+    Ok(t)
 }
 
-/// Reads a path of at most PATH_MAX (4096) bytes with its NUL.
+/// Reads a path of at most PATH_MAX bytes with its NUL (ENAMETOOLONG
+/// beyond), into a buffer allocated once and fallibly.
 fn read_user_path(ptr: u64) -> Result<Vec<u8>, Errno> {
-    read_user_cstr(ptr, 4095).map_err(|e| match e {
+    let mut raw = Vec::new();
+    raw.try_reserve_exact(PATH_MAX).map_err(|_| Errno::ENOMEM)?;
+    raw.resize(PATH_MAX, 0);
+    let len = read_user_cstr_into(ptr, &mut raw).map_err(|e| match e {
         CStrError::Fault => Errno::EFAULT,
         CStrError::TooLong => Errno::ENAMETOOLONG,
-    })
+    })?;
+    raw.truncate(len);
+    Ok(raw)
 }
 
 /// Reads a user path and makes it absolute relative to `dirfd`.
@@ -48,16 +75,16 @@ pub fn user_path(dirfd: u64, ptr: u64) -> Result<String, Errno> {
     if s.is_empty() {
         return Err(Errno::ENOENT);
     }
-    let base = if s.starts_with('/') || dirfd as i64 == AT_FDCWD {
-        cwd()
+    let path = if s.starts_with('/') || dirfd as i64 == AT_FDCWD {
+        process::with_current(|p| vfs::normalize(&p.cwd, s))?
     } else {
         let f = file(dirfd)?;
         if !f.inode.is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        String::from(&*f.path)
+        vfs::normalize(&f.path, s)
     };
-    Ok(vfs::normalize(&base, s))
+    path.map_err(|_| Errno::ENOMEM)
 }
 
 fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
@@ -74,13 +101,11 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
             Ok(8)
         }
         Kind::Proc(w) => {
-            let text = crate::fs::proc::generate(*w);
+            let text = crate::fs::proc::generate(*w)?;
             let text = text.as_bytes();
-            if off >= text.len() as u64 {
-                return Ok(0);
-            }
-            let n = buf.len().min(text.len() - off as usize);
-            buf[..n].copy_from_slice(&text[off as usize..off as usize + n]);
+            let Some(rest) = usize::try_from(off).ok().and_then(|o| text.get(o..)) else { return Ok(0) };
+            let n = buf.len().min(rest.len());
+            buf[..n].copy_from_slice(&rest[..n]);
             Ok(n)
         }
     }
@@ -104,100 +129,255 @@ fn seekable(f: &OpenFile) -> bool {
     }
 }
 
-/// Reads through the file position (or at `at` for pread).
-fn do_read(fd: u64, buf: u64, count: u64, at: Option<u64>) -> SysResult {
-    let f = file(fd)?;
-    if !f.readable() {
-        return Err(Errno::EBADF);
+/// Whether one call moves the whole count through several chunks (a file,
+/// memory devices); the console, /proc and perf files answer one chunk per
+/// call, a short count the caller asks again for.
+fn streams(f: &OpenFile) -> bool {
+    match f.inode.kind {
+        Kind::File => true,
+        Kind::CharDev(d) => dev::streams(d),
+        _ => false,
     }
-    let mut k = vec![0u8; (count as usize).min(IO_CHUNK)];
-    let off = at.unwrap_or_else(|| *f.pos.lock());
-    let n = read_inode(&f, off, &mut k)?;
-    copy_to_user(buf, &k[..n]).map_err(|_| Errno::EFAULT)?;
-    if at.is_none() && seekable(&f) {
-        *f.pos.lock() = off + n as u64;
-    }
-    Ok(n as u64)
 }
 
-fn do_write(fd: u64, buf: u64, count: u64, at: Option<u64>) -> SysResult {
-    let f = file(fd)?;
-    if !f.writable() {
-        return Err(Errno::EBADF);
-    }
-    let mut k = vec![0u8; (count as usize).min(IO_CHUNK)];
-    copy_from_user(&mut k, buf).map_err(|_| Errno::EFAULT)?;
-    let off = match at {
-        Some(o) => o,
-        None if f.flags & oflags::O_APPEND != 0 => f.inode.size(),
-        None => *f.pos.lock(),
-    };
-    let n = write_inode(&f, off, &k)?;
-    if at.is_none() && seekable(&f) {
-        *f.pos.lock() = off + n as u64;
-    }
-    Ok(n as u64)
-}
-
-pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
-    do_read(fd, buf, count, None)
-}
-
-pub fn write(fd: u64, buf: u64, count: u64) -> SysResult {
-    do_write(fd, buf, count, None)
-}
-
-pub fn pread(fd: u64, buf: u64, count: u64, off: u64) -> SysResult {
-    if (off as i64) < 0 {
+/// Linux's `rw_verify_area`: a regular or /proc file refuses a transfer
+/// whose end lies beyond the largest offset (`i64::MAX`). Devices take any
+/// offset (`/dev/mem` reads physical addresses).
+fn verify_area(f: &OpenFile, off: u64, count: u64) -> Result<(), Errno> {
+    if matches!(f.inode.kind, Kind::File | Kind::Proc(_)) && off.checked_add(count).is_none_or(|e| e > i64::MAX as u64)
+    {
         return Err(Errno::EINVAL);
     }
-    if !seekable(&*file(fd)?) {
-        return Err(Errno::ESPIPE);
-    }
-    do_read(fd, buf, count, Some(off))
+    Ok(())
 }
 
-pub fn pwrite(fd: u64, buf: u64, count: u64, off: u64) -> SysResult {
-    if (off as i64) < 0 {
-        return Err(Errno::EINVAL);
-    }
-    if !seekable(&*file(fd)?) {
-        return Err(Errno::ESPIPE);
-    }
-    do_write(fd, buf, count, Some(off))
+/// A kernel buffer for a transfer of `len` bytes: at most `IO_CHUNK`, so
+/// a large transfer streams through it instead of needing its own size.
+fn bounce(len: u64) -> Result<Vec<u8>, Errno> {
+    let n = usize::try_from(len).map_or(IO_CHUNK, |l| l.min(IO_CHUNK));
+    let mut k = Vec::new();
+    k.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
+    k.resize(n, 0);
+    Ok(k)
 }
 
-/// `struct iovec` entries: (base, len).
-fn iovecs(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
-    if cnt > 1024 {
-        return Err(Errno::EINVAL);
-    }
-    let mut raw = vec![0u8; cnt as usize * 16];
-    copy_from_user(&mut raw, iov).map_err(|_| Errno::EFAULT)?;
-    Ok(raw
-        .chunks(16)
-        .map(|c| (u64::from_le_bytes(c[..8].try_into().unwrap()), u64::from_le_bytes(c[8..].try_into().unwrap())))
-        .collect())
-}
-
-pub fn readv(fd: u64, iov: u64, cnt: u64) -> SysResult {
-    let mut total = 0;
-    for (base, len) in iovecs(iov, cnt)? {
-        let n = read(fd, base, len)?;
-        total += n;
-        if n < len {
+/// Reads from `f` at `off` into the user ranges of `to`, chunk by chunk.
+/// Returns the bytes that reached user memory: a fault after some bytes
+/// ends the transfer with that count, EFAULT only if none arrived.
+fn read_into(f: &OpenFile, off: u64, to: &mut UserIter) -> SysResult {
+    let mut k = bounce(to.remaining())?;
+    let mut done = 0u64;
+    loop {
+        let want = usize::try_from(to.remaining()).map_or(k.len(), |r| r.min(k.len()));
+        let n = match read_inode(f, off.saturating_add(done), &mut k[..want]) {
+            Ok(n) => n.min(want),
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        let copied = to.copy_out(&k[..n]);
+        done += copied as u64;
+        if copied < n {
+            if done == 0 {
+                return Err(Errno::EFAULT);
+            }
+            break;
+        }
+        if n < want || to.remaining() == 0 || !streams(f) {
             break;
         }
     }
-    Ok(total)
+    Ok(done)
+}
+
+/// Writes the user ranges of `from` to `f` at `off`, chunk by chunk.
+/// Returns the bytes written: a fault after some bytes ends the transfer
+/// with that count, EFAULT only if none could be read.
+fn write_from(f: &OpenFile, off: u64, from: &mut UserIter) -> SysResult {
+    if let Kind::CharDev(d) = f.inode.kind {
+        if dev::discards(d) {
+            // /dev/null takes everything without reading it, as on Linux.
+            let n = from.remaining();
+            from.skip(n);
+            return Ok(n);
+        }
+    }
+    let mut k = bounce(from.remaining())?;
+    let mut done = 0u64;
+    loop {
+        let want = usize::try_from(from.remaining()).map_or(k.len(), |r| r.min(k.len()));
+        let got = from.copy_in(&mut k[..want]);
+        if got == 0 && want > 0 {
+            if done == 0 {
+                return Err(Errno::EFAULT);
+            }
+            break;
+        }
+        let n = match write_inode(f, off.saturating_add(done), &k[..got]) {
+            Ok(n) => n.min(got),
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n as u64;
+        if n < got || got < want || from.remaining() == 0 || !streams(f) {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Reads through the file position (or at `at` for pread) into `to`,
+/// whose ranges passed `access_ok`; the position moves by exactly the
+/// bytes read.
+fn read_file(f: &OpenFile, to: &mut UserIter, at: Option<u64>) -> SysResult {
+    let off = at.unwrap_or_else(|| *f.pos.lock());
+    verify_area(f, off, to.remaining())?;
+    let n = read_into(f, off, to)?;
+    if at.is_none() && seekable(f) {
+        *f.pos.lock() = off + n;
+    }
+    Ok(n)
+}
+
+/// Writes `from` through the file position or at `at` for pwrite; the
+/// position moves by exactly the bytes written. A file opened with
+/// O_APPEND is written at its end, by pwrite too (as on Linux).
+fn write_file(f: &OpenFile, from: &mut UserIter, at: Option<u64>) -> SysResult {
+    let off = match at {
+        _ if f.flags & oflags::O_APPEND != 0 && matches!(f.inode.kind, Kind::File) => f.inode.size(),
+        Some(o) => o,
+        None => *f.pos.lock(),
+    };
+    verify_area(f, off, from.remaining())?;
+    let n = write_from(f, off, from)?;
+    if at.is_none() && seekable(f) {
+        *f.pos.lock() = off + n;
+    }
+    Ok(n)
+}
+
+/// `read`/`pread64`: the buffer must be a user range (EFAULT before any
+/// byte moves, as Linux's `access_ok`); at most `MAX_RW_COUNT` bytes move.
+fn do_read(f: &OpenFile, buf: u64, count: u64, at: Option<u64>) -> SysResult {
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    if !access_ok(buf, count) {
+        return Err(Errno::EFAULT);
+    }
+    // Linux checks the offset with the count as asked, before the cap.
+    verify_area(f, at.unwrap_or_else(|| *f.pos.lock()), count)?;
+    let range = [(buf, count.min(MAX_RW_COUNT))];
+    read_file(f, &mut UserIter::new(&range), at)
+}
+
+fn do_write(f: &OpenFile, buf: u64, count: u64, at: Option<u64>) -> SysResult {
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    if !access_ok(buf, count) {
+        return Err(Errno::EFAULT);
+    }
+    // Linux checks the offset with the count as asked, before the cap.
+    verify_area(f, at.unwrap_or_else(|| *f.pos.lock()), count)?;
+    let range = [(buf, count.min(MAX_RW_COUNT))];
+    write_file(f, &mut UserIter::new(&range), at)
+}
+
+pub fn read(fd: u64, buf: u64, count: u64) -> SysResult {
+    let f = file(fd)?;
+    do_read(&f, buf, count, None)
+}
+
+pub fn write(fd: u64, buf: u64, count: u64) -> SysResult {
+    let f = file(fd)?;
+    do_write(&f, buf, count, None)
+}
+
+/// The file for pread64/pwrite64 at `off`: EINVAL for a negative offset
+/// (before the descriptor is looked at), ESPIPE where there is no position.
+fn positional(fd: u64, off: u64) -> Result<Arc<OpenFile>, Errno> {
+    if (off as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = file(fd)?;
+    if !seekable(&f) {
+        return Err(Errno::ESPIPE);
+    }
+    Ok(f)
+}
+
+pub fn pread(fd: u64, buf: u64, count: u64, off: u64) -> SysResult {
+    let f = positional(fd, off)?;
+    do_read(&f, buf, count, Some(off))
+}
+
+pub fn pwrite(fd: u64, buf: u64, count: u64, off: u64) -> SysResult {
+    let f = positional(fd, off)?;
+    do_write(&f, buf, count, Some(off))
+}
+
+/// Reads a `struct iovec` array and checks it as Linux's `import_iovec`
+/// does, before any data moves: more than `UIO_MAXIOV` vectors or a
+/// negative length is EINVAL (every length is read before any range is
+/// checked), a vector that is not a user range EFAULT, and the lengths are
+/// cut so that the total is at most `MAX_RW_COUNT`.
+fn import_iovec(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    // The count is an `unsigned int` in Linux's import_iovec.
+    let cnt = cnt as u32 as u64;
+    if cnt > UIO_MAXIOV {
+        return Err(Errno::EINVAL);
+    }
+    // No vector: nothing to read, not even the array's address.
+    if cnt == 0 {
+        return Ok(Vec::new());
+    }
+    if !access_ok(iov, cnt * 16) {
+        return Err(Errno::EFAULT);
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(cnt as usize).map_err(|_| Errno::ENOMEM)?;
+    for i in 0..cnt {
+        let [base, len]: [u64; 2] = read_user(iov + i * 16).map_err(|_| Errno::EFAULT)?;
+        if (len as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        v.push((base, len));
+    }
+    let mut total = 0;
+    for (base, len) in v.iter_mut() {
+        if !access_ok(*base, *len) {
+            return Err(Errno::EFAULT);
+        }
+        *len = (*len).min(MAX_RW_COUNT - total);
+        total += *len;
+    }
+    Ok(v)
+}
+
+pub fn readv(fd: u64, iov: u64, cnt: u64) -> SysResult {
+    let f = file(fd)?;
+    let ranges = import_iovec(iov, cnt)?;
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    let mut to = UserIter::new(&ranges);
+    if to.remaining() == 0 {
+        return Ok(0);
+    }
+    read_file(&f, &mut to, None)
 }
 
 pub fn writev(fd: u64, iov: u64, cnt: u64) -> SysResult {
-    let mut total = 0;
-    for (base, len) in iovecs(iov, cnt)? {
-        total += write(fd, base, len)?;
+    let f = file(fd)?;
+    let ranges = import_iovec(iov, cnt)?;
+    if !f.writable() {
+        return Err(Errno::EBADF);
     }
-    Ok(total)
+    let mut from = UserIter::new(&ranges);
+    if from.remaining() == 0 {
+        return Ok(0);
+    }
+    write_file(&f, &mut from, None)
 }
 
 pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
@@ -356,45 +536,85 @@ pub fn mkdirat(dirfd: u64, path: u64, mode: u64) -> SysResult {
     Ok(0)
 }
 
+/// `getdents64(fd, buf, count)`: `struct linux_dirent64` records, as
+/// Linux's fs/readdir.c writes them. Records go out one by one: the listing
+/// stops at the first that does not fit in what is left of `count` (EINVAL
+/// if not even the first fits) or whose copy faults (EFAULT if nothing was
+/// copied), and the directory position moves past exactly the records
+/// copied, so the next call goes on from the first one that did not make
+/// it. As on Linux, `buf` is not checked as a whole up front: each record
+/// is checked as it is written.
 pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
+    // Linux takes the count as an `unsigned int`.
+    let count = count as u32 as usize;
     let f = file(fd)?;
     let Kind::Dir(entries) = &f.inode.kind else { return Err(Errno::ENOTDIR) };
-    let list: Vec<(String, u64, u8)> = entries
-        .lock()
-        .iter()
-        .map(|(n, i)| {
-            let t = match i.kind {
-                Kind::Dir(_) => 4,
-                Kind::CharDev(_) => 2,
-                _ => 8,
-            };
-            (n.clone(), i.ino, t)
-        })
-        .collect();
-    let mut pos = f.pos.lock();
-    let mut out = Vec::new();
-    let mut idx = *pos as usize;
-    while idx < list.len() {
-        let (name, ino, t) = &list[idx];
-        let reclen = (19 + name.len() + 1).next_multiple_of(8);
-        if out.len() + reclen > count as usize {
+    let start = *f.pos.lock();
+    // Records are formatted into `batch` under the directory's lock, then
+    // copied out one by one without it. A record is at most 280 bytes
+    // (names have at most 255), so a batch always holds one.
+    let mut batch = [0u8; 1024];
+    let (mut done, mut copied) = (0usize, 0u64);
+    let mut error = None;
+    'fill: loop {
+        let mut lens = [0u16; 1024 / 24];
+        let (mut used, mut n, mut full) = (0usize, 0usize, false);
+        {
+            let dir = entries.lock();
+            let first = usize::try_from(start + copied).unwrap_or(usize::MAX);
+            for (name, node) in dir.iter().skip(first) {
+                let reclen = (19 + name.len() + 1).next_multiple_of(8);
+                if done + used + reclen > count {
+                    full = true;
+                    break;
+                }
+                if used + reclen > batch.len() || n == lens.len() {
+                    break;
+                }
+                let kind = match node.kind {
+                    Kind::Dir(_) => 4,
+                    Kind::CharDev(_) => 2,
+                    _ => 8,
+                };
+                let idx = start + copied + n as u64;
+                let rec = &mut batch[used..used + reclen];
+                rec.fill(0);
+                rec[..8].copy_from_slice(&node.ino.to_le_bytes());
+                rec[8..16].copy_from_slice(&(idx as i64 + 1).to_le_bytes());
+                rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
+                rec[18] = kind;
+                rec[19..19 + name.len()].copy_from_slice(name.as_bytes());
+                lens[n] = reclen as u16;
+                used += reclen;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            if full && done == 0 {
+                error = Some(Errno::EINVAL);
+            }
             break;
         }
-        out.extend_from_slice(&ino.to_le_bytes());
-        out.extend_from_slice(&((idx + 1) as i64).to_le_bytes());
-        out.extend_from_slice(&(reclen as u16).to_le_bytes());
-        out.push(*t);
-        out.extend_from_slice(name.as_bytes());
-        out.resize(out.len() + reclen - 19 - name.len(), 0);
-        idx += 1;
+        let mut at = 0;
+        for &reclen in &lens[..n] {
+            let reclen = reclen as usize;
+            if copy_to_user(buf.wrapping_add(done as u64), &batch[at..at + reclen]).is_err() {
+                error = Some(Errno::EFAULT);
+                break 'fill;
+            }
+            at += reclen;
+            done += reclen;
+            copied += 1;
+        }
+        if full {
+            break;
+        }
     }
-    if out.is_empty() && idx < list.len() {
-        return Err(Errno::EINVAL);
+    *f.pos.lock() = start + copied;
+    match error {
+        Some(e) if done == 0 => Err(e),
+        _ => Ok(done as u64),
     }
-    *pos = idx as u64;
-    drop(pos);
-    copy_to_user(buf, &out).map_err(|_| Errno::EFAULT)?;
-    Ok(out.len() as u64)
 }
 
 pub fn dup(fd: u64) -> SysResult {
@@ -403,20 +623,17 @@ pub fn dup(fd: u64) -> SysResult {
 }
 
 pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
-    if old == new || flags & !(oflags::O_CLOEXEC as u64) != 0 {
+    // Linux's dup3 takes unsigned ints.
+    let (old, new) = (old as u32 as u64, new as u32 as usize);
+    if old == new as u64 || flags as u32 & !oflags::O_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
-    let f = file(old)?;
-    if new as usize >= files::MAX_FDS {
+    if new >= files::MAX_FDS {
         return Err(Errno::EBADF);
     }
-    process::with_current(|p| {
-        if p.files.len() <= new as usize {
-            p.files.resize(new as usize + 1, None);
-        }
-        p.files[new as usize] = Some(f);
-    })?;
-    Ok(new)
+    let f = file(old)?;
+    process::with_current(|p| files::install_at(&mut p.files, f, new))??;
+    Ok(new as u64)
 }
 
 pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
@@ -428,7 +645,16 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     const F_DUPFD_CLOEXEC: u64 = 1030;
     let f = file(fd)?;
     match cmd {
-        F_DUPFD | F_DUPFD_CLOEXEC => process::with_current(|p| files::install(&mut p.files, f, arg as usize))?,
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            // Linux's f_dupfd takes the minimum as an unsigned int; one at or
+            // above RLIMIT_NOFILE can never be satisfied: EINVAL, where
+            // EMFILE means every slot from the minimum up is taken.
+            let from = arg as u32 as usize;
+            if from >= files::MAX_FDS {
+                return Err(Errno::EINVAL);
+            }
+            process::with_current(|p| files::install(&mut p.files, f, from))?
+        }
         F_GETFD => Ok(u64::from(f.flags & oflags::O_CLOEXEC != 0)),
         F_GETFL => Ok((f.flags & !oflags::O_CLOEXEC) as u64),
         F_SETFD | F_SETFL => Ok(0),
@@ -436,14 +662,20 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
     }
 }
 
+/// `getcwd(buf, size)`: ERANGE if the path and its NUL do not fit in
+/// `size`; only those bytes are copied (and checked), as on Linux.
 pub fn getcwd(buf: u64, size: u64) -> SysResult {
-    let mut c = cwd().into_bytes();
-    c.push(0);
-    if (size as usize) < c.len() {
+    let cwd = process::with_current(|p| try_string(&p.cwd))??;
+    let len = cwd.len() as u64 + 1;
+    if size < len {
         return Err(Errno::ERANGE);
     }
-    copy_to_user(buf, &c).map_err(|_| Errno::EFAULT)?;
-    Ok(c.len() as u64)
+    if !access_ok(buf, len) {
+        return Err(Errno::EFAULT);
+    }
+    copy_to_user(buf, cwd.as_bytes()).map_err(|_| Errno::EFAULT)?;
+    copy_to_user(buf + len - 1, &[0]).map_err(|_| Errno::EFAULT)?;
+    Ok(len)
 }
 
 pub fn chdir(path: u64) -> SysResult {
@@ -455,8 +687,13 @@ pub fn chdir(path: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn readlinkat(dirfd: u64, path: u64, _buf: u64, _size: u64) -> SysResult {
-    // armmap's file system has no symbolic links.
+/// `readlinkat(dirfd, path, buf, size)`: a size of zero or less (an
+/// `int` in Linux) is EINVAL before the path is looked up; armmap's file
+/// system has no symbolic links, so an existing path is EINVAL too.
+pub fn readlinkat(dirfd: u64, path: u64, _buf: u64, size: u64) -> SysResult {
+    if size as i32 <= 0 {
+        return Err(Errno::EINVAL);
+    }
     vfs::lookup(&user_path(dirfd, path)?)?;
     Err(Errno::EINVAL)
 }

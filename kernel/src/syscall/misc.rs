@@ -2,7 +2,7 @@
 //! prlimit64, getrandom, and the signal calls armmap accepts and ignores.
 
 use crate::arch::aarch64::timer;
-use crate::arch::aarch64::uaccess::{copy_to_user, read_user, write_user};
+use crate::arch::aarch64::uaccess::{access_ok, copy_to_user, copy_to_user_prefix, read_user, write_user};
 use crate::errno::{Errno, SysResult};
 use crate::task::process::{self, Block};
 use crate::task::sched;
@@ -97,16 +97,25 @@ pub fn uname(buf: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn prlimit64(pid: u64, resource: u64, _new: u64, old: u64) -> SysResult {
+/// `prlimit64(pid, resource, new, old)`: reports armmap's fixed limits. A
+/// new limit is read and checked as Linux does (EFAULT, EINVAL if the soft
+/// limit is above the hard one) but not kept.
+pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
     const RLIMIT_STACK: u64 = 3;
     const RLIMIT_NOFILE: u64 = 7;
     const INFINITY: u64 = u64::MAX;
-    if pid != 0 && pid != sched::current() as u64 {
+    let new: Option<[u64; 2]> = match new {
+        0 => None,
+        p => Some(read_user(p).map_err(|_| Errno::EFAULT)?),
+    };
+    if pid as i32 != 0 && pid as u32 != sched::current() {
         return Err(Errno::ESRCH);
     }
-    if resource >= 16 {
+    // Linux's resource is an unsigned int.
+    if resource as u32 >= 16 || new.is_some_and(|[cur, max]| cur > max) {
         return Err(Errno::EINVAL);
     }
+    let resource = resource as u32 as u64;
     if old != 0 {
         let lim: [u64; 2] = match resource {
             RLIMIT_STACK => [crate::mm::address_space::STACK_SIZE, INFINITY],
@@ -118,12 +127,42 @@ pub fn prlimit64(pid: u64, resource: u64, _new: u64, old: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn getrandom(buf: u64, len: u64, _flags: u64) -> SysResult {
-    let len = len.min(1 << 16) as usize;
-    let mut out = alloc::vec![0u8; len];
-    crate::random::fill(&mut out);
-    copy_to_user(buf, &out).map_err(|_| Errno::EFAULT)?;
-    Ok(len as u64)
+/// `getrandom(buf, len, flags)`, as Linux's: unknown flags (or RANDOM
+/// with INSECURE) are EINVAL; the length is cut to `MAX_RW_COUNT`, that
+/// range must be user memory (EFAULT), and the bytes go out 64 at a time
+/// until the length is reached or a byte faults (the count so far; EFAULT
+/// if none was written).
+pub fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
+    const GRND_NONBLOCK: u32 = 1;
+    const GRND_RANDOM: u32 = 2;
+    const GRND_INSECURE: u32 = 4;
+    const MAX_RW_COUNT: u64 = 0x7fff_f000;
+    // Linux's flags are an unsigned int.
+    let flags = flags as u32;
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || flags & (GRND_RANDOM | GRND_INSECURE) == GRND_RANDOM | GRND_INSECURE
+    {
+        return Err(Errno::EINVAL);
+    }
+    let len = len.min(MAX_RW_COUNT);
+    if !access_ok(buf, len) {
+        return Err(Errno::EFAULT);
+    }
+    let mut block = [0u8; 64];
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(block.len() as u64) as usize;
+        crate::random::fill(&mut block[..n]);
+        let copied = copy_to_user_prefix(buf + done, &block[..n]).map_err(|_| Errno::EFAULT)?;
+        done += copied as u64;
+        if copied < n {
+            break;
+        }
+    }
+    match done {
+        0 if len > 0 => Err(Errno::EFAULT),
+        n => Ok(n),
+    }
 }
 
 /// `reboot(magic, magic2, cmd)`: power-off, halt and restart all end the

@@ -24,14 +24,26 @@ pub fn get(files: &Files, fd: u64) -> Result<Arc<OpenFile>, Errno> {
     files.get(fd as usize).and_then(|f| f.clone()).ok_or(Errno::EBADF)
 }
 
-/// Installs `file` in the lowest free slot at or above `min`.
+/// Installs `file` in the lowest free slot at or above `min` (below
+/// [`MAX_FDS`]); EMFILE if there is none.
 pub fn install(files: &mut Files, file: Arc<OpenFile>, min: usize) -> Result<u64, Errno> {
     let slot = (min..MAX_FDS).find(|&i| files.get(i).is_none_or(|f| f.is_none())).ok_or(Errno::EMFILE)?;
-    if files.len() <= slot {
-        files.resize(slot + 1, None);
-    }
-    files[slot] = Some(file);
+    install_at(files, file, slot)?;
     Ok(slot as u64)
+}
+
+/// Puts `file` in slot `fd` (below [`MAX_FDS`]), replacing what was there;
+/// ENOMEM if the table cannot grow to hold it.
+pub fn install_at(files: &mut Files, file: Arc<OpenFile>, fd: usize) -> Result<(), Errno> {
+    if fd >= MAX_FDS {
+        return Err(Errno::EBADF);
+    }
+    if files.len() <= fd {
+        files.try_reserve(fd + 1 - files.len()).map_err(|_| Errno::ENOMEM)?;
+        files.resize(fd + 1, None);
+    }
+    files[fd] = Some(file);
+    Ok(())
 }
 
 /// Closes `fd`.

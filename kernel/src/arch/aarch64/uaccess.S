@@ -8,6 +8,11 @@
 // be filled in yet); if that cannot resolve it, the exception-table entry
 // below sends execution to the fixup label, which returns the number of
 // bytes NOT copied. 0 means success.
+//
+// The count is exact: a fault on an 8-byte access (which may straddle the
+// last mapped byte) sends the copy to the byte loop, which stops at the
+// first byte that faults. So a copy into a buffer that runs into an
+// unmapped page reports every byte before the hole as copied.
 
 .macro EX_ENTRY insn, fixup
     .pushsection __ex_table, "a"
@@ -24,7 +29,7 @@ __copy_from_user:
     cmp     x2, #8
     b.lo    2f
 1:  ldtr    x3, [x1]                // 8 bytes at a time (unaligned is fine on normal memory)
-    EX_ENTRY 1b, 9f
+    EX_ENTRY 1b, 3f                 // nothing moved yet: finish byte by byte
     str     x3, [x0], #8
     add     x1, x1, #8
     sub     x2, x2, #8
@@ -49,7 +54,7 @@ __copy_to_user:
     b.lo    2f
 1:  ldr     x3, [x1], #8
 4:  sttr    x3, [x0]
-    EX_ENTRY 4b, 9f
+    EX_ENTRY 4b, 7f
     add     x0, x0, #8
     sub     x2, x2, #8
     cmp     x2, #8
@@ -63,6 +68,8 @@ __copy_to_user:
     b.ne    3b
 8:  mov     x0, #0
     ret
+7:  sub     x1, x1, #8              // the 8-byte store faulted: undo the load's
+    b       3b                      // post-increment and finish byte by byte
 9:  mov     x0, x2
     ret
 

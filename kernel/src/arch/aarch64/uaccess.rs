@@ -2,9 +2,15 @@
 //!
 //! Every pointer a system call receives is a user address; the kernel never
 //! dereferences it directly. These functions check that the range lies in
-//! the user half and then copy with unprivileged instructions, so a bad
-//! pointer yields `Err(Efault)` instead of a kernel crash, and a page that
-//! is not filled in yet is faulted in on the way.
+//! the user half ([`access_ok`]) and then copy with unprivileged
+//! instructions, so a bad pointer yields `Err(Efault)` instead of a kernel
+//! crash, and a page that is not filled in yet is faulted in on the way.
+//!
+//! Two kinds of copy: [`copy_to_user`] and friends are all or nothing (a
+//! `struct stat`, a timespec), while [`copy_to_user_prefix`],
+//! [`copy_from_user_prefix`] and [`UserIter`] report how many bytes moved
+//! before a fault, which `read`, `write` and their vector forms return, as
+//! Linux does. The count is exact to the byte.
 
 use crate::mm::addr::USER_END;
 
@@ -20,31 +26,56 @@ extern "C" {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Efault;
 
+/// Whether `addr..addr + len` is a user range: no overflow, and it ends at
+/// or below [`USER_END`] (Linux's `access_ok`). Only the range is checked,
+/// not whether anything is mapped there. An empty range still needs `addr`
+/// itself in user space, as on Linux.
+pub fn access_ok(addr: u64, len: u64) -> bool {
+    len <= USER_END && addr <= USER_END - len
+}
+
 fn check_range(addr: u64, len: usize) -> Result<(), Efault> {
-    match addr.checked_add(len as u64) {
-        Some(end) if end <= USER_END => Ok(()),
-        _ => Err(Efault),
+    if access_ok(addr, len as u64) {
+        Ok(())
+    } else {
+        Err(Efault)
     }
+}
+
+/// Copies from user address `src` into `dst` up to the first byte that
+/// faults; returns the number of bytes copied (`dst.len()` unless a fault
+/// stopped it). `Err` if the range is not a user range: nothing is read.
+pub fn copy_from_user_prefix(dst: &mut [u8], src: u64) -> Result<usize, Efault> {
+    check_range(src, dst.len())?;
+    // SAFETY: dst is a valid kernel buffer; the source is only read with
+    // ldtr, which faults (and is fixed up) on bad user addresses.
+    let left = unsafe { __copy_from_user(dst.as_mut_ptr(), src, dst.len()) };
+    Ok(dst.len() - left.min(dst.len()))
+}
+
+/// Copies `src` to user address `dst` up to the first byte that faults;
+/// returns the number of bytes copied. `Err` if the range is not a user
+/// range: nothing is written.
+pub fn copy_to_user_prefix(dst: u64, src: &[u8]) -> Result<usize, Efault> {
+    check_range(dst, src.len())?;
+    // SAFETY: src is a valid kernel buffer; the destination is only written
+    // with sttr, which faults (and is fixed up) on bad user addresses.
+    let left = unsafe { __copy_to_user(dst, src.as_ptr(), src.len()) };
+    Ok(src.len() - left.min(src.len()))
 }
 
 /// Copies `dst.len()` bytes from user address `src`.
 pub fn copy_from_user(dst: &mut [u8], src: u64) -> Result<(), Efault> {
-    check_range(src, dst.len())?;
-    // SAFETY: dst is a valid kernel buffer; the source is only read with
-    // ldtr, which faults (and is fixed up) on bad user addresses.
-    match unsafe { __copy_from_user(dst.as_mut_ptr(), src, dst.len()) } {
-        0 => Ok(()),
+    match copy_from_user_prefix(dst, src)? {
+        n if n == dst.len() => Ok(()),
         _ => Err(Efault),
     }
 }
 
 /// Copies `src` to user address `dst`.
 pub fn copy_to_user(dst: u64, src: &[u8]) -> Result<(), Efault> {
-    check_range(dst, src.len())?;
-    // SAFETY: src is a valid kernel buffer; the destination is only written
-    // with sttr, which faults (and is fixed up) on bad user addresses.
-    match unsafe { __copy_to_user(dst, src.as_ptr(), src.len()) } {
-        0 => Ok(()),
+    match copy_to_user_prefix(dst, src)? {
+        n if n == src.len() => Ok(()),
         _ => Err(Efault),
     }
 }
@@ -85,6 +116,28 @@ pub enum CStrError {
     TooLong,
 }
 
+/// Reads a NUL-terminated string into `dst`, which it must fit in with
+/// room to spare (at most `dst.len() - 1` bytes before the NUL); returns
+/// its length. Needs no allocation.
+pub fn read_user_cstr_into(src: u64, dst: &mut [u8]) -> Result<usize, CStrError> {
+    let max = dst.len().saturating_sub(1);
+    let mut len = 0;
+    let mut addr = src;
+    while len < max {
+        // Never read across a page boundary we may not own: chunk to it.
+        let to_page_end = 4096 - (addr as usize & 4095);
+        let n = (max - len).min(64).min(to_page_end);
+        let chunk = &mut dst[len..len + n];
+        copy_from_user(chunk, addr).map_err(|_| CStrError::Fault)?;
+        if let Some(pos) = chunk.iter().position(|&b| b == 0) {
+            return Ok(len + pos);
+        }
+        len += n;
+        addr += n as u64;
+    }
+    Err(CStrError::TooLong)
+}
+
 /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
 pub fn read_user_cstr(src: u64, max: usize) -> Result<alloc::vec::Vec<u8>, CStrError> {
     let mut out = alloc::vec::Vec::new();
@@ -103,4 +156,91 @@ pub fn read_user_cstr(src: u64, max: usize) -> Result<alloc::vec::Vec<u8>, CStrE
         addr += n as u64;
     }
     Err(CStrError::TooLong)
+}
+
+/// User memory seen as a sequence of ranges, consumed front to back: the
+/// buffer of `read`/`write` (one range) or the vectors of `readv`/`writev`
+/// (Linux's `iov_iter` over user memory). Every range must have passed
+/// [`access_ok`] before it is put here; a copy still stops at the first
+/// byte that faults.
+pub struct UserIter<'a> {
+    ranges: &'a [(u64, u64)],
+    /// The range being consumed, and how far into it.
+    index: usize,
+    offset: u64,
+    left: u64,
+}
+
+impl<'a> UserIter<'a> {
+    /// Walks `ranges`, (address, length) pairs that passed [`access_ok`].
+    pub fn new(ranges: &'a [(u64, u64)]) -> Self {
+        let left = ranges.iter().fold(0u64, |sum, r| sum.saturating_add(r.1));
+        UserIter { ranges, index: 0, offset: 0, left }
+    }
+
+    /// Bytes not consumed yet.
+    pub fn remaining(&self) -> u64 {
+        self.left
+    }
+
+    /// Moves `n` bytes on, ending the current range when it is used up.
+    fn advance(&mut self, n: u64) {
+        self.offset += n;
+        self.left -= n;
+        while self.index < self.ranges.len() && self.offset >= self.ranges[self.index].1 {
+            self.index += 1;
+            self.offset = 0;
+        }
+    }
+
+    /// The rest of the current range: (address, length).
+    fn current(&self) -> Option<(u64, u64)> {
+        let &(base, len) = self.ranges.get(self.index)?;
+        Some((base + self.offset, len - self.offset))
+    }
+
+    /// Copies `src` to the ranges, in order; returns the bytes copied, fewer
+    /// than `src.len()` if a byte faulted or the ranges are full.
+    pub fn copy_out(&mut self, mut src: &[u8]) -> usize {
+        let mut done = 0;
+        while !src.is_empty() {
+            let Some((addr, len)) = self.current() else { break };
+            let n = src.len().min(len as usize);
+            let copied = copy_to_user_prefix(addr, &src[..n]).unwrap_or(0);
+            self.advance(copied as u64);
+            done += copied;
+            if copied < n {
+                break;
+            }
+            src = &src[n..];
+        }
+        done
+    }
+
+    /// Fills `dst` from the ranges, in order; returns the bytes copied,
+    /// fewer than `dst.len()` if a byte faulted or the ranges ran out.
+    pub fn copy_in(&mut self, dst: &mut [u8]) -> usize {
+        let mut done = 0;
+        while done < dst.len() {
+            let Some((addr, len)) = self.current() else { break };
+            let n = (dst.len() - done).min(len as usize);
+            let copied = copy_from_user_prefix(&mut dst[done..done + n], addr).unwrap_or(0);
+            self.advance(copied as u64);
+            done += copied;
+            if copied < n {
+                break;
+            }
+        }
+        done
+    }
+
+    /// Consumes `n` bytes without touching them (a write to `/dev/null`).
+    pub fn skip(&mut self, mut n: u64) {
+        while n > 0 {
+            let Some((_, len)) = self.current() else { break };
+            let step = n.min(len);
+            self.advance(step);
+            n -= step;
+        }
+    }
 }
