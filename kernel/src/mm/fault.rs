@@ -82,8 +82,8 @@ impl Failure {
     pub fn signal(self) -> u32 {
         match self {
             Failure::Unmapped | Failure::Protection | Failure::NoProgress | Failure::SignalPending => 11, // SIGSEGV
-            Failure::BeyondEnd | Failure::Alignment => 7,                        // SIGBUS
-            Failure::OutOfMemory => 9,                                           // SIGKILL
+            Failure::BeyondEnd | Failure::Alignment => 7,                                                 // SIGBUS
+            Failure::OutOfMemory => 9,                                                                    // SIGKILL
         }
     }
     /// The signal's name, for the report and trace lines.

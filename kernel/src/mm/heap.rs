@@ -45,7 +45,13 @@ pub const CLASS_CACHE_BYTES: usize = 64 << 10;
 /// 4 MiB and at most 64 MiB, in whole pages.
 pub const fn main_heap_size(ram: u64) -> usize {
     let s = ram / 16;
-    let s = if s < (4 << 20) { 4 << 20 } else if s > (64 << 20) { 64 << 20 } else { s };
+    let s = if s < (4 << 20) {
+        4 << 20
+    } else if s > (64 << 20) {
+        64 << 20
+    } else {
+        s
+    };
     (s as usize) & !0xfff
 }
 

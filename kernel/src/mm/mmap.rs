@@ -223,13 +223,12 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
             let pgoff = vma.pgoff_of(va);
             let pa = backing.contiguous(pgoff).ok_or(Errno::EINVAL)?;
             let run = (backing.contiguous_pages(pgoff) * PAGE_SIZE as u64).min(end - va);
-            let (_, blocks) =
-                mm.map_contiguous(va, pa, run as usize, writable_attrs).inspect_err(|_| {
-                    // The new area is one whole area (device areas never
-                    // merge): removing it cuts nothing and cannot fail.
-                    let undone = mm.unmap_range(start, end);
-                    debug_assert!(undone.is_ok());
-                })?;
+            let (_, blocks) = mm.map_contiguous(va, pa, run as usize, writable_attrs).inspect_err(|_| {
+                // The new area is one whole area (device areas never
+                // merge): removing it cuts nothing and cannot fail.
+                let undone = mm.unmap_range(start, end);
+                debug_assert!(undone.is_ok());
+            })?;
             out.blocks_2m += blocks;
             va += run;
         }

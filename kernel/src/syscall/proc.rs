@@ -1,14 +1,14 @@
 //! Process system calls: exit, fork (clone), execve, wait4, kill, yield.
 
 use crate::arch::aarch64::context;
+use crate::arch::aarch64::context::FpState;
 use crate::arch::aarch64::exception::TrapFrame;
 use crate::arch::aarch64::uaccess::{read_user, read_user_cstr, write_user, CStrError};
 use crate::errno::{Errno, SysResult};
+use crate::mm::heap;
 use crate::task::exit::{self, SIGCHLD};
 use crate::task::process::{self, Counters, Process, State, TABLE};
 use crate::task::{exec, sched, signal};
-use crate::arch::aarch64::context::FpState;
-use crate::mm::heap;
 use alloc::vec::Vec;
 
 pub fn exit(code: u64) -> SysResult {

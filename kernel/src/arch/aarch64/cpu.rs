@@ -84,4 +84,3 @@ pub fn init() {
     }
     asm::barrier::isb(asm::barrier::SY);
 }
-
