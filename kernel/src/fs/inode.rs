@@ -53,6 +53,9 @@ impl Data {
         if let Some(pa) = self.pages.get(page) {
             return Ok(pa);
         }
+        if !crate::mm::kernel_has_room() {
+            return Err(BackingError::OutOfMemory);
+        }
         let ops = frame_ops();
         let pa = ops.alloc_zeroed().ok_or(BackingError::OutOfMemory)?;
         if self.pages.insert(page, pa).is_err() {

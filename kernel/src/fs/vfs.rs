@@ -54,9 +54,11 @@ pub fn parent_of(path: &str) -> Result<(Arc<Inode>, String), Errno> {
     Ok((parent, last))
 }
 
-/// Adds `node` as `name` in directory `dir`.
+/// Adds `node` as `name` in directory `dir`; ENOSPC when the kernel has no
+/// room for more files (as tmpfs says when it is full).
 pub fn link(dir: &Inode, name: &str, node: Arc<Inode>) -> Result<(), Errno> {
     match &dir.kind {
+        Kind::Dir(_) if !crate::mm::kernel_has_room() => Err(Errno::ENOSPC),
         Kind::Dir(entries) => {
             let mut key = String::new();
             key.try_reserve_exact(name.len()).map_err(|_| Errno::ENOMEM)?;

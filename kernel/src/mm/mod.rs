@@ -12,6 +12,30 @@ pub mod physmap;
 pub mod spurious;
 pub mod vma;
 
+/// Whether the kernel can afford more objects a user could multiply (areas,
+/// files, page-cache slots, processes): the kernel heap's headroom (see
+/// `heap.rs`). Always on the host, except where a test says otherwise.
+pub fn kernel_has_room() -> bool {
+    #[cfg(target_os = "none")]
+    return heap::has_headroom();
+    #[cfg(all(not(target_os = "none"), test))]
+    return !test_hooks::OUT_OF_MEMORY.with(|f| f.get());
+    #[cfg(all(not(target_os = "none"), not(test)))]
+    return true;
+}
+
+/// What host tests can change about the machine.
+#[cfg(test)]
+pub mod test_hooks {
+    use std::cell::Cell;
+
+    std::thread_local! {
+        /// Makes [`kernel_has_room`](super::kernel_has_room) say no, as when
+        /// the kernel heap is full (per test thread).
+        pub static OUT_OF_MEMORY: Cell<bool> = const { Cell::new(false) };
+    }
+}
+
 /// The linear-map address of a physical address.
 pub const fn phys_to_virt(pa: addr::PhysAddr) -> addr::VirtAddr {
     addr::VirtAddr(pa.0 + addr::LINEAR_MAP_BASE)

@@ -150,18 +150,6 @@ impl From<NoRoom> for crate::errno::Errno {
     }
 }
 
-/// Whether the kernel can afford the bookkeeping of more areas (the
-/// kernel heap's headroom; always on the host, except where a test says
-/// otherwise).
-fn kernel_has_room() -> bool {
-    #[cfg(target_os = "none")]
-    return super::heap::has_headroom();
-    #[cfg(all(not(target_os = "none"), test))]
-    return !tests::OUT_OF_MEMORY.with(|f| f.get());
-    #[cfg(all(not(target_os = "none"), not(test)))]
-    return true;
-}
-
 /// A process's areas, sorted by start address.
 ///
 /// Invariants: areas never overlap; the map's key is each area's `start`;
@@ -222,7 +210,7 @@ impl VmaList {
 
     /// Whether `more` areas can be added.
     pub fn ensure_room(&self, more: usize) -> Result<(), NoRoom> {
-        if more == 0 || (self.areas.len() + more <= MAX_AREAS && kernel_has_room()) {
+        if more == 0 || (self.areas.len() + more <= MAX_AREAS && super::kernel_has_room()) {
             Ok(())
         } else {
             Err(NoRoom)
@@ -362,13 +350,8 @@ impl VmaList {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cell::Cell;
-
-    std::thread_local! {
-        /// Makes `kernel_has_room` say no, as when the kernel heap is full.
-        pub static OUT_OF_MEMORY: Cell<bool> = const { Cell::new(false) };
-    }
     use crate::mm::backing::ZeroFill;
+    use crate::mm::test_hooks::OUT_OF_MEMORY;
 
     const P: u64 = PAGE_SIZE as u64;
 

@@ -45,7 +45,7 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_t
     if flags & 0xff != SIGCHLD || extra & !(CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID) != 0 {
         return Err(Errno::EINVAL);
     }
-    if !heap::has_headroom() {
+    if !crate::mm::kernel_has_room() {
         return Err(Errno::ENOMEM);
     }
     let me = sched::current();

@@ -33,10 +33,14 @@ pub fn install(files: &mut Files, file: Arc<OpenFile>, min: usize) -> Result<u64
 }
 
 /// Puts `file` in slot `fd` (below [`MAX_FDS`]), replacing what was there;
-/// ENOMEM if the table cannot grow to hold it.
+/// ENOMEM if the table cannot grow to hold it, or the kernel has no room
+/// for more open files.
 pub fn install_at(files: &mut Files, file: Arc<OpenFile>, fd: usize) -> Result<(), Errno> {
     if fd >= MAX_FDS {
         return Err(Errno::EBADF);
+    }
+    if !crate::mm::kernel_has_room() {
+        return Err(Errno::ENOMEM);
     }
     if files.len() <= fd {
         files.try_reserve(fd + 1 - files.len()).map_err(|_| Errno::ENOMEM)?;
