@@ -148,7 +148,7 @@ fn read_console(buf: &mut [u8]) -> Result<usize, Errno> {
         }
         // Poll again one tick later.
         let next = crate::arch::aarch64::timer::uptime_ns() + 1_000_000_000 / crate::arch::aarch64::timer::HZ;
-        crate::task::sched::block(crate::task::process::Block::Sleep(next));
+        crate::task::sched::block(crate::task::process::Block::Sleep(next))?;
     }
 }
 

@@ -53,7 +53,7 @@ fn sleep_for(req: u64) -> SysResult {
     if ns == 0 {
         sched::yield_now();
     } else {
-        sched::block(Block::Sleep(timer::uptime_ns().saturating_add(ns)));
+        sched::block(Block::Sleep(timer::uptime_ns().saturating_add(ns)))?;
     }
     Ok(0)
 }

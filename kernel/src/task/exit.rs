@@ -104,9 +104,6 @@ pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
         if options & WNOHANG != 0 {
             return Ok(None);
         }
-        sched::block(Block::Wait(pid));
-        if super::signal::pending(me).is_some() {
-            return Err(Errno::EINTR);
-        }
+        sched::block(Block::Wait(pid))?;
     }
 }

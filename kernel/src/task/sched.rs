@@ -94,14 +94,40 @@ pub fn tick(now: u64) {
     request_resched();
 }
 
+/// A blocking wait ended, or did not start, because a signal is pending:
+/// the caller returns EINTR, and the signal acts on the way back to user
+/// mode.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Interrupted;
+
+impl From<Interrupted> for crate::errno::Errno {
+    fn from(_: Interrupted) -> Self {
+        crate::errno::Errno::EINTR
+    }
+}
+
 /// Blocks the current process for `why` and runs something else; returns
-/// when it has been made ready again.
-pub fn block(why: Block) {
+/// when it has been made ready again. Every blocking wait goes through
+/// here, so none can outlast a signal: with one pending, it does not block
+/// (or stops blocking: `kill` makes the process ready) and answers
+/// [`Interrupted`].
+#[must_use = "a wait interrupted by a signal must end the system call (EINTR)"]
+pub fn block(why: Block) -> Result<(), Interrupted> {
     let pid = current();
-    if let Some(p) = TABLE.lock().get_mut(&pid) {
-        p.state = State::Blocked(why);
+    {
+        let mut t = TABLE.lock();
+        if let Some(p) = t.get_mut(&pid) {
+            if p.pending.is_some() {
+                return Err(Interrupted);
+            }
+            p.state = State::Blocked(why);
+        }
     }
     schedule();
+    match super::signal::pending(pid) {
+        Some(_) => Err(Interrupted),
+        None => Ok(()),
+    }
 }
 
 /// Gives up the CPU to the next ready process, if any.

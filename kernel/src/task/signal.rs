@@ -34,6 +34,9 @@ const SIGMAX: u32 = 64;
 
 /// The signal pending for `pid`, if any.
 pub fn pending(pid: Pid) -> Option<u32> {
+    if PENDING_COUNT.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
     TABLE.lock().get(&pid).and_then(|p| p.pending)
 }
 
