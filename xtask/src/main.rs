@@ -37,7 +37,8 @@ commands:
   build  build the kernel image and user programs [--release]
   test   host unit tests, then on-target tests; ends with 'N passed, N failed'
          [--release] [FILTER: only on-target runs whose name contains it]
-  clippy run clippy on the host crates and on the target crates
+  clippy run clippy on the host crates and on the target crates, and check
+         the formatting of the files `cargo fmt` does not reach
   bench  guest instructions per operation (PMU, QEMU -icount) of bench/bench.c
          on armmap; table, target/bench/results.json and chart.svg
          --linux        also on Debian's arm64 Linux (fetched with apt, cached)
@@ -118,7 +119,37 @@ fn cmd_clippy() -> Result<i32, String> {
         "-D",
         "warnings",
     ])?;
+    check_target_only_formatting()?;
     Ok(0)
+}
+
+/// `cargo fmt` skips modules declared through a macro (the kernel's
+/// `target_only!`), so their files are checked with rustfmt directly.
+fn check_target_only_formatting() -> Result<(), String> {
+    fn rust_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                rust_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let root = build::root();
+    let mut files = Vec::new();
+    rust_files(&root.join("kernel").join("src"), &mut files);
+    let status = std::process::Command::new("rustfmt")
+        .args(["--edition", "2021", "--check", "--config-path"])
+        .arg(root.join("rustfmt.toml"))
+        .args(&files)
+        .status()
+        .map_err(|e| format!("running rustfmt: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err("kernel sources are not formatted: run rustfmt on the files above (cargo fmt does not reach them)".into())
+    }
 }
 
 fn cmd_run(args: &[String]) -> Result<i32, String> {

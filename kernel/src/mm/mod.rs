@@ -24,18 +24,6 @@ pub fn kernel_has_room() -> bool {
     return true;
 }
 
-/// What host tests can change about the machine.
-#[cfg(test)]
-pub mod test_hooks {
-    use std::cell::Cell;
-
-    std::thread_local! {
-        /// Makes [`kernel_has_room`](super::kernel_has_room) say no, as when
-        /// the kernel heap is full (per test thread).
-        pub static OUT_OF_MEMORY: Cell<bool> = const { Cell::new(false) };
-    }
-}
-
 /// The linear-map address of a physical address.
 pub const fn phys_to_virt(pa: addr::PhysAddr) -> addr::VirtAddr {
     addr::VirtAddr(pa.0 + addr::LINEAR_MAP_BASE)
@@ -57,4 +45,16 @@ pub use phys::{frame_counts, frames_init};
 #[cfg(target_os = "none")]
 pub fn virt_to_phys_image(info: &crate::BootInfo, va: u64) -> u64 {
     info.image_pa + (va - addr::KIMAGE_BASE)
+}
+
+/// What host tests can change about the machine.
+#[cfg(test)]
+pub mod test_hooks {
+    use std::cell::Cell;
+
+    std::thread_local! {
+        /// Makes [`kernel_has_room`](super::kernel_has_room) say no, as when
+        /// the kernel heap is full (per test thread).
+        pub static OUT_OF_MEMORY: Cell<bool> = const { Cell::new(false) };
+    }
 }

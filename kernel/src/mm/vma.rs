@@ -464,7 +464,7 @@ mod tests {
         let zf: Arc<dyn Backing> = Arc::new(ZeroFill);
         let mut l = VmaList::new();
         // Alternating protections keep neighbours from merging.
-        let prot = |i: u64| if i % 2 == 0 { Prot::READ } else { Prot::RW };
+        let prot = |i: u64| if i.is_multiple_of(2) { Prot::READ } else { Prot::RW };
         for i in 0..MAX_AREAS as u64 {
             l.insert(anon(0x10000 + i * P, 0x10000 + (i + 1) * P, prot(i), &zf)).unwrap();
         }

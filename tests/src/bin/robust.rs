@@ -220,7 +220,7 @@ fn kill_zero_and_minus_pgid_hit_only_the_group() -> TestResult {
         5
     })?;
     process::setpgid(b, a)?;
-    user::kill(-(a as i32) as Pid, process::SIGKILL)?;
+    user::kill(-a, process::SIGKILL)?;
     expect_killed(a, process::SIGKILL)?;
     expect_killed(b, process::SIGKILL)?;
     // kill(0, 0) only checks that the group exists.
