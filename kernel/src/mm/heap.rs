@@ -5,7 +5,7 @@
 //! - a small **boot heap** inside the image's .bss, usable from the first
 //!   instruction of `kernel_main`, before the physical memory map exists;
 //! - the **main heap**, a fixed region of RAM carved out at boot (see
-//!   [`main_heap_size`]: 1/16 of RAM, between 4 and 64 MiB) and reached
+//!   [`main_heap_size`]: 1/8 of RAM, between 8 and 128 MiB) and reached
 //!   through the linear map.
 //!
 //! The main heap is *bounded* on purpose. Its frames never pass through the
@@ -41,14 +41,16 @@ const BOOT_HEAP_SIZE: usize = 512 << 10;
 /// Bytes each size class's free list may keep.
 pub const CLASS_CACHE_BYTES: usize = 64 << 10;
 
-/// The size of the main heap for `ram` bytes of RAM: 1/16 of it, at least
-/// 4 MiB and at most 64 MiB, in whole pages.
+/// The size of the main heap for `ram` bytes of RAM: 1/8 of it, at least
+/// 8 MiB and at most 128 MiB, in whole pages. That is room for Linux's
+/// 65,530 areas in one process on a 128 MiB machine (about 140 bytes each
+/// with their tree), or a few hundred processes.
 pub const fn main_heap_size(ram: u64) -> usize {
-    let s = ram / 16;
-    let s = if s < (4 << 20) {
-        4 << 20
-    } else if s > (64 << 20) {
-        64 << 20
+    let s = ram / 8;
+    let s = if s < (8 << 20) {
+        8 << 20
+    } else if s > (128 << 20) {
+        128 << 20
     } else {
         s
     };

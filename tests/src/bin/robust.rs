@@ -43,6 +43,7 @@ fn main(args: Args) -> i32 {
     case("frames_back_to_baseline_after_200_forks", frames_back_to_baseline_after_200_forks);
     case("fork_bomb_fails_cleanly_twice", fork_bomb_fails_cleanly_twice);
     case("running_out_of_memory_kills_only_the_hog", running_out_of_memory_kills_only_the_hog);
+    case("at_most_65530_areas_then_enomem", at_most_65530_areas_then_enomem);
     h.finish()
 }
 
@@ -398,5 +399,32 @@ fn sigkill_ends_blocking_waits() -> TestResult {
         let (_, status) = user::wait()?;
         check!(wifexited(status), "the grandchild {}", ExitStatus(status));
     }
+    Ok(())
+}
+
+/// Splitting one mapping into ever more areas ends with ENOMEM at Linux's
+/// `vm.max_map_count` (65,530), not with the kernel's memory exhausted; and
+/// unmapping it all still works (whole areas need no new bookkeeping).
+fn at_most_65530_areas_then_enomem() -> TestResult {
+    const PAGES: usize = 70_000;
+    let base = mm::mmap_anonymous(PAGES * PAGE_SIZE, mm::PROT_NONE, MAP_PRIVATE)?;
+    let mut split = 0usize;
+    let err = loop {
+        check!(split * 2 < PAGES, "mprotect never failed");
+        // SAFETY: the pages belong to this case's mapping.
+        match unsafe { mm::mprotect(base + split * 2 * PAGE_SIZE, PAGE_SIZE, PROT_READ) } {
+            Ok(()) => split += 1,
+            Err(e) => break e,
+        }
+    };
+    check_eq!(err, Errno::ENOMEM, "after {split} splits");
+    // Each split adds two areas; the program had a few of its own.
+    let areas = 2 * split + 1;
+    check!((65_000..=65_530).contains(&areas), "{areas} areas when mprotect failed, Linux allows 65,530");
+    // SAFETY: as above.
+    unsafe { mm::munmap(base, PAGES * PAGE_SIZE)? };
+    let again = mm::mmap_anonymous(PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
+    // SAFETY: just mapped.
+    unsafe { mm::munmap(again, PAGE_SIZE)? };
     Ok(())
 }
