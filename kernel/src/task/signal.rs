@@ -1,7 +1,10 @@
 //! Signals, default actions only: a signal sent with `kill` ends the target
-//! process as if by that signal (status seen by `wait4` as WIFSIGNALED);
-//! 0 only checks that the target exists. Handlers (`rt_sigaction`) are
-//! accepted and ignored: armmap's programs run to completion or die.
+//! process as if by that signal (status seen by `wait4` as WIFSIGNALED),
+//! except the ones whose default action is to be ignored (SIGCHLD, SIGCONT,
+//! SIGURG, SIGWINCH), which are dropped; 0 only checks that the target
+//! exists. Handlers (`rt_sigaction`) are accepted and ignored: armmap's
+//! programs run to completion or die. (The stop signals still end the
+//! process: there is no job control yet.)
 //!
 //! Who receives a signal follows Linux's `kill(2)`:
 //!
@@ -31,6 +34,15 @@ static PENDING_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// The highest signal number.
 const SIGMAX: u32 = 64;
+
+/// Whether Linux's default action for `sig` is to ignore it.
+fn ignored_by_default(sig: u32) -> bool {
+    const SIGCHLD: u32 = 17;
+    const SIGCONT: u32 = 18;
+    const SIGURG: u32 = 23;
+    const SIGWINCH: u32 = 28;
+    matches!(sig, SIGCHLD | SIGCONT | SIGURG | SIGWINCH)
+}
 
 /// The signal pending for `pid`, if any.
 pub fn pending(pid: Pid) -> Option<u32> {
@@ -65,8 +77,9 @@ pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
         for p in t.values_mut().filter(|p| hit(p)) {
             found = true;
             // Zombies are past signals; init ignores the ones it has no
-            // handler for (all of them, here); 0 only checks existence.
-            if sig == 0 || p.pid == 1 || matches!(p.state, State::Zombie { .. }) {
+            // handler for (all of them, here); some are ignored by default;
+            // 0 only checks existence.
+            if sig == 0 || ignored_by_default(sig) || p.pid == 1 || matches!(p.state, State::Zombie { .. }) {
                 continue;
             }
             if p.pid == me {

@@ -39,6 +39,7 @@ fn main(args: Args) -> i32 {
     case("process_groups_and_sessions", process_groups_and_sessions);
     case("kill_zero_and_minus_pgid_hit_only_the_group", kill_zero_and_minus_pgid_hit_only_the_group);
     case("kill_no_such_group_esrch", kill_no_such_group_esrch);
+    case("signals_ignored_by_default_do_not_kill", signals_ignored_by_default_do_not_kill);
     case("sigkill_ends_blocking_waits", sigkill_ends_blocking_waits);
     case("frames_back_to_baseline_after_200_forks", frames_back_to_baseline_after_200_forks);
     case("fork_bomb_fails_cleanly_twice", fork_bomb_fails_cleanly_twice);
@@ -427,4 +428,18 @@ fn at_most_65530_areas_then_enomem() -> TestResult {
     // SAFETY: just mapped.
     unsafe { mm::munmap(again, PAGE_SIZE)? };
     Ok(())
+}
+
+/// SIGCHLD, SIGCONT, SIGURG and SIGWINCH are ignored by default: the target
+/// lives on (and is then ended by SIGTERM).
+fn signals_ignored_by_default_do_not_kill() -> TestResult {
+    let child = sleeper()?;
+    for sig in [process::SIGCHLD, process::SIGCONT, 23, 28] {
+        user::kill(child, sig)?;
+    }
+    user::time::sleep_ms(20);
+    let (pid, _) = user::waitpid(child, process::WNOHANG)?;
+    check_eq!(pid, 0, "the child ended after signals ignored by default");
+    user::kill(child, process::SIGTERM)?;
+    expect_killed(child, process::SIGTERM)
 }
