@@ -67,6 +67,9 @@ fn resolve(addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Fail
             }
             log::debug!("fault pid={pid} addr={addr:#x} {} -> {}", access_name(access), res.describe());
         }
+        Err(Failure::SignalPending) => {
+            log::debug!("fault pid={pid} addr={addr:#x} {} -> signal pending", access_name(access))
+        }
         Err(f) => log::debug!("fault pid={pid} addr={addr:#x} {} -> {}", access_name(access), f.signal_name()),
     }
     r
