@@ -116,6 +116,8 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
                 Ok(_) => {}
                 // Killed by the signal, at this fault (no fault report).
                 Err(Failure::SignalPending) => signal::deliver_pending(),
+                // Another process goes; the access is retried afterwards.
+                Err(Failure::OutOfMemory) if crate::task::oom::make_room_for(sched::current()) => {}
                 Err(why) => kill_for_fault(frame, far, access, why),
             }
         }

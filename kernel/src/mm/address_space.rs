@@ -362,6 +362,22 @@ impl AddressSpace {
         }
     }
 
+    /// The frames only this address space holds: what ending its process
+    /// would give back (the out-of-memory killer's measure).
+    pub fn private_frames(&self) -> usize {
+        let ctx = self.ctx();
+        let mut n = 0;
+        for v in self.vmas.iter() {
+            let len = (v.end - v.start) as usize;
+            self.table.for_each_leaf(VirtAddr(v.start), len, &ctx, |_, pa, size, _| {
+                if size == PAGE_SIZE && frame_refcount(pa) == 1 {
+                    n += 1;
+                }
+            });
+        }
+        n
+    }
+
     /// Calls `f(leaf size)` for every entry in `[start, end)`.
     pub fn for_each_leaf(&self, start: u64, end: u64, mut f: impl FnMut(usize)) {
         self.table.for_each_leaf(VirtAddr(start), (end - start) as usize, &self.ctx(), |_, _, size, _| f(size));

@@ -10,6 +10,7 @@ target_only! {
     pub mod exec;
     pub mod exit;
     pub mod files;
+    pub mod oom;
     pub mod perf;
     pub mod process;
     pub mod sched;

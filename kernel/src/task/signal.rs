@@ -86,13 +86,7 @@ pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
                 to_self = true;
                 continue;
             }
-            if p.pending.is_none() {
-                p.pending = Some(sig);
-                PENDING_COUNT.fetch_add(1, Ordering::Relaxed);
-            }
-            if matches!(p.state, State::Blocked(_)) {
-                sched::make_ready_locked(p);
-            }
+            post(p, sig);
         }
         if !found {
             return Err(Errno::ESRCH);
@@ -102,6 +96,29 @@ pub fn kill(pid: i32, sig: u32) -> Result<(), Errno> {
         super::exit::exit_current(super::exit::signaled(sig));
     }
     Ok(())
+}
+
+/// Sends `sig` to process `pid` from the kernel (the out-of-memory killer):
+/// it acts like one sent by `kill`, init and zombies excepted.
+pub fn send(pid: Pid, sig: u32) {
+    let mut t = TABLE.lock();
+    if let Some(p) = t.get_mut(&pid) {
+        if p.pid != 1 && !matches!(p.state, State::Zombie { .. }) {
+            post(p, sig);
+        }
+    }
+}
+
+/// Makes `sig` pending for `p` (the first one pending wins) and wakes `p`
+/// from a blocking wait.
+fn post(p: &mut Process, sig: u32) {
+    if p.pending.is_none() {
+        p.pending = Some(sig);
+        PENDING_COUNT.fetch_add(1, Ordering::Relaxed);
+    }
+    if matches!(p.state, State::Blocked(_)) {
+        sched::make_ready_locked(p);
+    }
 }
 
 /// Acts on a pending signal (before returning to user mode, and at a

@@ -44,6 +44,7 @@ fn main(args: Args) -> i32 {
     case("frames_back_to_baseline_after_200_forks", frames_back_to_baseline_after_200_forks);
     case("fork_bomb_fails_cleanly_twice", fork_bomb_fails_cleanly_twice);
     case("running_out_of_memory_kills_only_the_hog", running_out_of_memory_kills_only_the_hog);
+    case("the_oom_killer_picks_the_biggest", the_oom_killer_picks_the_biggest);
     case("at_most_65530_areas_then_enomem", at_most_65530_areas_then_enomem);
     h.finish()
 }
@@ -442,4 +443,48 @@ fn signals_ignored_by_default_do_not_kill() -> TestResult {
     check_eq!(pid, 0, "the child ended after signals ignored by default");
     user::kill(child, process::SIGTERM)?;
     expect_killed(child, process::SIGTERM)
+}
+
+/// A process that holds nearly all memory and sleeps is the one killed when
+/// a small process then needs pages: the out-of-memory killer picks the
+/// process whose death gives the most back, as Linux's does, not the one
+/// that happened to fault.
+fn the_oom_killer_picks_the_biggest() -> TestResult {
+    if !user::util::on_armmap() {
+        println!("  note: not on armmap, skipped (it would exhaust the host's memory)");
+        return Ok(());
+    }
+    frames_unchanged_by("an out-of-memory kill", 1, |_| {
+        let hog = process::fork_run(|| {
+            let len = 1usize << 30;
+            let Ok(a) = mm::mmap_anonymous(len, PROT_READ | PROT_WRITE, MAP_PRIVATE) else { return 1 };
+            for off in (0..len).step_by(PAGE_SIZE) {
+                if off % (64 * PAGE_SIZE) == 0 && free_frames().is_ok_and(|f| f < 200) {
+                    break;
+                }
+                // SAFETY: inside the mapping just made.
+                unsafe { (a as *mut u8).add(off).write_volatile(1) };
+            }
+            user::time::sleep_ms(60_000);
+            2
+        })?;
+        // Wait until the hog has taken nearly everything.
+        let mut waited = 0;
+        while free_frames()? >= 300 {
+            check!(waited < 10_000, "the hog did not fill memory");
+            user::time::sleep_ms(10);
+            waited += 10;
+        }
+        let small = process::fork_run(|| {
+            let len = 1024 * PAGE_SIZE;
+            let Ok(a) = mm::mmap_anonymous(len, PROT_READ | PROT_WRITE, MAP_PRIVATE) else { return 1 };
+            for off in (0..len).step_by(PAGE_SIZE) {
+                // SAFETY: inside the mapping just made.
+                unsafe { (a as *mut u8).add(off).write_volatile(1) };
+            }
+            0
+        })?;
+        expect_exit(small, 0)?;
+        expect_killed(hog, process::SIGKILL)
+    })
 }
