@@ -21,9 +21,9 @@ pub const SPURIOUS_LIMIT: u32 = 4;
 /// Watches the faults of one process for a spurious resolution that
 /// repeats without progress. `K` identifies an access (page and kind).
 ///
-/// Invariant: `repeats` counts the consecutive spurious resolutions of
-/// `last`; any other outcome, or a spurious fault of another access, starts
-/// the count over.
+/// Invariant: while `last` is set, `repeats` counts its consecutive
+/// spurious resolutions; any other outcome clears `last`, and a spurious
+/// fault of another access starts the count over.
 #[derive(Copy, Clone, Debug)]
 pub struct SpuriousWatch<K> {
     last: Option<K>,
@@ -40,9 +40,10 @@ impl<K: PartialEq + Copy> SpuriousWatch<K> {
     /// Records the outcome of a fault of access `key`. `Err(n)` when this
     /// was the `n`-th spurious resolution in a row, past the limit: the
     /// caller fails the access (and the count starts over).
+    #[inline]
     pub fn note(&mut self, key: K, spurious: bool) -> Result<(), u32> {
         if !spurious {
-            *self = Self::default();
+            self.last = None;
             return Ok(());
         }
         if self.last == Some(key) {
