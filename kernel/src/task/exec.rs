@@ -29,12 +29,18 @@ use alloc::vec::Vec;
 const HWCAP_FP: u64 = 1 << 0;
 const HWCAP_ASIMD: u64 = 1 << 1;
 
-/// Reads a whole regular file (anything else cannot be executed: EACCES,
-/// as Linux answers for a directory or a device).
+/// Reads a whole executable file (anything but a regular file cannot be
+/// executed: EACCES, as Linux answers for a directory or a device). A file
+/// that does not start like an ELF image is ENOEXEC before anything else is
+/// read, as on Linux, whatever its size.
 pub fn read_file(path: &str) -> Result<Vec<u8>, Errno> {
     let inode = vfs::lookup(path)?;
     if !matches!(inode.kind, Kind::File) {
         return Err(Errno::EACCES);
+    }
+    let mut magic = [0u8; 4];
+    if inode.read_at(0, &mut magic) != magic.len() || magic != *b"\x7fELF" {
+        return Err(Errno::ENOEXEC);
     }
     let size = usize::try_from(inode.size()).map_err(|_| Errno::ENOMEM)?;
     crate::mm::heap::check_room(size)?;
