@@ -9,8 +9,6 @@ use crate::mm::{self, MAP_FIXED, MAP_FIXED_NOREPLACE};
 use core::ffi::CStr;
 use core::fmt;
 
-/// Reads from `fd` until `buf` is full or the file ends, retrying short
-/// reads and `EINTR`; returns the number of bytes read (0 at end of file).
 /// Whether the program runs on armmap rather than Linux: armmap's
 /// `/proc/memdev` exists. Test programs use it to skip armmap-only checks
 /// when run under `qemu-aarch64` on Linux.
@@ -18,6 +16,18 @@ pub fn on_armmap() -> bool {
     crate::fs::open(c"/proc/memdev", crate::fs::O_RDONLY, 0).map(crate::fs::close).is_ok()
 }
 
+/// True on armmap; elsewhere prints that `what` (an armmap-only check) is
+/// skipped.
+pub fn armmap_only(what: &str) -> bool {
+    if on_armmap() {
+        return true;
+    }
+    crate::println!("  note: not on armmap, {what} skipped");
+    false
+}
+
+/// Reads from `fd` until `buf` is full or the file ends, retrying short
+/// reads and `EINTR`; returns the number of bytes read (0 at end of file).
 pub fn read_full(fd: Fd, buf: &mut [u8]) -> Result<usize, Errno> {
     let mut n = 0;
     while n < buf.len() {

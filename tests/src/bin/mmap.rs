@@ -132,16 +132,6 @@ fn slot(n: usize) -> usize {
     0x3100_0000_0000 + n * 0x1_0000_0000
 }
 
-/// Whether this runs on armmap (its `/proc/memdev` exists) rather than Linux.
-/// True on armmap; elsewhere prints why the armmap-only part is skipped.
-fn armmap_only(what: &str) -> bool {
-    if user::util::on_armmap() {
-        return true;
-    }
-    println!("  note: not on armmap, {what} skipped");
-    false
-}
-
 /// For the few checks where qemu-user's own emulation of a call differs
 /// from Linux (each one checked against a Linux kernel directly): checks
 /// `got == want` on armmap; under qemu-user only says what it got.
@@ -787,7 +777,7 @@ fn memdev_base() -> Result<usize, Failed> {
 }
 
 fn proc_memdev_address_and_size() -> TestResult {
-    if !armmap_only("/proc/memdev") {
+    if !user::util::armmap_only("/proc/memdev") {
         return Ok(());
     }
     let mut buf = [0u8; 128];
@@ -810,7 +800,7 @@ fn proc_memdev_address_and_size() -> TestResult {
 }
 
 fn memdev_fstat_size() -> TestResult {
-    if !armmap_only("/dev/memdev") {
+    if !user::util::armmap_only("/dev/memdev") {
         return Ok(());
     }
     for path in [c"/dev/memdev", c"/dev/memdev-lazy"] {
@@ -824,7 +814,7 @@ fn memdev_fstat_size() -> TestResult {
 }
 
 fn memdev_greeting() -> TestResult {
-    if !armmap_only("/dev/memdev") {
+    if !user::util::armmap_only("/dev/memdev") {
         return Ok(());
     }
     let fd = fs::open(c"/dev/memdev", O_RDWR, 0)?;
@@ -862,7 +852,7 @@ fn memdev_greeting() -> TestResult {
 }
 
 fn memdev_eager_no_faults() -> TestResult {
-    if !armmap_only("/dev/memdev") {
+    if !user::util::armmap_only("/dev/memdev") {
         return Ok(());
     }
     let fd = fs::open(c"/dev/memdev", O_RDWR, 0)?;
@@ -895,7 +885,7 @@ fn memdev_eager_no_faults() -> TestResult {
 }
 
 fn memdev_lazy_one_fault_per_page() -> TestResult {
-    if !armmap_only("/dev/memdev-lazy") {
+    if !user::util::armmap_only("/dev/memdev-lazy") {
         return Ok(());
     }
     let fd = fs::open(c"/dev/memdev-lazy", O_RDWR, 0)?;
@@ -955,7 +945,7 @@ fn memdev_child(base: usize, a: usize, b: usize) -> i32 {
 }
 
 fn memdev_seen_by_child_via_lazy_and_dev_mem() -> TestResult {
-    if !armmap_only("/dev/memdev, /dev/memdev-lazy and /dev/mem") {
+    if !user::util::armmap_only("/dev/memdev, /dev/memdev-lazy and /dev/mem") {
         return Ok(());
     }
     let base = memdev_base()?;
@@ -977,7 +967,7 @@ fn memdev_seen_by_child_via_lazy_and_dev_mem() -> TestResult {
 }
 
 fn dev_mem_outside_buffer_eperm() -> TestResult {
-    if !armmap_only("/dev/mem") {
+    if !user::util::armmap_only("/dev/mem") {
         return Ok(());
     }
     let base = memdev_base()?;
@@ -1001,7 +991,7 @@ fn dev_mem_outside_buffer_eperm() -> TestResult {
 }
 
 fn memdev_past_end_einval() -> TestResult {
-    if !armmap_only("/dev/memdev") {
+    if !user::util::armmap_only("/dev/memdev") {
         return Ok(());
     }
     for path in [c"/dev/memdev", c"/dev/memdev-lazy"] {
@@ -1169,7 +1159,7 @@ fn mapping_outlives_unlink() -> TestResult {
 /// run checks the kernel log for the memdev area with its two 2 MiB
 /// blocks); a pid that does not exist is ESRCH, text that is no pid EINVAL.
 fn proc_dumpmaps_logs_areas() -> TestResult {
-    if !armmap_only("/proc/dumpmaps") {
+    if !user::util::armmap_only("/proc/dumpmaps") {
         return Ok(());
     }
     let dev = fs::open(c"/dev/memdev", O_RDWR, 0)?;
@@ -1419,7 +1409,7 @@ fn child_pages_round() -> Result<(u64, u64), Failed> {
 }
 
 fn child_memory_freed_on_exit() -> TestResult {
-    if !armmap_only("/proc/vmstat nr_free_pages accounting") {
+    if !user::util::armmap_only("/proc/vmstat nr_free_pages accounting") {
         return Ok(());
     }
     // A warm-up round: kernel heap growth is not given back and not counted.
@@ -1433,7 +1423,7 @@ fn child_memory_freed_on_exit() -> TestResult {
 }
 
 fn fork_wait_100_cycles_free_pages_restored() -> TestResult {
-    if !armmap_only("/proc/vmstat nr_free_pages accounting") {
+    if !user::util::armmap_only("/proc/vmstat nr_free_pages accounting") {
         return Ok(());
     }
     let cycle = |i: i32| -> TestResult {

@@ -270,8 +270,7 @@ fn frames_unchanged_by(what: &str, n: usize, mut round: impl FnMut(usize) -> Tes
 /// (armmap once kept about 1,700 frames: its heap grew from frames, for
 /// their kernel stacks, and kept its high-water mark).
 fn frames_back_to_baseline_after_200_forks() -> TestResult {
-    if !user::util::on_armmap() {
-        println!("  note: not on armmap, skipped (needs /proc/vmstat's nr_free_pages)");
+    if !user::util::armmap_only("the frame count (/proc/vmstat)") {
         return Ok(());
     }
     frames_unchanged_by("200 processes", 200, |n| {
@@ -340,8 +339,7 @@ fn fork_bomb_fails_cleanly_twice() -> TestResult {
 /// (SIGKILL, as Linux's OOM killer would); the parent lives on and gets
 /// every frame back.
 fn running_out_of_memory_kills_only_the_hog() -> TestResult {
-    if !user::util::on_armmap() {
-        println!("  note: not on armmap, skipped (it would exhaust the host's memory)");
+    if !user::util::armmap_only("exhausting memory") {
         return Ok(());
     }
     frames_unchanged_by("a memory hog", 1, |_| {
@@ -450,8 +448,7 @@ fn signals_ignored_by_default_do_not_kill() -> TestResult {
 /// process whose death gives the most back, as Linux's does, not the one
 /// that happened to fault.
 fn the_oom_killer_picks_the_biggest() -> TestResult {
-    if !user::util::on_armmap() {
-        println!("  note: not on armmap, skipped (it would exhaust the host's memory)");
+    if !user::util::armmap_only("exhausting memory") {
         return Ok(());
     }
     frames_unchanged_by("an out-of-memory kill", 1, |_| {

@@ -488,8 +488,7 @@ fn getcwd_copies_only_the_path() -> TestResult {
 /// removing the file gives the memory back. (armmap only: on Linux this
 /// would fill the host's /tmp.)
 fn page_cache_exhaustion_enospc() -> TestResult {
-    if !on_armmap() {
-        println!("  note: not on armmap, skipped");
+    if !user::util::armmap_only("filling memory") {
         return Ok(());
     }
     let chunk = mm::map_anonymous(1 << 20, false)?;

@@ -461,8 +461,7 @@ fn exec_file(contents: &[u8]) -> Errno {
 /// Malformed executables are refused with ENOEXEC and the caller goes on.
 /// (armmap's own loader; on Linux under qemu-user execve reaches the host.)
 fn exec_malformed_elf_enoexec() -> TestResult {
-    if !user::util::on_armmap() {
-        println!("  note: not on armmap, ELF loader checks skipped");
+    if !user::util::armmap_only("the ELF loader checks") {
         return Ok(());
     }
     let mut img = [0u8; 256];
@@ -485,8 +484,7 @@ fn exec_malformed_elf_enoexec() -> TestResult {
 /// A forked child replaces itself with another program, which runs and
 /// reports its exit status to the parent.
 fn exec_runs_a_program() -> TestResult {
-    if !user::util::on_armmap() {
-        println!("  note: not on armmap, /bin/hello is not there");
+    if !user::util::armmap_only("running /bin/hello") {
         return Ok(());
     }
     let child = process::fork_run(|| {
@@ -499,8 +497,7 @@ fn exec_runs_a_program() -> TestResult {
 /// `perf_event_open` for CPU cycles of this process: counts grow while the
 /// process works, stop while disabled, restart from zero after a reset.
 fn perf_event_counts_cycles() -> TestResult {
-    if !user::util::on_armmap() {
-        println!("  note: not on armmap, perf events are not emulated by qemu-user");
+    if !user::util::armmap_only("perf events (qemu-user has none)") {
         return Ok(());
     }
     // struct perf_event_attr: type, size, config, ..., flags at byte 40.
