@@ -46,6 +46,7 @@ fn main(args: Args) -> i32 {
     case("running_out_of_memory_kills_only_the_hog", running_out_of_memory_kills_only_the_hog);
     case("the_oom_killer_picks_the_biggest", the_oom_killer_picks_the_biggest);
     case("at_most_65530_areas_then_enomem", at_most_65530_areas_then_enomem);
+    case("munmap_inside_a_block_without_memory", munmap_inside_a_block_without_memory);
     h.finish()
 }
 
@@ -484,4 +485,42 @@ fn the_oom_killer_picks_the_biggest() -> TestResult {
         expect_exit(small, 0)?;
         expect_killed(hog, process::SIGKILL)
     })
+}
+
+/// munmap of one page inside a 2 MiB block of `/dev/memdev` when no frame
+/// is left for the page table the split needs: the call succeeds, the page
+/// is gone (a load from it is SIGSEGV: armmap once left it mapped with no
+/// area behind it), and the rest of the block is still there (it faults
+/// back in page by page).
+fn munmap_inside_a_block_without_memory() -> TestResult {
+    if !user::util::armmap_only("/dev/memdev and exhausting memory") {
+        return Ok(());
+    }
+    let child = process::fork_run(|| {
+        let Ok(fd) = fs::open(c"/dev/memdev", O_RDWR, 0) else { return 1 };
+        let Ok(m) = user::util::mmap_file(2 << 20, PROT_READ | PROT_WRITE, mm::MAP_SHARED, fd, 0) else { return 2 };
+        let page = |i: usize| (m + i * PAGE_SIZE + 2048) as *mut u64;
+        // SAFETY: inside the 2 MiB mapping just made.
+        unsafe { page(5).write_volatile(0x5a5a) };
+        // Take every free frame: populating stops where memory ends.
+        let hog_len = 1usize << 30;
+        let Ok(hog) = mm::mmap_anonymous(hog_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | mm::MAP_POPULATE) else {
+            return 3;
+        };
+        // SAFETY: page 1 is not used after this.
+        let cut = unsafe { mm::munmap(m + PAGE_SIZE, PAGE_SIZE) };
+        // SAFETY: nothing uses the hog's memory.
+        let freed = unsafe { mm::munmap(hog, hog_len) };
+        if cut.is_err() || freed.is_err() {
+            return 4;
+        }
+        // SAFETY: page 5 is still mapped.
+        if unsafe { page(5).read_volatile() } != 0x5a5a {
+            return 5;
+        }
+        // SAFETY: deliberately a load from the unmapped page: SIGSEGV.
+        unsafe { page(1).read_volatile() };
+        6
+    })?;
+    expect_killed(child, process::SIGSEGV)
 }
