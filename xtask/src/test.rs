@@ -152,7 +152,7 @@ fn target_runs() -> Vec<TargetRun> {
 
 /// Rust user programs packed into `/bin` (the demo's `/init` is `init`).
 pub const USER_PROGRAMS: &[&str] =
-    &["init", "hello", "syscalls", "files", "classic_hello", "classic_copy", "classic_pitfalls", "mmap"];
+    &["init", "hello", "syscalls", "files", "classic_hello", "classic_copy", "classic_pitfalls", "mmap", "fuzz"];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user
 /// program under `/bin`, and the C test programs under `/bin` when built.
