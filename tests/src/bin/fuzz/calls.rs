@@ -42,6 +42,8 @@ pub enum Arg {
     /// An address for the memory calls: mappings, holes, the child's own
     /// text and stack, kernel addresses.
     Addr,
+    /// `mmap`'s address: 0 (the kernel picks) half the time, else an [`Arg::Addr`].
+    Hint,
     /// A length for the memory calls.
     MapLen,
     /// `PROT_*` bits.
@@ -160,7 +162,7 @@ pub const CALLS: &[Call] = &[
     call("munmap", 215, &[Addr, MapLen]),
     call("clone", CLONE, &[CloneFlags, Zero, Out, Any, Out]),
     call("execve", EXECVE, &[ExecPath, StrArray, StrArray]),
-    call("mmap", 222, &[Addr, MapLen, Prot, MapFlags, Fd, Offset]),
+    call("mmap", 222, &[Hint, MapLen, Prot, MapFlags, Fd, Offset]),
     call("mprotect", 226, &[Addr, MapLen, Prot]),
     call("msync", 227, &[Addr, MapLen, MsyncFlags]),
     call("madvise", 233, &[Addr, MapLen, Any]),

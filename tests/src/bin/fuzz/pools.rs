@@ -180,7 +180,7 @@ pub struct Pools {
     none: u64,
     shared: u64,
     hole: u64,
-    /// A buffer in the child's stack frame.
+    /// A buffer in the child's stack frame (72 KiB: a call writes 64 KiB at most).
     stack: u64,
     /// An address in the program's `.data`.
     static_data: u64,
@@ -211,29 +211,49 @@ pub struct Pools {
 /// An address in the program's `.data` for the pools (writes to it are harmless).
 static STATIC_DATA: [core::sync::atomic::AtomicU64; 64] = [const { core::sync::atomic::AtomicU64::new(0) }; 64];
 
-fn map(pages: usize, prot: u32, flags: u32) -> Result<u64, Errno> {
-    mm::mmap_anonymous(pages * PAGE_SIZE, prot, flags).map(|a| a as u64)
+/// Where a child's targets are mapped: far from the top-down mmap area,
+/// so that the holes between them stay holes (a hole the kernel handed
+/// out again to a later `mmap` would no longer be one).
+const POOL_BASE: u64 = 0x20_0000_0000;
+
+/// Maps the child's targets one after the other from [`POOL_BASE`], with
+/// an unmapped page after each.
+struct Placer(u64);
+
+impl Placer {
+    fn map(&mut self, pages: usize, prot: u32, flags: u32) -> Result<u64, Errno> {
+        let at = self.0;
+        let flags = flags | MAP_ANONYMOUS | mm::MAP_FIXED_NOREPLACE;
+        // SAFETY: MAP_FIXED_NOREPLACE never replaces an existing mapping.
+        let a = unsafe { mm::mmap(at as usize, pages * PAGE_SIZE, prot, flags, -1, 0)? } as u64;
+        self.0 = a + (pages as u64 + 1) * PAGE;
+        Ok(a)
+    }
+
+    /// The next page, left unmapped.
+    fn hole(&mut self) -> u64 {
+        self.0 += PAGE;
+        self.0 - PAGE
+    }
 }
 
 impl Pools {
     /// Maps and fills child `index`'s targets. `stack` is a buffer in the
     /// caller's frame that may be written to.
     pub fn new(index: usize, ring: Ring, rng: &mut Rng, stack: u64) -> Result<Pools, Errno> {
-        let rw = map(RW_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
+        let mut place = Placer(POOL_BASE);
+        let rw = place.map(RW_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
         for i in 0..(RW_PAGES * PAGE_SIZE / 8) as u64 {
             // SAFETY: rw is RW_PAGES freshly mapped writable pages.
             unsafe { ((rw + i * 8) as *mut u64).write(rng.next()) };
         }
-        let data = map(DATA_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
-        let straddle = map(2, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
-        // SAFETY: the second page of `straddle`, mapped just above, is ours.
-        unsafe { mm::munmap((straddle + PAGE) as usize, PAGE_SIZE)? };
-        let ro = map(1, PROT_READ, MAP_PRIVATE)?;
-        let none = map(1, PROT_NONE, MAP_PRIVATE)?;
-        let shared = map(1, PROT_READ | PROT_WRITE, MAP_SHARED)?;
-        let hole = map(1, PROT_READ, MAP_PRIVATE)?;
-        // SAFETY: `hole` was mapped just above and nothing uses it.
-        unsafe { mm::munmap(hole as usize, PAGE_SIZE)? };
+        let data = place.map(DATA_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
+        // The unmapped page after each target is what `straddle` runs into.
+        let straddle = place.map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
+        let ro = place.map(1, PROT_READ, MAP_PRIVATE)?;
+        let none = place.map(1, PROT_NONE, MAP_PRIVATE)?;
+        let shared = place.map(1, PROT_READ | PROT_WRITE, MAP_SHARED)?;
+        let hole = place.hole();
 
         let mut p = Pools {
             me: user::getpid(),
@@ -432,13 +452,14 @@ impl Pools {
             ]),
             Arg::Whence => rng.weighted(&[(3, 0), (3, 1), (3, 2), (1, 3), (1, 4), (1, u64::MAX)]),
             Arg::Addr => self.addr(rng),
+            Arg::Hint => self.hint(rng),
             Arg::MapLen => self.map_len(rng),
             Arg::Prot => rng.weighted(&[(8, x % 8), (1, 0xb), (1, 0x10), (1, x)]),
             Arg::MapFlags => self.map_flags(rng),
             Arg::MsyncFlags => rng.weighted(&[(2, 0), (3, 1), (1, 2), (3, 4), (1, 3), (1, 5), (1, 6), (1, 8), (1, x)]),
             Arg::Pid => self.pid(rng),
             Arg::Sig => rng.weighted(&[
-                (6, 0),
+                (12, 0),
                 (2, 9),
                 (1, 11),
                 (1, 15),
@@ -451,11 +472,21 @@ impl Pools {
                 (1, u64::from(u32::MAX)),
                 (1, 1 << 32 | 9),
             ]),
-            Arg::Timespec => match rng.below(16) {
-                0..=7 => rng.pick(&self.times_short),
-                8..=10 => rng.pick(&self.times_bad),
-                11 => self.time_huge,
-                _ => self.pointer(rng),
+            // A huge sleep blocks the child until the round ends: rarely.
+            Arg::Timespec => match rng.below(256) {
+                0..=159 => rng.pick(&self.times_short),
+                160..=199 => rng.pick(&self.times_bad),
+                200 => self.time_huge,
+                _ => rng.pick(&[
+                    0,
+                    self.hole,
+                    self.none,
+                    KERNEL_LINEAR,
+                    self.straddle + PAGE - 8,
+                    USER_END - 8,
+                    self.ro,
+                    TEXT_START + 1,
+                ]),
             },
             Arg::Iovec => {
                 if rng.one_in(4) {
@@ -600,7 +631,8 @@ impl Pools {
             29..=30 => rng.pick(&[USER_END - 8, USER_END, USER_END - PAGE, 1 << 55]),
             31 => TEXT_START + rng.below(PAGE),
             32 => self.stack + rng.below(64),
-            33 => self.stack.wrapping_sub(16 << 10),
+            // Below the deepest frame the child uses: free stack.
+            33 => self.stack.wrapping_sub(256 << 10),
             34 => self.static_data + rng.below(64),
             35 => self.brk,
             _ => match self.maps.pick(rng) {
@@ -633,39 +665,45 @@ impl Pools {
         ])
     }
 
-    /// An address for the memory calls.
+    /// An address for the calls that work on existing memory (`munmap`,
+    /// `mprotect`, ...). The child's own text, data and stack are in the
+    /// pool, rarely: hitting them usually ends the child.
     fn addr(&mut self, rng: &mut Rng) -> u64 {
-        let a = match rng.below(48) {
-            0..=3 => 0,
-            4..=16 => match self.maps.pick(rng) {
-                Some(m) => m,
-                None => self.rw,
-            },
-            17..=19 => match self.maps.pick(rng) {
-                Some(m) => m + PAGE * rng.below(4),
-                None => self.rw,
-            },
-            20 => self.rw,
-            21 => self.ro,
-            22 => self.none,
-            23 => self.shared,
-            24 => self.hole,
-            25 => self.straddle,
-            26 => self.straddle + PAGE,
-            27 => self.data,
-            28 => TEXT_START,
-            29 => self.static_data & !(PAGE - 1),
-            30 => self.stack & !(PAGE - 1),
-            31..=32 => self.brk + PAGE * rng.below(4),
-            33 => rng.pick(&[0x1_0000, 0x1000, 0x20_0000, 0x4000_0000]),
-            34 => rng.pick(&[USER_END - PAGE, USER_END, 0xffff_ff7f_f000, 1 << 47]),
-            35 => rng.pick(&[KERNEL_LINEAR, KERNEL_IMAGE, !(PAGE - 1)]),
+        let recent = self.maps.pick(rng);
+        let a = match rng.below(1024) {
+            0..=399 => recent.unwrap_or(self.rw),
+            400..=519 => recent.unwrap_or(self.rw) + PAGE * rng.below(4),
+            520..=559 => self.rw,
+            560..=599 => self.ro,
+            600..=639 => self.none,
+            640..=679 => self.shared,
+            680..=719 => self.hole,
+            720..=759 => self.straddle,
+            760..=799 => self.straddle + PAGE,
+            800..=809 => self.data,
+            810..=849 => self.brk + PAGE * rng.below(4),
+            850..=869 => 0,
+            870..=889 => rng.pick(&[0x1_0000, 0x1000, 0x20_0000, 0x4000_0000]),
+            890..=909 => rng.pick(&[USER_END - PAGE, USER_END, 0xffff_ff7f_f000, 1 << 47]),
+            910..=929 => rng.pick(&[KERNEL_LINEAR, KERNEL_IMAGE, !(PAGE - 1)]),
+            930..=932 => TEXT_START,
+            933..=935 => self.static_data & !(PAGE - 1),
+            936..=938 => self.stack & !(PAGE - 1),
             _ => rng.below(USER_END) & !(PAGE - 1),
         };
         if rng.one_in(16) {
             a.wrapping_add(rng.pick(&[1, 8, PAGE - 1]))
         } else {
             a
+        }
+    }
+
+    /// `mmap`'s address: mostly 0 (the kernel chooses), else an [`addr`](Self::addr).
+    fn hint(&mut self, rng: &mut Rng) -> u64 {
+        if rng.one_in(2) {
+            0
+        } else {
+            self.addr(rng)
         }
     }
 
@@ -719,14 +757,16 @@ impl Pools {
         f
     }
 
+    /// A pid. On armmap 0 and negative pids mean the caller itself (no
+    /// process groups yet), so those are rare, like the caller's own pid.
     fn pid(&mut self, rng: &mut Rng) -> u64 {
-        let p: i64 = match rng.below(24) {
-            0..=2 => 1,
-            3 => i64::from(self.me),
-            4 => 0,
-            5 => -1,
-            6 => rng.pick(&[-2, -i64::from(self.me), i64::from(i32::MIN)]),
-            7..=11 => {
+        let p: i64 = match rng.below(64) {
+            0..=3 => 1,
+            4 => i64::from(self.me),
+            5 => 0,
+            6 => -1,
+            7 => rng.pick(&[-2, -i64::from(self.me), i64::from(i32::MIN)]),
+            8..=11 => {
                 let sibling = self.ring.pid(rng.below(self.ring.children() as u64) as usize);
                 if sibling == 0 {
                     2
@@ -734,12 +774,10 @@ impl Pools {
                     i64::from(sibling)
                 }
             }
-            12..=15 => self.kids.pick(rng).map_or(i64::from(self.me) + 1, |k| k as i64),
-            16..=18 => 2 + rng.below(200) as i64,
-            19 => i64::from(i32::MAX),
-            20 => (1 << 32) + 1,
-            21 => i64::from(self.ppid),
-            _ => -1 - rng.below(4) as i64,
+            12..=37 => self.kids.pick(rng).map_or(i64::from(self.me) + 1, |k| k as i64),
+            38..=57 => 2 + rng.below(200) as i64,
+            58..=59 => i64::from(self.ppid),
+            _ => rng.pick(&[i64::from(i32::MAX), (1 << 32) + 1, -1i64 << 40, i64::MAX]),
         };
         p as u64
     }
