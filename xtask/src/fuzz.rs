@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! cargo xtask fuzz [--seed S] [--procs N] [--calls M] [--minutes T]
-//!                  [--child K] [--skip CALL,...] [--trace] [--release] [--log LEVEL] [--mem SIZE]
+//!                  [--child K [--gen G]] [--skip CALL,...] [--trace] [--verbose]
+//!                  [--release] [--log LEVEL] [--mem SIZE]
 //! ```
 //!
 //! Without `--seed` a seed is drawn from the clock and printed. The
@@ -26,8 +27,10 @@ struct FuzzOpts {
     calls: u64,
     minutes: Option<u64>,
     child: Option<u64>,
+    gen: Option<u64>,
     skip: Option<String>,
     trace: bool,
+    verbose: bool,
     release: bool,
     log: String,
     mem: Option<String>,
@@ -47,8 +50,10 @@ fn parse(args: &[String]) -> Result<FuzzOpts, String> {
         calls: 5000,
         minutes: None,
         child: None,
+        gen: None,
         skip: None,
         trace: false,
+        verbose: false,
         release: false,
         log: "warn".into(),
         mem: None,
@@ -61,8 +66,10 @@ fn parse(args: &[String]) -> Result<FuzzOpts, String> {
             "--calls" => o.calls = number(&mut it, "--calls")?,
             "--minutes" => o.minutes = Some(number(&mut it, "--minutes")?),
             "--child" => o.child = Some(number(&mut it, "--child")?),
+            "--gen" => o.gen = Some(number(&mut it, "--gen")?),
             "--skip" => o.skip = Some(it.next().ok_or("--skip needs a list of call names")?.clone()),
             "--trace" => o.trace = true,
+            "--verbose" => o.verbose = true,
             "--release" => o.release = true,
             "--log" => o.log = it.next().ok_or("--log needs a level")?.clone(),
             "--mem" => o.mem = Some(it.next().ok_or("--mem needs a size")?.clone()),
@@ -84,11 +91,17 @@ fn guest_args(o: &FuzzOpts) -> String {
     if let Some(k) = o.child {
         s.push_str(&format!(" child={k}"));
     }
+    if let Some(g) = o.gen {
+        s.push_str(&format!(" gen={g}"));
+    }
     if let Some(skip) = &o.skip {
         s.push_str(&format!(" skip={skip}"));
     }
     if o.trace {
         s.push_str(" trace");
+    }
+    if o.verbose {
+        s.push_str(" verbose");
     }
     s
 }
@@ -98,6 +111,9 @@ fn replay_command(o: &FuzzOpts) -> String {
     let mut s = format!("cargo xtask fuzz --seed {} --procs {} --calls {}", o.seed, o.procs, o.calls);
     if let Some(k) = o.child {
         s.push_str(&format!(" --child {k}"));
+    }
+    if let Some(g) = o.gen {
+        s.push_str(&format!(" --gen {g}"));
     }
     if let Some(skip) = &o.skip {
         s.push_str(&format!(" --skip {skip}"));

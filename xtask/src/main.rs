@@ -6,7 +6,7 @@
 //! cargo xtask test [--release] [FILTER]
 //! cargo xtask clippy
 //! cargo xtask bench [--linux] [--linux-image PATH] [--runs N] [--no-armmap]
-//! cargo xtask fuzz [--seed S] [--procs N] [--calls M] [--minutes T] [--child K] [--skip CALLS] [--trace]
+//! cargo xtask fuzz [--seed S] [--procs N] [--calls M] [--minutes T] [--child K [--gen G]] [--skip CALLS] [--trace]
 //! ```
 
 mod bench;
@@ -52,9 +52,10 @@ commands:
          --procs N      processes per round (default 8)
          --calls M      calls per process (default 5000)
          --minutes T    run rounds (new seed each, printed) for T minutes
-         --child K      only child K of the round (replay)
+         --child K      only child K of the round (replay); --gen G its generation G
          --skip CALLS   leave calls out, comma-separated names
          --trace        children print each call before making it
+         --verbose      how each child ended, and its last calls
          --release      optimised build; --log LEVEL (default warn), --mem SIZE";
 
 /// Options shared by the commands that boot the kernel.

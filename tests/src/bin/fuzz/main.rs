@@ -1,29 +1,32 @@
 //! `fuzz`: the system-call fuzzer (`cargo xtask fuzz`, and a short round
 //! in `cargo xtask test`).
 //!
-//! Run as init (pid 1) with `seed=S procs=N calls=M [minutes=T]
-//! [child=K] [skip=NAME,...] [trace]` after `--` on the kernel command
-//! line. Each round forks N children that each make M system calls drawn
-//! from every call armmap implements (`calls.rs`), with arguments from
-//! hostile pools (`pools.rs`), recording their last calls where the parent
-//! can read them (`ring.rs`). The parent then ends them and checks
-//! (`round.rs`, `checks.rs`) that the kernel is alive, no process is
-//! stuck, no zombie is left, the free-frame count is back at its baseline,
-//! no call gave an odd result, and the system files are unchanged. Each
-//! check prints a harness line (`test fuzz::NAME ... ok`), then one summary
-//! line:
+//! Run as init (pid 1) with `seed=S procs=N calls=M [minutes=T] [child=K
+//! gen=G] [skip=NAME,...] [trace] [verbose]` after `--` on the kernel
+//! command line. Each round forks N children that make M system calls
+//! each, drawn from every call armmap implements (`calls.rs`), with
+//! arguments from hostile pools (`pools.rs`), recording their last calls
+//! where the parent can read them (`ring.rs`). The parent watches them,
+//! ends them and checks (`round.rs`, `checks.rs`) that the kernel is alive,
+//! no process is stuck, no zombie is left, the free-frame count is back at
+//! its baseline, no call gave an odd result, and the system files are
+//! unchanged. Each check prints a harness line (`test fuzz::NAME ... ok`),
+//! then comes one summary line:
 //!
 //! ```text
-//! fuzz: seed=1 procs=8 calls=2000: alive, 0 stuck, frames 28000 -> 28000 (baseline), 5 children killed by signal
+//! fuzz: seed=1 procs=8 calls=2000: alive, 0 stuck, frames 22269 -> 22269 (baseline), 66 children killed by signal
 //! ```
 //!
-//! A failure prints the seed, the child and its last calls, and the command
-//! that replays it. Child K's calls depend only on (seed, K): `child=K`
-//! forks that child alone; `trace` makes children print each call before
-//! making it (for a kernel panic or hang, where the parent cannot report).
-//! `minutes=T` runs rounds (seeds derived from S, each printed) until T
-//! minutes have passed or a round fails. `skip=` leaves calls out (say, a
-//! known bug's). The exit status is 0 if every check passed.
+//! A failure prints the seed, the child (`K.G`: index K, generation G, see
+//! `round.rs`) and its last calls, and the command that replays it: a
+//! child's calls depend only on (seed, K, G), and `child=K gen=G` forks
+//! that child alone. `trace` makes children print each call before making
+//! it and its result after (for a kernel panic or hang, where the parent
+//! cannot report). `minutes=T` runs rounds (seeds derived from S, each
+//! printed) until T minutes have passed or a round leaves processes behind
+//! or a broken kernel. `skip=` leaves calls out (say, a known bug's);
+//! `verbose` prints how each child ended and its last calls. The exit
+//! status is 0 if every check passed.
 //!
 //! The fuzzer refuses to run anywhere but on armmap: its children send
 //! signals to random pids, which on a real Linux (`qemu-aarch64`) are the
@@ -55,12 +58,24 @@ struct Opts {
     calls: u64,
     minutes: Option<u64>,
     child: Option<usize>,
+    gen: u64,
     skip: &'static str,
     trace: bool,
+    verbose: bool,
 }
 
 fn parse(args: &Args) -> Result<Opts, &'static str> {
-    let mut o = Opts { seed: 1, procs: 8, calls: 2000, minutes: None, child: None, skip: "", trace: false };
+    let mut o = Opts {
+        seed: 1,
+        procs: 8,
+        calls: 2000,
+        minutes: None,
+        child: None,
+        gen: 0,
+        skip: "",
+        trace: false,
+        verbose: false,
+    };
     for a in args.strs().skip(1) {
         let (key, value) = a.split_once('=').unwrap_or((a, ""));
         let num = || value.parse::<u64>().map_err(|_| "a number is expected after '='");
@@ -70,9 +85,11 @@ fn parse(args: &Args) -> Result<Opts, &'static str> {
             "calls" => o.calls = num()?,
             "minutes" => o.minutes = Some(num()?),
             "child" => o.child = Some(num()? as usize),
+            "gen" => o.gen = num()?,
             "skip" => o.skip = value,
             "trace" => o.trace = true,
-            _ => return Err("unknown option (seed= procs= calls= minutes= child= skip= trace)"),
+            "verbose" => o.verbose = true,
+            _ => return Err("unknown option (seed= procs= calls= minutes= child= gen= skip= trace verbose)"),
         }
     }
     if o.procs == 0 || o.procs > ring::MAX_CHILDREN {
@@ -105,11 +122,12 @@ fn table(skip: &str, out: &mut [&'static Call; CALLS.len()]) -> Result<usize, &'
     Ok(n)
 }
 
-/// Touches 64 KiB of stack below this frame, so that the parent's stack
-/// pages are all there before the first frame count.
+/// Touches 512 KiB of stack below this frame (far more than a round
+/// needs), so that the parent's stack pages are all there before the first
+/// frame count.
 #[inline(never)]
 fn prefault_stack() {
-    let mut pad = [0u8; 64 << 10];
+    let mut pad = [0u8; 512 << 10];
     for b in pad.iter_mut().step_by(1024) {
         // SAFETY: `b` is a valid byte of `pad`; volatile so the stores happen.
         unsafe { core::ptr::write_volatile(b, 1) };
@@ -175,7 +193,8 @@ fn main(args: Args) -> i32 {
 
     let mut h = Harness::new("fuzz");
     let mut total = Outcome::default();
-    let mut first_bad: Option<(u64, Outcome)> = None;
+    let mut first_bad: Option<Outcome> = None;
+    let mut failed_rounds = 0u64;
     let mut last = Outcome::default();
     let mut rounds = 0u64;
     loop {
@@ -185,7 +204,9 @@ fn main(args: Args) -> i32 {
             procs: o.procs,
             calls: o.calls,
             only: o.child,
+            gen: o.gen,
             trace: o.trace,
+            verbose: o.verbose,
             table: &all[..n],
             until,
             skip: o.skip,
@@ -204,27 +225,30 @@ fn main(args: Args) -> i32 {
             );
         }
         add(&mut total, &r);
-        let ok = r.ok();
-        if !ok && first_bad.is_none() {
+        if !r.ok() {
+            failed_rounds += 1;
+        }
+        // A round that left processes behind, or a kernel that does not
+        // work, spoils the next rounds: stop. Other failures (frames, odd
+        // results) leave a clean machine: go on, the first one is reported.
+        let clean = r.stuck == 0 && r.others_stuck == 0 && !r.zombies_left && r.alive.is_none();
+        if !r.ok() && first_bad.is_none() {
             println!(
-                "fuzz: FAILED at seed={seed} (round {rounds}); replay: cargo xtask fuzz --seed {seed} --procs {} --calls {}",
-                o.procs, o.calls
+                "fuzz: FAILED at seed={seed} (round {rounds}); replay: cargo xtask fuzz --seed {seed} --procs {} --calls {}{}{}",
+                o.procs,
+                o.calls,
+                if o.skip.is_empty() { "" } else { " --skip " },
+                o.skip
             );
+            first_bad = Some(r);
+        } else if first_bad.is_none() {
+            last = r;
         }
-        if !ok {
-            first_bad = Some((seed, r));
-            break;
-        }
-        last = r;
-        if until.is_none_or(|u| time::now() >= u) {
+        if !clean || until.is_none_or(|u| time::now() >= u) {
             break;
         }
     }
-    let (bad_seed, shown) = match first_bad {
-        Some((seed, r)) => (Some(seed), r),
-        None => (None, last),
-    };
-    let _ = bad_seed;
+    let shown = first_bad.unwrap_or(last);
 
     h.case("kernel_alive", || {
         check!(shown.alive.is_none(), "{}", shown.alive.unwrap_or(""));
@@ -258,7 +282,7 @@ fn main(args: Args) -> i32 {
         Ok(())
     });
 
-    print_stats(&total, rounds);
+    print_stats(&total, rounds, failed_rounds);
     let diff = shown.frames_after as i64 - shown.frames_before as i64;
     let mut frames = user::util::FmtBuf::<48>::new();
     let _ = match diff {
@@ -295,11 +319,15 @@ fn add(total: &mut Outcome, r: &Outcome) {
         *t += x;
     }
     total.others_reaped += r.others_reaped;
+    total.setup_failed += r.setup_failed;
+    total.fork_failed += r.fork_failed;
+    total.stalled += r.stalled;
     total.odd += r.odd;
 }
 
-/// `fuzz: 15800 calls started, 3 children exited, 5 killed (SIGSEGV 4, SIGKILL 1), 120 clone children reaped`.
-fn print_stats(t: &Outcome, rounds: u64) {
+/// One line of totals over the rounds: calls, how children ended, clone
+/// children reaped.
+fn print_stats(t: &Outcome, rounds: u64, failed: u64) {
     let mut sigs = user::util::FmtBuf::<256>::new();
     for (sig, &n) in t.by_signal.iter().enumerate().filter(|(_, &n)| n > 0) {
         let sep = if sigs.as_str().is_empty() { "" } else { ", " };
@@ -307,12 +335,17 @@ fn print_stats(t: &Outcome, rounds: u64) {
             core::fmt::Write::write_fmt(&mut sigs, format_args!("{sep}{} {n}", user::process::signal_name(sig as i32)));
     }
     println!(
-        "fuzz: {} rounds, {} calls started, {} children exited, {} killed by signal ({}), {} clone children reaped",
+        "fuzz: {} rounds ({} failed), {} calls started, {} children exited, {} killed by signal ({}; {} by the parent after {} ms without a call), {} clone children reaped, {} could not set up, {} forks failed",
         rounds,
+        failed,
         t.calls,
         t.exited,
         t.killed,
         sigs.as_str(),
-        t.others_reaped
+        t.stalled,
+        round::STALL_MS,
+        t.others_reaped,
+        t.setup_failed,
+        t.fork_failed
     );
 }

@@ -73,6 +73,13 @@ impl Ring {
         &self.words[SLOT_WORDS * (1 + child)..SLOT_WORDS * (2 + child)]
     }
 
+    /// Empties child `child`'s slot for its next generation.
+    pub fn reset(&self, child: usize) {
+        let s = self.slot(child);
+        s[0].store(0, Relaxed);
+        s[1].store(0, Relaxed);
+    }
+
     /// Records child `child`'s pid for its siblings.
     pub fn set_pid(&self, child: usize, pid: i32) {
         self.words[child].store(pid as u64, Relaxed);

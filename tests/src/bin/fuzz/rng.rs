@@ -1,5 +1,6 @@
 //! The fuzzer's pseudo-random numbers: splitmix64, seeded from
-//! (seed, child index) so one child's call sequence replays on its own.
+//! (seed, child index, generation) so one child's call sequence replays on
+//! its own.
 //!
 //! Not cryptographic; what matters is that the same seed gives the same
 //! numbers on every run and every machine.
@@ -17,9 +18,9 @@ pub fn mix(x: u64) -> u64 {
 }
 
 impl Rng {
-    /// The generator of child `index` in a round with `seed`.
-    pub fn for_child(seed: u64, index: u64) -> Rng {
-        Rng(mix(seed ^ mix(index.wrapping_add(1))))
+    /// The generator of generation `gen` of child `index` in a round with `seed`.
+    pub fn for_child(seed: u64, index: u64, gen: u64) -> Rng {
+        Rng(mix(seed ^ mix(index.wrapping_add(1)) ^ mix(gen.wrapping_add(1) << 32)))
     }
 
     /// The next 64 random bits.
