@@ -198,7 +198,13 @@ fn main(args: Args) -> i32 {
     let mut last = Outcome::default();
     let mut rounds = 0u64;
     loop {
-        let seed = if rounds == 0 { o.seed } else { rng::mix(o.seed.wrapping_add(rounds)) };
+        // Round seeds of different runs do not meet: mix(S ^ mix(R)).
+        let seed = if rounds == 0 { o.seed } else { rng::mix(o.seed ^ rng::mix(rounds)) };
+        if o.minutes.is_some() {
+            // Before the round: if the kernel hangs or panics in it, this
+            // is the seed to replay.
+            println!("fuzz: round {} seed={seed}", rounds + 1);
+        }
         let s = Settings {
             seed,
             procs: o.procs,
@@ -215,7 +221,7 @@ fn main(args: Args) -> i32 {
         rounds += 1;
         if o.minutes.is_some() {
             println!(
-                "fuzz: round {rounds} seed={seed}: {} calls, {} exited, {} killed by signal, frames {} -> {}{}",
+                "fuzz: round {rounds}: {} calls, {} exited, {} killed by signal, frames {} -> {}{}",
                 r.calls,
                 r.exited,
                 r.killed,
