@@ -71,6 +71,21 @@ impl PathBuf {
     }
 }
 
+/// Child `i`'s scratch directory, `/tmp/fuzz/cI`.
+pub fn scratch_dir(i: usize) -> PathBuf {
+    let mut name = user::util::FmtBuf::<16>::new();
+    let _ = core::fmt::Write::write_fmt(&mut name, format_args!("c{i}"));
+    let mut dir = PathBuf::new("/tmp/fuzz");
+    dir.push(name.as_str().as_bytes());
+    dir
+}
+
+/// Empties child `i`'s scratch directory; returns how many entries could
+/// not be removed.
+pub fn empty_scratch(i: usize) -> u32 {
+    empty_dir(&mut scratch_dir(i), 0)
+}
+
 /// Removes everything inside the directory `dir` (not `dir` itself);
 /// returns how many entries could not be removed.
 pub fn empty_dir(dir: &mut PathBuf, depth: u32) -> u32 {

@@ -178,11 +178,7 @@ fn main(args: Args) -> i32 {
     };
     let _ = user::fs::mkdir(c"/tmp/fuzz", 0o755);
     for i in 0..o.procs {
-        let mut dir = checks::PathBuf::new("/tmp/fuzz");
-        let mut name = user::util::FmtBuf::<16>::new();
-        let _ = core::fmt::Write::write_fmt(&mut name, format_args!("c{i}"));
-        dir.push(name.as_str().as_bytes());
-        let _ = user::fs::mkdir(dir.c(), 0o755);
+        let _ = user::fs::mkdir(checks::scratch_dir(i).c(), 0o755);
     }
     prefault_stack();
     let intact = Intact::new();

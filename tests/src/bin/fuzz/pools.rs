@@ -34,6 +34,8 @@ const KERNEL_HEAP: u64 = 0xffff_8000_0000_0000;
 const KERNEL_IMAGE: u64 = 0xffff_ffff_8000_0000;
 /// The end of user space (48-bit addresses).
 const USER_END: u64 = 1 << 48;
+/// A pid no process has.
+const NO_PID: i64 = 0x3fff_ffff;
 /// Where user programs are linked.
 const TEXT_START: u64 = 0x40_0000;
 /// Pages of the read-write buffer.
@@ -766,7 +768,7 @@ impl Pools {
             5 => 0,
             6 => -1,
             7 => rng.pick(&[-2, -i64::from(self.me), i64::from(i32::MIN)]),
-            8..=11 => {
+            8..=9 => {
                 let sibling = self.ring.pid(rng.below(self.ring.children() as u64) as usize);
                 if sibling == 0 {
                     2
@@ -774,7 +776,8 @@ impl Pools {
                     i64::from(sibling)
                 }
             }
-            12..=37 => self.kids.pick(rng).map_or(i64::from(self.me) + 1, |k| k as i64),
+            // The processes its `clone` made (none yet: a pid nobody has).
+            10..=37 => self.kids.pick(rng).map_or(NO_PID, |k| k as i64),
             38..=57 => 2 + rng.below(200) as i64,
             58..=59 => i64::from(self.ppid),
             _ => rng.pick(&[i64::from(i32::MAX), (1 << 32) + 1, -1i64 << 40, i64::MAX]),

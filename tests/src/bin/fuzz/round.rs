@@ -5,7 +5,8 @@
 //! `execve`), the next *generation* of child K takes over with the calls
 //! left, drawn from (seed, K, generation). So a round keeps `procs`
 //! processes busy until every child index has made its calls, and a
-//! report names the child as `K.G`.
+//! report names the child as `K.G`. Each generation starts with an empty
+//! scratch directory.
 //!
 //! The parent polls instead of blocking: every 10 ms it reaps whatever
 //! ended (`wait4(-1, WNOHANG)`) and looks at the children's call counts in
@@ -21,7 +22,7 @@
 //! count must be back at the baseline taken before the fork.
 
 use crate::calls::Call;
-use crate::checks::{self, PathBuf, VmstatBuf};
+use crate::checks::{self, VmstatBuf};
 use crate::child::{self, Plan};
 use crate::ring::{Ring, ENTRIES};
 use user::errno::Errno;
@@ -229,6 +230,9 @@ impl Children<'_, '_> {
             self.ring.print_last(i, 2);
         }
         if !self.killing && s.only.is_none() && self.slots[i].done < s.calls {
+            // The files of the generation before stay out of its way (and
+            // do not pile up over a long round).
+            checks::empty_scratch(i);
             self.slots[i].gen += 1;
             self.spawn(i, out);
         }
@@ -367,11 +371,7 @@ pub fn run(s: &Settings<'_>, ring: &Ring, vmstat: &mut VmstatBuf, intact: &Intac
         }
     };
     for i in 0..s.procs {
-        let mut dir = PathBuf::new("/tmp/fuzz");
-        let mut name = user::util::FmtBuf::<16>::new();
-        let _ = core::fmt::Write::write_fmt(&mut name, format_args!("c{i}"));
-        dir.push(name.as_str().as_bytes());
-        out.scratch_left += checks::empty_dir(&mut dir, 0);
+        out.scratch_left += checks::empty_scratch(i);
     }
     out.frames_after = checks::free_frames(vmstat).unwrap_or(0);
     out.alive = checks::kernel_alive().err();
