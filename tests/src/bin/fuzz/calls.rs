@@ -8,6 +8,12 @@
 //! and `exit`/`exit_group`, since each child ends by itself after its calls.
 //! Adding a call is adding a line: the argument kinds ([`Arg`]) say which
 //! hostile pool each register's value comes from (see `pools.rs`).
+//!
+//! One entry is not a system call: `touch(addr, v)` makes the child read
+//! the byte at `addr` (`v` even) or write `v >> 1` there (`v` odd) itself,
+//! so that the user side of the fault handler (copy-on-write, dirty
+//! tracking of shared file pages, SIGSEGV, SIGBUS) gets hostile addresses
+//! too. Its number is above any system call's.
 
 /// What kind of value an argument register gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,6 +50,9 @@ pub enum Arg {
     Addr,
     /// `mmap`'s address: 0 (the kernel picks) half the time, else an [`Arg::Addr`].
     Hint,
+    /// An address for `touch`: mostly in the child's mappings, sometimes in
+    /// a hole or the kernel, never in the child's own text, data or stack.
+    Touch,
     /// A length for the memory calls.
     MapLen,
     /// `PROT_*` bits.
@@ -106,6 +115,8 @@ const fn call(name: &'static str, nr: usize, args: &'static [Arg]) -> Call {
 pub const CLONE: usize = 220;
 /// `execve`'s number.
 pub const EXECVE: usize = 221;
+/// `touch(addr, v)`: the child reads or writes a byte itself.
+pub const TOUCH: usize = 1 << 16;
 
 /// Every call the fuzzer makes, in number order.
 pub const CALLS: &[Call] = &[
@@ -171,6 +182,7 @@ pub const CALLS: &[Call] = &[
     call("prlimit64", 261, &[Pid, Resource, In, Out]),
     call("getrandom", 278, &[Out, Len, Flags]),
     call("rseq", 293, &[In, Len, Flags, Any]),
+    call("touch", TOUCH, &[Touch, Any]),
 ];
 
 /// The call with number `nr`, if the table has it.

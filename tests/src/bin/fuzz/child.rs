@@ -8,14 +8,16 @@
 //! result recorded and learned from. The child ends by itself after its
 //! calls, or earlier when one of them kills it (a `munmap` of its own
 //! text, a signal) or replaces it (`execve` of `/bin/hello`). A process
-//! that `clone` creates leaves at once with `exit_group(0)`.
+//! that `clone` creates leaves at once with `exit_group(0)`. The two
+//! memory accesses of the table (`load`, `store`) are made by the child
+//! itself.
 //!
 //! Making these calls is deliberately unsound: the kernel is handed
 //! pointers into this process's own memory, which it may overwrite or
 //! unmap. The parent counts whatever that does to the child; the report it
 //! prints comes from the ring, which lives in the parent's memory too.
 
-use crate::calls::{Call, CLONE};
+use crate::calls::{Call, CLONE, TOUCH};
 use crate::pools::Pools;
 use crate::ring::{ArgList, Ring};
 use crate::rng::Rng;
@@ -98,20 +100,7 @@ fn fuzz(plan: &Plan<'_>, rng: &mut Rng, pools: &mut Pools) {
             trace(plan.index, seq, call, &a);
         }
         ring.start(plan.index, seq, call.nr, &a);
-        // SAFETY: deliberately none (see the module documentation): the
-        // arguments are hostile, and whatever the kernel does to this
-        // process with them is what the fuzzer is looking at.
-        let r = unsafe {
-            syscall::syscall6(
-                call.nr,
-                a[0] as usize,
-                a[1] as usize,
-                a[2] as usize,
-                a[3] as usize,
-                a[4] as usize,
-                a[5] as usize,
-            )
-        } as u64;
+        let r = make(call.nr, &a);
         if call.nr == CLONE && r == 0 {
             // The new process: its only job was to be created.
             // SAFETY: exit_group takes no pointers and does not return.
@@ -119,12 +108,41 @@ fn fuzz(plan: &Plan<'_>, rng: &mut Rng, pools: &mut Pools) {
         }
         if plan.trace {
             trace_result(plan.index, seq, r);
+            // Which call damaged the ring, if one did.
+            if let Some(w) = ring.damaged() {
+                let mut line = FmtBuf::<96>::new();
+                let _ = writeln!(line, "fuzz: c{} the ring is damaged after #{seq} (word {w})", plan.index);
+                let _ = fs::write(TRACE_FD, line.as_str().as_bytes());
+            }
         }
         ring.finish(plan.index, seq, r);
         if pools.is_odd(call.nr, r) {
             ring.mark_odd(plan.index, seq);
         }
         pools.learn(call.nr, &a, r);
+    }
+}
+
+/// Makes call `nr` with arguments `a`: a system call, or `touch`.
+fn make(nr: usize, a: &[u64; 6]) -> u64 {
+    match nr {
+        // SAFETY: deliberately none (see the module documentation): a load
+        // from a hostile address faults or reads something.
+        TOUCH if a[1] & 1 == 0 => u64::from(unsafe { core::ptr::read_volatile(a[0] as *const u8) }),
+        TOUCH => {
+            // SAFETY: deliberately none: a store to a hostile address (the
+            // pool leaves out this program's text, data and stack).
+            unsafe { core::ptr::write_volatile(a[0] as *mut u8, (a[1] >> 1) as u8) };
+            0
+        }
+        _ => {
+            let [a0, a1, a2, a3, a4, a5] = a.map(|x| x as usize);
+            // SAFETY: deliberately none (see the module documentation): the
+            // arguments are hostile, and whatever the kernel does to this
+            // process with them is what the fuzzer is looking at.
+            let r = unsafe { syscall::syscall6(nr, a0, a1, a2, a3, a4, a5) };
+            r as u64
+        }
     }
 }
 

@@ -455,6 +455,7 @@ impl Pools {
             Arg::Whence => rng.weighted(&[(3, 0), (3, 1), (3, 2), (1, 3), (1, 4), (1, u64::MAX)]),
             Arg::Addr => self.addr(rng),
             Arg::Hint => self.hint(rng),
+            Arg::Touch => self.touch(rng),
             Arg::MapLen => self.map_len(rng),
             Arg::Prot => rng.weighted(&[(8, x % 8), (1, 0xb), (1, 0x10), (1, x)]),
             Arg::MapFlags => self.map_flags(rng),
@@ -697,6 +698,32 @@ impl Pools {
             a.wrapping_add(rng.pick(&[1, 8, PAGE - 1]))
         } else {
             a
+        }
+    }
+
+    /// An address for `touch`: mostly in one of the child's recent
+    /// mappings (its first 16 pages: a touch far into a huge mapping costs
+    /// page tables for one byte) or its read-write targets, sometimes
+    /// anywhere [`addr`](Self::addr) goes except the child's own text, data
+    /// and stack.
+    fn touch(&mut self, rng: &mut Rng) -> u64 {
+        let n = self.maps.len;
+        let r = rng.below(32);
+        if n > 0 && r < 16 {
+            let i = rng.below(n as u64) as usize;
+            let len = self.map_lens.items[i].clamp(1, 16 * PAGE);
+            return self.maps.items[i] + rng.below(len);
+        }
+        if r < 30 {
+            let base = rng.pick(&[self.rw, self.rw + PAGE, self.shared, self.straddle]);
+            return base + rng.below(PAGE);
+        }
+        loop {
+            let a = self.addr(rng) & !(PAGE - 1);
+            let own = [TEXT_START, self.static_data & !(PAGE - 1), self.stack & !(PAGE - 1)];
+            if !own.contains(&a) {
+                return a + rng.below(PAGE);
+            }
         }
     }
 

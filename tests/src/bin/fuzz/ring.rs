@@ -1,8 +1,8 @@
 //! The record of each child's last calls, in memory the parent can read.
 //!
 //! The parent maps one `MAP_SHARED` anonymous area before forking, at a
-//! fixed address far from where the children's own mappings go, so a
-//! child's random `mmap`/`munmap` is unlikely to hit it (if one does, that
+//! fixed address far from where the children's own mappings and pool
+//! addresses go, so a child's random `mmap`/`munmap` is unlikely to hit it (if one does, that
 //! child dies at its next record, or its record stops: the report says
 //! what the ring last saw). The first page holds the children's pids (a
 //! child picks siblings to signal from it); then each child has a 4 KiB
@@ -11,13 +11,17 @@
 //! ```text
 //! word 0      calls started (the sequence number of the next call)
 //! word 1      1 + the sequence number of the first odd result (0: none)
-//! word 2..8   unused
+//! word 2..8   canaries (see below)
 //! word 8..    ENTRIES entries of 8 words: nr | seq << 32, a0..a5, result
 //! ```
 //!
 //! A child writes an entry before each call, with [`PENDING`] as the
 //! result, and the result after it; so the entry of a call that never
 //! returned (a hang, a crash inside the kernel) still says `PENDING`.
+//!
+//! The words nobody writes (the pid page past the pids, words 2..8 of each
+//! slot) hold canaries: if one changes, the kernel wrote into these shared
+//! frames (or handed them out for something else), and the parent says so.
 
 use crate::calls;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -25,9 +29,11 @@ use user::errno::Errno;
 use user::mm::{self, PAGE_SIZE};
 use user::println;
 
-/// Where the ring is mapped (64 GiB: far below the top-down mmap area and
-/// far above the program).
-const RING_ADDR: usize = 0x10_0000_0000;
+/// Where the ring is mapped: far below the top-down mmap area and far
+/// above the program, and irregular, so that no two halves of the small
+/// numbers and pool addresses a child hands the kernel (an unaligned iovec
+/// read from its data area, say) make up an address in it.
+const RING_ADDR: usize = 0x5a3c_9e71_0000;
 /// Most children a round can have (one pid word each in the first page).
 pub const MAX_CHILDREN: usize = PAGE_SIZE / 8;
 const SLOT_WORDS: usize = PAGE_SIZE / 8;
@@ -61,11 +67,28 @@ impl Ring {
         Ok(ring)
     }
 
-    /// Empties every slot and the pid table (writing every page).
+    /// Empties every slot and the pid table (writing every page), and
+    /// writes the canary words.
     pub fn clear(&self) {
-        for w in self.words {
-            w.store(0, Relaxed);
+        for (i, w) in self.words.iter().enumerate() {
+            w.store(if Self::is_canary(i, self.children) { canary(i) } else { 0 }, Relaxed);
         }
+    }
+
+    /// Whether word `i` is a canary: the pid page past the pids, and the
+    /// unused header words of each slot. Nobody writes them after `clear`.
+    fn is_canary(i: usize, children: usize) -> bool {
+        if i < SLOT_WORDS {
+            i >= children
+        } else {
+            (2..HEADER_WORDS).contains(&(i % SLOT_WORDS))
+        }
+    }
+
+    /// The index of the first canary word that changed, if one did: the
+    /// ring's frames were written by something other than the fuzzer.
+    pub fn damaged(&self) -> Option<usize> {
+        (0..self.words.len()).find(|&i| Self::is_canary(i, self.children) && self.words[i].load(Relaxed) != canary(i))
     }
 
     fn slot(&self, child: usize) -> &'static [AtomicU64] {
@@ -156,6 +179,11 @@ impl Ring {
             }
         }
     }
+}
+
+/// The value of canary word `i`.
+fn canary(i: usize) -> u64 {
+    0xca4a_7000_0000_0000 | i as u64
 }
 
 /// Arguments printed as `0x1, 0x2, 0x3`.
