@@ -12,7 +12,8 @@
 //! ended (`wait4(-1, WNOHANG)`) and looks at the children's call counts in
 //! the ring. A child that has started no call for [`STALL_MS`] (blocked: a
 //! long sleep, a read of the console) gets SIGKILL, and must be reaped
-//! within [`KILL_MS`], or it is stuck. When every child index has made its
+//! within [`KILL_MS`], or it is stuck. So does the busiest child when free
+//! memory falls below an eighth of the baseline (armmap has no OOM killer). When every child index has made its
 //! calls (or is stuck), or the run's time is up, each child still there
 //! gets SIGKILL, and so does every other process of the round (the
 //! processes `clone` made: found by probing the pids between the first
@@ -71,6 +72,11 @@ pub struct Outcome {
     pub setup_failed: u32,
     /// Forks that failed (no memory; tried again).
     pub fork_failed: u32,
+    /// Children the parent killed because free memory fell below 1/8 of
+    /// the baseline.
+    pub low_memory_kills: u32,
+    /// The ring's canaries changed (reported once).
+    pub ring_damaged: bool,
     pub others_stuck: u32,
     pub zombies_left: bool,
     pub odd: u32,
@@ -267,6 +273,40 @@ impl Children<'_, '_> {
         }
     }
 
+    /// Memory is nearly gone: SIGKILL to the running child with the most
+    /// calls in its generation (the likeliest to hold the most), unless one
+    /// is already on its way out. armmap has no OOM killer; without this
+    /// the next page the parent itself needs (a copy-on-write fault on its
+    /// stack) would kill it with SIGBUS, and the run with it.
+    fn relieve(&mut self, out: &mut Outcome) {
+        if self.running().any(|(_, k)| k.killed_at.is_some() && !k.stuck) {
+            return;
+        }
+        if let Some((i, k)) = self.running().filter(|(_, k)| !k.stuck).max_by_key(|&(i, _)| self.ring.calls(i)) {
+            out.low_memory_kills += 1;
+            self.slots[i].killed_at = Some(now());
+            let _ = process::kill(k.pid, SIGKILL);
+        }
+    }
+
+    /// Checks the ring's canaries, and reports the first damage once.
+    fn check_ring(&mut self, out: &mut Outcome) {
+        if out.ring_damaged {
+            return;
+        }
+        if let Some(w) = self.ring.damaged() {
+            out.ring_damaged = true;
+            out.odd += 1;
+            println!(
+                "fuzz: seed={}: the ring's shared memory changed under the fuzzer (word {w}); children now:",
+                self.s.seed
+            );
+            for (i, k) in self.running() {
+                println!("fuzz:   child {i}.{} (pid {}), {} calls started", k.gen, k.pid, self.ring.calls(i));
+            }
+        }
+    }
+
     fn stuck(&self, i: usize, out: &mut Outcome) {
         let k = self.slots[i];
         out.stuck += 1;
@@ -313,9 +353,14 @@ pub fn run(s: &Settings<'_>, ring: &Ring, vmstat: &mut VmstatBuf, intact: &Intac
 
     // The calls phase: until every child index has made its calls (or is
     // stuck), or the time is up.
+    let low_water = out.frames_before / 8;
     loop {
         c.reap(&mut out, 0);
         c.watch(&mut out);
+        c.check_ring(&mut out);
+        if checks::free_frames(vmstat).is_ok_and(|free| free < low_water) {
+            c.relieve(&mut out);
+        }
         if c.running().all(|(_, k)| k.stuck) || s.until.is_some_and(|u| now() >= u) {
             break;
         }
