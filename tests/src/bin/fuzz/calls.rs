@@ -63,6 +63,13 @@ pub enum Arg {
     MsyncFlags,
     /// A process id: init, itself, siblings, its own children, absurd ones.
     Pid,
+    /// A pid for calls about the caller, such as `perf_event_open`'s: 0 or
+    /// its own pid mostly, else an [`Arg::Pid`].
+    SelfPid,
+    /// A CPU number: -1 (any) and 0 mostly.
+    Cpu,
+    /// `perf_event_open`'s group descriptor: -1 (none) mostly, else an [`Arg::Fd`].
+    GroupFd,
     /// A signal number.
     Sig,
     /// A pointer to a `struct timespec` (valid, invalid, huge) or a bad pointer.
@@ -177,7 +184,7 @@ pub const CALLS: &[Call] = &[
     call("mprotect", 226, &[Addr, MapLen, Prot]),
     call("msync", 227, &[Addr, MapLen, MsyncFlags]),
     call("madvise", 233, &[Addr, MapLen, Any]),
-    call("perf_event_open", 241, &[PerfAttr, Pid, Any, Fd, Flags]),
+    call("perf_event_open", 241, &[PerfAttr, SelfPid, Cpu, GroupFd, Flags]),
     call("wait4", 260, &[Pid, Out, WaitOpts, Out]),
     call("prlimit64", 261, &[Pid, Resource, In, Out]),
     call("getrandom", 278, &[Out, Len, Flags]),

@@ -461,6 +461,19 @@ impl Pools {
             Arg::MapFlags => self.map_flags(rng),
             Arg::MsyncFlags => rng.weighted(&[(2, 0), (3, 1), (1, 2), (3, 4), (1, 3), (1, 5), (1, 6), (1, 8), (1, x)]),
             Arg::Pid => self.pid(rng),
+            Arg::SelfPid => match rng.below(4) {
+                0 | 1 => 0,
+                2 => self.me as u64,
+                _ => self.pid(rng),
+            },
+            Arg::Cpu => rng.weighted(&[(6, u64::MAX), (3, 0), (1, 1), (1, x)]),
+            Arg::GroupFd => {
+                if rng.one_in(4) {
+                    self.fd(rng)
+                } else {
+                    u64::MAX
+                }
+            }
             Arg::Sig => rng.weighted(&[
                 (12, 0),
                 (2, 9),
