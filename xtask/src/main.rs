@@ -6,12 +6,14 @@
 //! cargo xtask test [--release] [FILTER]
 //! cargo xtask clippy
 //! cargo xtask bench [--linux] [--linux-image PATH] [--runs N] [--no-armmap]
+//! cargo xtask fuzz [--seed S] [--procs N] [--calls M] [--minutes T] [--child K [--gen G]] [--skip CALLS] [--trace]
 //! ```
 
 mod bench;
 mod build;
 mod cpio;
 mod cprogs;
+mod fuzz;
 mod image;
 mod qemu;
 mod run;
@@ -44,7 +46,18 @@ commands:
          --linux        also on Debian's arm64 Linux (fetched with apt, cached)
          --linux-image PATH   that Linux image instead (implies --linux)
          --runs N       boots per kernel (default 5; wall time is their median)
-         --no-armmap    Linux only";
+         --no-armmap    Linux only
+  fuzz   boot with the system-call fuzzer as init: N processes make M random
+         calls each with hostile arguments; checks the kernel survives them
+         --seed S       seed (default: from the clock; printed)
+         --procs N      processes per round (default 8)
+         --calls M      calls per process (default 5000)
+         --minutes T    run rounds (new seed each, printed) for T minutes
+         --child K      only child K of the round (replay); --gen G its generation G
+         --skip CALLS   leave calls out, comma-separated names
+         --trace        children print each call before making it
+         --verbose      how each child ended, and its last calls
+         --release      optimised build; --log LEVEL (default warn), --mem SIZE";
 
 /// Options shared by the commands that boot the kernel.
 #[derive(Default)]
@@ -190,6 +203,15 @@ fn main() -> ExitCode {
     };
     if cmd == "run" {
         return match cmd_run(&args[1..]) {
+            Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if cmd == "fuzz" {
+        return match fuzz::run(&args[1..]) {
             Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -149,6 +149,8 @@ fn target_runs() -> Vec<TargetRun> {
             &["memdev at shutdown: \"hello-from-user\""],
         ),
         TargetRun::tests("user-msync_counts", "init=/bin/msync_counts"),
+        // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
+        TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000"),
     ]
 }
 
@@ -164,6 +166,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "classic_copy",
     "classic_pitfalls",
     "mmap",
+    "fuzz",
 ];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user

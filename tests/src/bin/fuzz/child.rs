@@ -1,0 +1,161 @@
+//! One fuzzing child: set up, then `calls` random system calls.
+//!
+//! The child first makes its standard descriptors harmless (0 reads the
+//! console, which has no input and blocks; 1 and 2 go to `/dev/null`, so
+//! random writes do not garble the serial console), moves into its
+//! scratch directory, builds its pools and opens a few descriptors. Then
+//! each call is drawn from the table, recorded in the ring, made, and its
+//! result recorded and learned from. The child ends by itself after its
+//! calls, or earlier when one of them kills it (a `munmap` of its own
+//! text, a signal) or replaces it (`execve` of `/bin/hello`). A process
+//! that `clone` creates leaves at once with `exit_group(0)`. The two
+//! memory accesses of the table (`load`, `store`) are made by the child
+//! itself.
+//!
+//! Making these calls is deliberately unsound: the kernel is handed
+//! pointers into this process's own memory, which it may overwrite or
+//! unmap. The parent counts whatever that does to the child; the report it
+//! prints comes from the ring, which lives in the parent's memory too.
+
+use crate::calls::{Call, CLONE, TOUCH};
+use crate::pools::Pools;
+use crate::ring::{ArgList, Ring};
+use crate::rng::Rng;
+use core::fmt::Write;
+use user::fs::{self, O_RDONLY, O_RDWR, O_WRONLY};
+use user::syscall::{self, nr};
+use user::util::FmtBuf;
+
+/// The descriptor the `trace` option prints on (a copy of the console).
+const TRACE_FD: i32 = 200;
+
+/// The exit status of a child that could not set itself up (no memory).
+pub const SETUP_FAILED: i32 = 3;
+
+/// What a child needs to know.
+pub struct Plan<'a> {
+    pub seed: u64,
+    pub index: usize,
+    pub gen: u64,
+    pub calls: u64,
+    pub table: &'a [&'static Call],
+    pub ring: Ring,
+    pub trace: bool,
+}
+
+/// Runs child `plan.index`; never returns.
+pub fn run(plan: &Plan<'_>) -> ! {
+    let mut rng = Rng::for_child(plan.seed, plan.index as u64, plan.gen);
+    // The kernel may write into this through pointers from the pools: a
+    // read's 64 KiB at most, so it cannot reach the frames around it.
+    let mut local = [0u8; 72 << 10];
+    let code = match setup(plan, &mut rng, local.as_mut_ptr() as u64) {
+        Ok(mut pools) => {
+            fuzz(plan, &mut rng, &mut pools);
+            0
+        }
+        Err(_) => SETUP_FAILED,
+    };
+    core::hint::black_box(&mut local);
+    user::exit(code)
+}
+
+fn setup(plan: &Plan<'_>, rng: &mut Rng, stack: u64) -> Result<Pools, user::Errno> {
+    if plan.trace {
+        fs::dup3(1, TRACE_FD, 0)?;
+    }
+    let null = fs::open(c"/dev/null", O_WRONLY, 0)?;
+    let console = fs::open(c"/dev/console", O_RDONLY, 0)?;
+    fs::dup3(console, 0, 0)?;
+    fs::dup3(null, 1, 0)?;
+    fs::dup3(null, 2, 0)?;
+    fs::close(null)?;
+    fs::close(console)?;
+    let mut dir = FmtBuf::<32>::new();
+    let _ = write!(dir, "/tmp/fuzz/c{}\0", plan.index);
+    let dir = core::ffi::CStr::from_bytes_until_nul(dir.as_str().as_bytes()).map_err(|_| user::Errno::EINVAL)?;
+    fs::chdir(dir)?;
+    let mut pools = Pools::new(plan.index, plan.ring, rng, stack)?;
+    // A few descriptors to start from (an earlier generation may have
+    // left f0 as a directory: then it is one descriptor fewer).
+    for (path, flags) in
+        [(c"f0", O_RDWR | fs::O_CREAT), (c"/dev/memdev", O_RDWR), (c"/bin/hello", O_RDONLY), (c"/", O_RDONLY)]
+    {
+        if let Ok(fd) = fs::open(path, flags, 0o644) {
+            pools.add_fd(fd);
+        }
+    }
+    Ok(pools)
+}
+
+fn fuzz(plan: &Plan<'_>, rng: &mut Rng, pools: &mut Pools) {
+    let ring = plan.ring;
+    for seq in 0..plan.calls {
+        let call = plan.table[rng.below(plan.table.len() as u64) as usize];
+        let mut a = [0u64; 6];
+        for (slot, &kind) in a.iter_mut().zip(call.args) {
+            *slot = pools.gen(kind, rng);
+        }
+        if plan.trace {
+            trace(plan.index, seq, call, &a);
+        }
+        ring.start(plan.index, seq, call.nr, &a);
+        let r = make(call.nr, &a);
+        if call.nr == CLONE && r == 0 {
+            // The new process: its only job was to be created.
+            // SAFETY: exit_group takes no pointers and does not return.
+            unsafe { syscall::syscall1(nr::EXIT_GROUP, 0) };
+        }
+        if plan.trace {
+            trace_result(plan.index, seq, r);
+            // Which call damaged the ring, if one did.
+            if let Some(w) = ring.damaged() {
+                let mut line = FmtBuf::<96>::new();
+                let _ = writeln!(line, "fuzz: c{} the ring is damaged after #{seq} (word {w})", plan.index);
+                let _ = fs::write(TRACE_FD, line.as_str().as_bytes());
+            }
+        }
+        ring.finish(plan.index, seq, r);
+        if pools.is_odd(call.nr, r) {
+            ring.mark_odd(plan.index, seq);
+        }
+        pools.learn(call.nr, &a, r);
+    }
+}
+
+/// Makes call `nr` with arguments `a`: a system call, or `touch`.
+fn make(nr: usize, a: &[u64; 6]) -> u64 {
+    match nr {
+        // SAFETY: deliberately none (see the module documentation): a load
+        // from a hostile address faults or reads something.
+        TOUCH if a[1] & 1 == 0 => u64::from(unsafe { core::ptr::read_volatile(a[0] as *const u8) }),
+        TOUCH => {
+            // SAFETY: deliberately none: a store to a hostile address (the
+            // pool leaves out this program's text, data and stack).
+            unsafe { core::ptr::write_volatile(a[0] as *mut u8, (a[1] >> 1) as u8) };
+            0
+        }
+        _ => {
+            let [a0, a1, a2, a3, a4, a5] = a.map(|x| x as usize);
+            // SAFETY: deliberately none (see the module documentation): the
+            // arguments are hostile, and whatever the kernel does to this
+            // process with them is what the fuzzer is looking at.
+            let r = unsafe { syscall::syscall6(nr, a0, a1, a2, a3, a4, a5) };
+            r as u64
+        }
+    }
+}
+
+/// Prints `fuzz: cN #SEQ = result` on the trace descriptor.
+fn trace_result(index: usize, seq: u64, r: u64) {
+    let mut line = FmtBuf::<64>::new();
+    let _ = writeln!(line, "fuzz: c{index} #{seq} = {r:#x}");
+    let _ = fs::write(TRACE_FD, line.as_str().as_bytes());
+}
+
+/// Prints `fuzz: cN #SEQ name(args)` on the trace descriptor, in one write.
+fn trace(index: usize, seq: u64, call: &Call, a: &[u64; 6]) {
+    let mut line = FmtBuf::<256>::new();
+    let _ = writeln!(line, "fuzz: c{index} #{seq} {}({})", call.name, ArgList(&a[..call.args.len()]));
+    let _ = fs::write(TRACE_FD, line.as_str().as_bytes());
+}
