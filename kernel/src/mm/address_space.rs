@@ -192,7 +192,8 @@ impl AddressSpace {
 
     /// Replaces the page at `va` with a different frame `pa` (break-before-
     /// make on the entry), dropping the old frame's reference; maps it if
-    /// there was no page.
+    /// there was no page (or a block was there). Takes over the caller's
+    /// reference on `pa`: on failure (no table frame) it is dropped.
     pub fn replace_page(&mut self, va: u64, pa: PhysAddr, attrs: PageAttrs) -> Result<(), Errno> {
         let mut ctx = self.ctx();
         match self.table.replace_page(VirtAddr(va), pa, attrs, &mut ctx) {
@@ -202,7 +203,7 @@ impl AddressSpace {
             }
             None => {
                 self.unmap_pages(va, va + PAGE_SIZE as u64);
-                self.map_leaf(va, pa, PAGE_SIZE, attrs)
+                self.map_leaf(va, pa, PAGE_SIZE, attrs).inspect_err(|_| drop_ref(pa))
             }
         }
     }
@@ -303,13 +304,15 @@ impl AddressSpace {
             PageFrame::Private(pa) => pa,
             PageFrame::Shared(pa) | PageFrame::Device(pa) if vma.shared => pa,
             PageFrame::Shared(pa) | PageFrame::Device(pa) => {
-                let new = super::phys::alloc_frame().ok_or(Errno::ENOMEM)?;
-                copy_frame(new, pa);
+                let new = super::phys::alloc_frame();
+                if let Some(new) = new {
+                    copy_frame(new, pa);
+                }
                 put_frame(pa);
-                new
+                new.ok_or(Errno::ENOMEM)?
             }
         };
-        self.map_leaf(page, pa, PAGE_SIZE, pte_attrs(&vma, true))?;
+        self.map_leaf(page, pa, PAGE_SIZE, pte_attrs(&vma, true)).inspect_err(|_| drop_ref(pa))?;
         Ok(pa)
     }
 
