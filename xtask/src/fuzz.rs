@@ -106,9 +106,9 @@ fn guest_args(o: &FuzzOpts) -> String {
     s
 }
 
-/// The same run as a `cargo xtask fuzz` command.
-fn replay_command(o: &FuzzOpts) -> String {
-    let mut s = format!("cargo xtask fuzz --seed {} --procs {} --calls {}", o.seed, o.procs, o.calls);
+/// The same run (or, with `seed`, one round of it) as a `cargo xtask fuzz` command.
+fn replay_command(o: &FuzzOpts, seed: u64) -> String {
+    let mut s = format!("cargo xtask fuzz --seed {seed} --procs {} --calls {}", o.procs, o.calls);
     if let Some(k) = o.child {
         s.push_str(&format!(" --child {k}"));
     }
@@ -158,12 +158,18 @@ pub fn run(args: &[String]) -> Result<i32, String> {
         limit.as_secs()
     );
     let mut summary = false;
+    // The seed of the round under way: with --minutes, the one to replay
+    // when the kernel hangs or panics.
+    let mut round_seed = o.seed;
     let result = qemu::run_captured(&cfg, limit, |line| {
         if shown(line) {
             println!("{line}");
         }
         if line.starts_with("fuzz: seed=") && line.contains(" stuck, frames ") {
             summary = true;
+        }
+        if let Some(seed) = line.strip_prefix("fuzz: round ").and_then(|r| r.split_once(" seed=")) {
+            round_seed = seed.1.trim().parse().unwrap_or(round_seed);
         }
     })?;
     let logs = build::root().join("target").join("xtask").join("logs");
@@ -191,14 +197,16 @@ pub fn run(args: &[String]) -> Result<i32, String> {
         }
         Some(why) => {
             println!("fuzz FAILED: {why}; full output in {}", log.display());
+            // With a summary, the fuzzer has printed how to replay the round
+            // that failed; without one, the round under way is the suspect.
             if !summary {
                 println!("last lines:");
                 for l in out.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev() {
                     println!("    | {l}");
                 }
-                println!("to see each child's calls as they are made (slow): {} --trace", replay_command(&o));
+                println!("replay: {}", replay_command(&o, round_seed));
+                println!("each child's calls as they are made (slow): {} --trace", replay_command(&o, round_seed));
             }
-            println!("replay: {}", replay_command(&o));
             Ok(1)
         }
     }

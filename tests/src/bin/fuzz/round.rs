@@ -32,7 +32,7 @@ use user::process::{self, wexitstatus, wifexited, wifsignaled, wtermsig, ExitSta
 use user::time::{self, Timespec};
 
 /// How long a child may start no call before the parent kills it.
-pub const STALL_MS: i128 = 2000;
+pub const STALL_MS: i128 = 1000;
 /// How long killed processes have to be reaped.
 pub const KILL_MS: i128 = 3000;
 /// Processes of a round other than the children that the parent tracks.
