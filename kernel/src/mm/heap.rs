@@ -16,8 +16,9 @@
 //! panic: large or user-sized requests use fallible calls (`try_reserve`,
 //! [`try_box`], a null check on `alloc`), and every operation that creates
 //! kernel objects a user could multiply (processes, areas, files) first
-//! asks [`has_headroom`], so the last [`headroom`] bytes stay for the
-//! bounded, short-lived allocations of the calls in progress.
+//! asks [`has_headroom`] (through `mm::kernel_has_room`), so the last
+//! [`headroom`] bytes stay for the bounded, short-lived allocations of the
+//! calls in progress.
 //!
 //! Frees go back to the region the block came from.
 //!
