@@ -381,6 +381,25 @@ impl AddressSpace {
         n
     }
 
+    /// Makes every writable page entry of `[start, end)` take the attributes
+    /// `clean(va)` returns (msync's write-back); returns how many. Only the
+    /// entries present are visited.
+    pub fn clean_pages(&mut self, start: u64, end: u64, mut clean: impl FnMut(u64) -> PageAttrs) -> u64 {
+        let mut ctx = self.ctx();
+        let mut n = 0;
+        let r = self.table.protect_with(VirtAddr(start), (end - start) as usize, &mut ctx, |va, _, size, old| {
+            if size == PAGE_SIZE && old.write {
+                n += 1;
+                clean(va.as_u64())
+            } else {
+                old
+            }
+        });
+        // Page-cache pages are never mapped as blocks: nothing to split.
+        debug_assert!(r.is_ok());
+        n
+    }
+
     /// Calls `f(leaf size)` for every entry in `[start, end)`.
     pub fn for_each_leaf(&self, start: u64, end: u64, mut f: impl FnMut(usize)) {
         self.table.for_each_leaf(VirtAddr(start), (end - start) as usize, &self.ctx(), |_, _, size, _| f(size));

@@ -237,7 +237,11 @@ pub fn mmap(mm: &mut AddressSpace, r: &Request, file: Option<FileMapping>) -> Re
         EAGER_BLOCKS_2M.fetch_add(out.blocks_2m as u64, Ordering::Relaxed);
     } else if flags & MAP_POPULATE != 0 {
         let access = if prot.write() && !shared { Access::Write } else { Access::Read };
-        for va in (start..end).step_by(PAGE_SIZE) {
+        // Populating is advice: at most as many pages as there are free
+        // frames, so a huge read-only range (zero-page entries need table
+        // frames only) cannot keep the kernel busy for seconds.
+        let budget = super::phys::frame_counts().0 as u64;
+        for va in (start..end).step_by(PAGE_SIZE).take(budget as usize) {
             if prot == Prot::NONE || fault::handle(mm, va, access, false).is_err() {
                 break;
             }

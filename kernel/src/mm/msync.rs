@@ -47,25 +47,23 @@ pub fn msync(mm: &mut AddressSpace, addr: u64, len: u64, flags: u64) -> SysResul
 }
 
 /// Cleans the dirty shared file pages of `[start, end)`; returns how many.
+/// Only the entries present are visited (a walk of the tables, which skips
+/// empty ones), so a huge, mostly untouched range costs what it maps.
 fn write_back(mm: &mut AddressSpace, start: u64, end: u64) -> u64 {
-    let mut dirty = alloc::vec::Vec::new();
-    for vma in mm.vmas.overlapping(start, end) {
+    let mut n = 0;
+    let mut cursor = start;
+    loop {
+        let Some(vma) = mm.vmas.overlapping(cursor, end).next().cloned() else { break };
+        cursor = vma.end;
         if !vma.shared || !vma.backing.tracks_dirty() {
             continue;
         }
         let (s, e) = (vma.start.max(start), vma.end.min(end));
-        for va in (s..e).step_by(PAGE_SIZE) {
-            if let Some((pa, attrs, _)) = mm.translate(va) {
-                if attrs.write {
-                    dirty.push((va, pa, vma.clone()));
-                }
-            }
-        }
+        n += mm.clean_pages(s, e, |va| {
+            // Here a persistent file system would write the page to its device.
+            vma.backing.write_back(vma.pgoff_of(va));
+            clean_attrs(&vma)
+        });
     }
-    for (va, _, vma) in &dirty {
-        // Here a persistent file system would write the page to its device.
-        vma.backing.write_back(vma.pgoff_of(*va));
-        let _ = mm.set_page_attrs(*va, clean_attrs(vma));
-    }
-    dirty.len() as u64
+    n
 }
