@@ -9,9 +9,10 @@
 //! where the parent can read them (`ring.rs`). The parent watches them,
 //! ends them and checks (`round.rs`, `checks.rs`) that the kernel is alive,
 //! no process is stuck, no zombie is left, the free-frame count is back at
-//! its baseline, no call gave an odd result, and the system files are
-//! unchanged. Each check prints a harness line (`test fuzz::NAME ... ok`),
-//! then comes one summary line:
+//! its baseline, no call gave an odd result, no system call kept the
+//! kernel busy for seconds, and the system files are unchanged. Each check
+//! prints a harness line (`test fuzz::NAME ... ok`), then comes one summary
+//! line:
 //!
 //! ```text
 //! fuzz: seed=1 procs=8 calls=2000: alive, 0 stuck, frames 22269 -> 22269 (baseline), 66 children killed by signal
@@ -277,6 +278,16 @@ fn main(args: Args) -> i32 {
     });
     h.case("no_odd_results", || {
         check!(shown.odd == 0, "{} children with an odd result or exit status (see above)", shown.odd);
+        Ok(())
+    });
+    h.case("kernel_never_frozen", || {
+        check!(
+            shown.freezes == 0,
+            "{} times the parent was not scheduled for over {} ms (the longest: {} ms)",
+            shown.freezes,
+            round::FROZEN_MS,
+            shown.longest_freeze_ms
+        );
         Ok(())
     });
     h.case("system_files_intact", || {

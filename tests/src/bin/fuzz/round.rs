@@ -13,7 +13,10 @@
 //! the ring. A child that has started no call for [`STALL_MS`] (blocked: a
 //! long sleep, a read of the console) gets SIGKILL, and must be reaped
 //! within [`KILL_MS`], or it is stuck. So does the busiest child when free
-//! memory falls below an eighth of the baseline (armmap has no OOM killer). When every child index has made its
+//! memory falls below an eighth of the baseline (armmap has no OOM killer).
+//! A poll that comes more than [`FROZEN_MS`] after the one before means a
+//! system call kept the kernel busy that long: reported, with the calls
+//! the children were making. When every child index has made its
 //! calls (or is stuck), or the run's time is up, each child still there
 //! gets SIGKILL, and so does every other process of the round (the
 //! processes `clone` made: found by probing the pids between the first
@@ -33,6 +36,9 @@ use user::time::{self, Timespec};
 
 /// How long a child may start no call before the parent kills it.
 pub const STALL_MS: i128 = 1000;
+/// A gap between two of the parent's polls longer than this means the
+/// kernel ran something else without a break (it is not preemptible).
+pub const FROZEN_MS: i128 = 2000;
 /// How long killed processes have to be reaped.
 pub const KILL_MS: i128 = 3000;
 /// Processes of a round other than the children that the parent tracks.
@@ -77,6 +83,10 @@ pub struct Outcome {
     pub low_memory_kills: u32,
     /// The ring's canaries changed (reported once).
     pub ring_damaged: bool,
+    /// Times the parent was not scheduled for [`FROZEN_MS`], and the
+    /// longest such gap.
+    pub freezes: u32,
+    pub longest_freeze_ms: u64,
     pub others_stuck: u32,
     pub zombies_left: bool,
     pub odd: u32,
@@ -96,6 +106,7 @@ impl Outcome {
             && !self.zombies_left
             && self.frames_before == self.frames_after
             && self.odd == 0
+            && self.freezes == 0
             && self.files_changed == 0
     }
 }
@@ -289,6 +300,19 @@ impl Children<'_, '_> {
         }
     }
 
+    /// The parent, which sleeps 10 ms between polls, was not scheduled for
+    /// `ms`: some system call kept the (non-preemptible) kernel busy that
+    /// long. Reports it with each running child's last calls.
+    fn frozen(&mut self, ms: i128, out: &mut Outcome) {
+        out.freezes += 1;
+        out.longest_freeze_ms = out.longest_freeze_ms.max(ms as u64);
+        println!("fuzz: seed={}: the parent was not scheduled for {ms} ms; children now:", self.s.seed);
+        for (i, k) in self.running() {
+            println!("fuzz:   child {i}.{} (pid {}), {} calls started:", k.gen, k.pid, self.ring.calls(i));
+            self.ring.print_last(i, 2);
+        }
+    }
+
     /// Checks the ring's canaries, and reports the first damage once.
     fn check_ring(&mut self, out: &mut Outcome) {
         if out.ring_damaged {
@@ -354,7 +378,13 @@ pub fn run(s: &Settings<'_>, ring: &Ring, vmstat: &mut VmstatBuf, intact: &Intac
     // The calls phase: until every child index has made its calls (or is
     // stuck), or the time is up.
     let low_water = out.frames_before / 8;
+    let mut last_poll = now();
     loop {
+        let gap = ms_since(&last_poll);
+        last_poll = now();
+        if gap > FROZEN_MS {
+            c.frozen(gap, &mut out);
+        }
         c.reap(&mut out, 0);
         c.watch(&mut out);
         c.check_ring(&mut out);
