@@ -333,6 +333,7 @@ fn add(total: &mut Outcome, r: &Outcome) {
     }
     total.others_reaped += r.others_reaped;
     total.setup_failed += r.setup_failed;
+    total.panicked += r.panicked;
     total.fork_failed += r.fork_failed;
     total.low_memory_kills += r.low_memory_kills;
     total.stalled += r.stalled;
@@ -349,11 +350,12 @@ fn print_stats(t: &Outcome, rounds: u64, failed: u64) {
             core::fmt::Write::write_fmt(&mut sigs, format_args!("{sep}{} {n}", user::process::signal_name(sig as i32)));
     }
     println!(
-        "fuzz: {} rounds ({} failed), {} calls started, {} children exited, {} killed by signal ({}; by the parent: {} after {} ms without a call, {} for low memory), {} clone children reaped, {} could not set up, {} forks failed",
+        "fuzz: {} rounds ({} failed), {} calls started, {} children exited, {} panicked, {} killed by signal ({}; by the parent: {} after {} ms without a call, {} for low memory), {} clone children reaped, {} could not set up, {} forks failed",
         rounds,
         failed,
         t.calls,
         t.exited,
+        t.panicked,
         t.killed,
         sigs.as_str(),
         t.stalled,

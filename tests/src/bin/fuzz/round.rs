@@ -76,6 +76,8 @@ pub struct Outcome {
     pub others_reaped: u32,
     /// Children that could not set themselves up (their index stops there).
     pub setup_failed: u32,
+    /// Children that panicked (their own memory overwritten by a call).
+    pub panicked: u32,
     /// Forks that failed (no memory; tried again).
     pub fork_failed: u32,
     /// Children the parent killed because free memory fell below 1/8 of
@@ -216,23 +218,26 @@ impl Children<'_, '_> {
         // A generation that died before its first call still uses one up.
         self.slots[i].done += self.ring.calls(i).max(1);
         out.calls += self.ring.calls(i);
+        let code = if wifexited(status) { wexitstatus(status) } else { 0 };
         if wifsignaled(status) {
             out.killed += 1;
             let sig = wtermsig(status) as usize;
             out.by_signal[if sig < 32 { sig } else { 0 }] += 1;
-        } else {
+        } else if code != child::SETUP_FAILED && code != child::PANICKED {
             out.exited += 1;
         }
         let s = self.s;
-        let code = if wifexited(status) { wexitstatus(status) } else { 0 };
         if code == child::SETUP_FAILED {
             // Out of memory, most likely: not a finding, but no use going on.
             out.setup_failed += 1;
             return;
+        } else if code == child::PANICKED {
+            // Its own memory changed under it (a MAP_FIXED over its stack,
+            // say) as much as a fault would have: counted, like signals.
+            out.panicked += 1;
         } else if code != 0 {
             out.odd += 1;
-            let why = if code == 101 { " (the fuzzer itself panicked)" } else { "" };
-            report(s, self.ring, i, gen, pid, format_args!("{}{why}", ExitStatus(status)));
+            report(s, self.ring, i, gen, pid, format_args!("{}", ExitStatus(status)));
         } else if let Some(seq) = self.ring.odd(i) {
             out.odd += 1;
             report(s, self.ring, i, gen, pid, format_args!("odd result of call #{seq}"));
