@@ -13,7 +13,8 @@
 //! the ring. A child that has started no call for [`STALL_MS`] (blocked: a
 //! long sleep, a read of the console) gets SIGKILL, and must be reaped
 //! within [`KILL_MS`], or it is stuck. So does the busiest child when free
-//! memory falls below an eighth of the baseline (armmap has no OOM killer).
+//! memory falls below an eighth of the baseline (the parent's own faults
+//! must find memory).
 //! A poll that comes more than [`FROZEN_MS`] after the one before means a
 //! system call kept the kernel busy that long: reported, with the calls
 //! the children were making. When every child index has made its
@@ -291,9 +292,10 @@ impl Children<'_, '_> {
 
     /// Memory is nearly gone: SIGKILL to the running child with the most
     /// calls in its generation (the likeliest to hold the most), unless one
-    /// is already on its way out. armmap has no OOM killer; without this
-    /// the next page the parent itself needs (a copy-on-write fault on its
-    /// stack) would kill it with SIGBUS, and the run with it.
+    /// is already on its way out. Without this, on a kernel with no OOM
+    /// killer (or one that picks the parent), the next page the parent
+    /// itself needs (a copy-on-write fault on its stack) would kill it
+    /// with SIGBUS, and the run with it.
     fn relieve(&mut self, out: &mut Outcome) {
         if self.running().any(|(_, k)| k.killed_at.is_some() && !k.stuck) {
             return;
