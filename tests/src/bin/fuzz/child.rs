@@ -31,6 +31,10 @@ const TRACE_FD: i32 = 200;
 
 /// The exit status of a child that could not set itself up (no memory).
 pub const SETUP_FAILED: i32 = 3;
+/// The exit status of a panic (the user library's): a child panics when a
+/// call it made overwrote or replaced its own memory (its stack zeroed by a
+/// `MAP_FIXED` mapping, say) without killing it.
+pub const PANICKED: i32 = 101;
 
 /// What a child needs to know.
 pub struct Plan<'a> {

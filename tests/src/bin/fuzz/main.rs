@@ -9,9 +9,10 @@
 //! where the parent can read them (`ring.rs`). The parent watches them,
 //! ends them and checks (`round.rs`, `checks.rs`) that the kernel is alive,
 //! no process is stuck, no zombie is left, the free-frame count is back at
-//! its baseline, no call gave an odd result, and the system files are
-//! unchanged. Each check prints a harness line (`test fuzz::NAME ... ok`),
-//! then comes one summary line:
+//! its baseline, no call gave an odd result, no system call kept the
+//! kernel busy for seconds, and the system files are unchanged. Each check
+//! prints a harness line (`test fuzz::NAME ... ok`), then comes one summary
+//! line:
 //!
 //! ```text
 //! fuzz: seed=1 procs=8 calls=2000: alive, 0 stuck, frames 22269 -> 22269 (baseline), 66 children killed by signal
@@ -279,6 +280,16 @@ fn main(args: Args) -> i32 {
         check!(shown.odd == 0, "{} children with an odd result or exit status (see above)", shown.odd);
         Ok(())
     });
+    h.case("kernel_never_frozen", || {
+        check!(
+            shown.freezes == 0,
+            "{} times the parent was not scheduled for over {} ms (the longest: {} ms)",
+            shown.freezes,
+            round::FROZEN_MS,
+            shown.longest_freeze_ms
+        );
+        Ok(())
+    });
     h.case("system_files_intact", || {
         check!(shown.files_changed == 0, "{} system files changed", shown.files_changed);
         Ok(())
@@ -322,6 +333,7 @@ fn add(total: &mut Outcome, r: &Outcome) {
     }
     total.others_reaped += r.others_reaped;
     total.setup_failed += r.setup_failed;
+    total.panicked += r.panicked;
     total.fork_failed += r.fork_failed;
     total.low_memory_kills += r.low_memory_kills;
     total.stalled += r.stalled;
@@ -338,11 +350,12 @@ fn print_stats(t: &Outcome, rounds: u64, failed: u64) {
             core::fmt::Write::write_fmt(&mut sigs, format_args!("{sep}{} {n}", user::process::signal_name(sig as i32)));
     }
     println!(
-        "fuzz: {} rounds ({} failed), {} calls started, {} children exited, {} killed by signal ({}; by the parent: {} after {} ms without a call, {} for low memory), {} clone children reaped, {} could not set up, {} forks failed",
+        "fuzz: {} rounds ({} failed), {} calls started, {} children exited, {} panicked, {} killed by signal ({}; by the parent: {} after {} ms without a call, {} for low memory), {} clone children reaped, {} could not set up, {} forks failed",
         rounds,
         failed,
         t.calls,
         t.exited,
+        t.panicked,
         t.killed,
         sigs.as_str(),
         t.stalled,

@@ -13,7 +13,11 @@
 //! the ring. A child that has started no call for [`STALL_MS`] (blocked: a
 //! long sleep, a read of the console) gets SIGKILL, and must be reaped
 //! within [`KILL_MS`], or it is stuck. So does the busiest child when free
-//! memory falls below an eighth of the baseline (armmap has no OOM killer). When every child index has made its
+//! memory falls below an eighth of the baseline (the parent's own faults
+//! must find memory).
+//! A poll that comes more than [`FROZEN_MS`] after the one before means a
+//! system call kept the kernel busy that long: reported, with the calls
+//! the children were making. When every child index has made its
 //! calls (or is stuck), or the run's time is up, each child still there
 //! gets SIGKILL, and so does every other process of the round (the
 //! processes `clone` made: found by probing the pids between the first
@@ -33,6 +37,9 @@ use user::time::{self, Timespec};
 
 /// How long a child may start no call before the parent kills it.
 pub const STALL_MS: i128 = 1000;
+/// A gap between two of the parent's polls longer than this means the
+/// kernel ran something else without a break (it is not preemptible).
+pub const FROZEN_MS: i128 = 2000;
 /// How long killed processes have to be reaped.
 pub const KILL_MS: i128 = 3000;
 /// Processes of a round other than the children that the parent tracks.
@@ -70,6 +77,8 @@ pub struct Outcome {
     pub others_reaped: u32,
     /// Children that could not set themselves up (their index stops there).
     pub setup_failed: u32,
+    /// Children that panicked (their own memory overwritten by a call).
+    pub panicked: u32,
     /// Forks that failed (no memory; tried again).
     pub fork_failed: u32,
     /// Children the parent killed because free memory fell below 1/8 of
@@ -77,6 +86,10 @@ pub struct Outcome {
     pub low_memory_kills: u32,
     /// The ring's canaries changed (reported once).
     pub ring_damaged: bool,
+    /// Times the parent was not scheduled for [`FROZEN_MS`], and the
+    /// longest such gap.
+    pub freezes: u32,
+    pub longest_freeze_ms: u64,
     pub others_stuck: u32,
     pub zombies_left: bool,
     pub odd: u32,
@@ -96,6 +109,7 @@ impl Outcome {
             && !self.zombies_left
             && self.frames_before == self.frames_after
             && self.odd == 0
+            && self.freezes == 0
             && self.files_changed == 0
     }
 }
@@ -205,23 +219,26 @@ impl Children<'_, '_> {
         // A generation that died before its first call still uses one up.
         self.slots[i].done += self.ring.calls(i).max(1);
         out.calls += self.ring.calls(i);
+        let code = if wifexited(status) { wexitstatus(status) } else { 0 };
         if wifsignaled(status) {
             out.killed += 1;
             let sig = wtermsig(status) as usize;
             out.by_signal[if sig < 32 { sig } else { 0 }] += 1;
-        } else {
+        } else if code != child::SETUP_FAILED && code != child::PANICKED {
             out.exited += 1;
         }
         let s = self.s;
-        let code = if wifexited(status) { wexitstatus(status) } else { 0 };
         if code == child::SETUP_FAILED {
             // Out of memory, most likely: not a finding, but no use going on.
             out.setup_failed += 1;
             return;
+        } else if code == child::PANICKED {
+            // Its own memory changed under it (a MAP_FIXED over its stack,
+            // say) as much as a fault would have: counted, like signals.
+            out.panicked += 1;
         } else if code != 0 {
             out.odd += 1;
-            let why = if code == 101 { " (the fuzzer itself panicked)" } else { "" };
-            report(s, self.ring, i, gen, pid, format_args!("{}{why}", ExitStatus(status)));
+            report(s, self.ring, i, gen, pid, format_args!("{}", ExitStatus(status)));
         } else if let Some(seq) = self.ring.odd(i) {
             out.odd += 1;
             report(s, self.ring, i, gen, pid, format_args!("odd result of call #{seq}"));
@@ -275,9 +292,10 @@ impl Children<'_, '_> {
 
     /// Memory is nearly gone: SIGKILL to the running child with the most
     /// calls in its generation (the likeliest to hold the most), unless one
-    /// is already on its way out. armmap has no OOM killer; without this
-    /// the next page the parent itself needs (a copy-on-write fault on its
-    /// stack) would kill it with SIGBUS, and the run with it.
+    /// is already on its way out. Without this, on a kernel with no OOM
+    /// killer (or one that picks the parent), the next page the parent
+    /// itself needs (a copy-on-write fault on its stack) would kill it
+    /// with SIGBUS, and the run with it.
     fn relieve(&mut self, out: &mut Outcome) {
         if self.running().any(|(_, k)| k.killed_at.is_some() && !k.stuck) {
             return;
@@ -286,6 +304,19 @@ impl Children<'_, '_> {
             out.low_memory_kills += 1;
             self.slots[i].killed_at = Some(now());
             let _ = process::kill(k.pid, SIGKILL);
+        }
+    }
+
+    /// The parent, which sleeps 10 ms between polls, was not scheduled for
+    /// `ms`: some system call kept the (non-preemptible) kernel busy that
+    /// long. Reports it with each running child's last calls.
+    fn frozen(&mut self, ms: i128, out: &mut Outcome) {
+        out.freezes += 1;
+        out.longest_freeze_ms = out.longest_freeze_ms.max(ms as u64);
+        println!("fuzz: seed={}: the parent was not scheduled for {ms} ms; children now:", self.s.seed);
+        for (i, k) in self.running() {
+            println!("fuzz:   child {i}.{} (pid {}), {} calls started:", k.gen, k.pid, self.ring.calls(i));
+            self.ring.print_last(i, 2);
         }
     }
 
@@ -354,7 +385,13 @@ pub fn run(s: &Settings<'_>, ring: &Ring, vmstat: &mut VmstatBuf, intact: &Intac
     // The calls phase: until every child index has made its calls (or is
     // stuck), or the time is up.
     let low_water = out.frames_before / 8;
+    let mut last_poll = now();
     loop {
+        let gap = ms_since(&last_poll);
+        last_poll = now();
+        if gap > FROZEN_MS {
+            c.frozen(gap, &mut out);
+        }
         c.reap(&mut out, 0);
         c.watch(&mut out);
         c.check_ring(&mut out);
