@@ -53,6 +53,9 @@ fn write_back(mm: &mut AddressSpace, start: u64, end: u64) -> u64 {
     let mut n = 0;
     let mut cursor = start;
     loop {
+        if cursor >= end {
+            break;
+        }
         let Some(vma) = mm.vmas.overlapping(cursor, end).next().cloned() else { break };
         cursor = vma.end;
         if !vma.shared || !vma.backing.tracks_dirty() {
