@@ -116,9 +116,8 @@ fn post(p: &mut Process, sig: u32) {
         p.pending = Some(sig);
         PENDING_COUNT.fetch_add(1, Ordering::Relaxed);
     }
-    if matches!(p.state, State::Blocked(_)) {
-        sched::make_ready_locked(p);
-    }
+    // Only a blocked process is woken (make_ready_locked checks).
+    sched::make_ready_locked(p);
 }
 
 /// Acts on a pending signal (before returning to user mode, and at a

@@ -28,8 +28,9 @@ use user::util::FmtBuf;
 const PAGE: u64 = PAGE_SIZE as u64;
 /// The start of the kernel's linear map of RAM.
 const KERNEL_LINEAR: u64 = 0xffff_0000_0000_0000;
-/// The start of the kernel heap.
-const KERNEL_HEAP: u64 = 0xffff_8000_0000_0000;
+/// A kernel address with nothing mapped (between the linear map and the
+/// image; the kernel heap once lived here).
+const KERNEL_UNMAPPED: u64 = 0xffff_8000_0000_0000;
 /// The kernel image.
 const KERNEL_IMAGE: u64 = 0xffff_ffff_8000_0000;
 /// The end of user space (48-bit addresses).
@@ -643,7 +644,7 @@ impl Pools {
             23..=24 => self.shared + rng.below(PAGE),
             25 => self.data + rng.below((DATA_PAGES * PAGE_SIZE) as u64),
             26 => rng.pick(&[0, 1, 8, PAGE]),
-            27..=28 => rng.pick(&[KERNEL_LINEAR, KERNEL_HEAP, KERNEL_IMAGE, 0xffff_ffff_ffff_fff8]),
+            27..=28 => rng.pick(&[KERNEL_LINEAR, KERNEL_UNMAPPED, KERNEL_IMAGE, 0xffff_ffff_ffff_fff8]),
             29..=30 => rng.pick(&[USER_END - 8, USER_END, USER_END - PAGE, 1 << 55]),
             31 => TEXT_START + rng.below(PAGE),
             32 => self.stack + rng.below(64),
