@@ -54,18 +54,26 @@ errnos! {
     ENFILE = 23, "Too many open files in system";
     EMFILE = 24, "Too many open files";
     ENOTTY = 25, "Inappropriate ioctl for device";
+    ETXTBSY = 26, "Text file busy";
     EFBIG = 27, "File too large";
     ENOSPC = 28, "No space left on device";
     ESPIPE = 29, "Illegal seek";
     EROFS = 30, "Read-only file system";
     EPIPE = 32, "Broken pipe";
+    EDOM = 33, "Numerical argument out of domain";
     ERANGE = 34, "Numerical result out of range";
+    EDEADLK = 35, "Resource deadlock avoided";
     ENAMETOOLONG = 36, "File name too long";
+    ENOLCK = 37, "No locks available";
     ENOSYS = 38, "Function not implemented";
     ENOTEMPTY = 39, "Directory not empty";
     ELOOP = 40, "Too many levels of symbolic links";
     EOVERFLOW = 75, "Value too large for defined data type";
+    ENOTSOCK = 88, "Socket operation on non-socket";
     EOPNOTSUPP = 95, "Operation not supported";
+    ETIMEDOUT = 110, "Connection timed out";
+    ECANCELED = 125, "Operation canceled";
+    EOWNERDEAD = 130, "Owner died";
 }
 
 /// A system call's result.

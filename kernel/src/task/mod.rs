@@ -15,6 +15,7 @@ target_only! {
     pub mod process;
     pub mod sched;
     pub mod signal;
+    pub mod wait;
 }
 
 /// Called when pid 1 exits: report its status and end the machine, with

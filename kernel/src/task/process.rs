@@ -41,6 +41,9 @@ pub enum Block {
     /// In `nanosleep`, until the clock (nanoseconds since boot) reaches
     /// this value; checked at every tick, so never woken early.
     Sleep(u64),
+    /// On a [`WaitQueue`](super::wait::WaitQueue), until woken or until
+    /// the clock reaches the deadline, if there is one.
+    Queue(Option<u64>),
 }
 
 /// Where a process is in its life.

@@ -86,7 +86,11 @@ pub fn take_resched() -> bool {
 pub fn tick(now: u64) {
     let mut t = TABLE.lock();
     for p in t.values_mut() {
-        if matches!(p.state, State::Blocked(Block::Sleep(until)) if until <= now) {
+        let due = match p.state {
+            State::Blocked(Block::Sleep(until)) | State::Blocked(Block::Queue(Some(until))) => until <= now,
+            _ => false,
+        };
+        if due {
             make_ready_locked(p);
         }
     }
