@@ -99,6 +99,7 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("user-files", "init=/bin/files"),
         TargetRun::tests("user-robust", "init=/bin/robust"),
         TargetRun::tests("user-robust_io", "init=/bin/robust_io"),
+        TargetRun::tests("user-timers", "init=/bin/timers"),
         TargetRun::tests_and_log(
             "user-mmap",
             "memdev=4M init=/bin/mmap",
@@ -167,6 +168,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "classic_pitfalls",
     "mmap",
     "fuzz",
+    "timers",
 ];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user

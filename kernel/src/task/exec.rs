@@ -204,5 +204,7 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     });
     // The old address space goes after TTBR0 points at the new one.
     drop(old);
+    // POSIX timers do not survive exec; interval timers do (Linux).
+    super::timers::with(|t| t.exec(pid));
     Ok(())
 }

@@ -52,6 +52,7 @@ pub fn exit_current(wait_status: i32) -> ! {
         }
     }
     drop(old_files);
+    super::timers::with(|t| t.exit(pid));
     // Inherited perf events: the count (teardown included) goes to the parent.
     let counts = super::process::with(pid, |p| super::perf::exit_counts(&mut p.perf)).unwrap_or_default();
     for (ppid, id, n) in counts {

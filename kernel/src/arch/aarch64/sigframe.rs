@@ -484,6 +484,7 @@ fn get_u32(buf: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(buf[at..at + 4].try_into().unwrap_or_default())
 }
 
+#[cfg(test)]
 fn get_u64(buf: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(buf[at..at + 8].try_into().unwrap_or_default())
 }
