@@ -28,6 +28,9 @@ pub mod fs;
 pub mod mm;
 pub mod task;
 
+#[cfg(test)]
+mod abi_layout;
+
 target_only! {
     pub mod drivers;
     pub mod logger;
