@@ -536,15 +536,17 @@ pub fn with<R>(f: impl FnOnce(&mut Timers) -> R) -> R {
 }
 
 /// The timer tick at `now`: `current` has run for `ran` nanoseconds since
-/// the last one. Returns the signals to send (see [`tick`] on the target).
-pub fn expire_due(now: u64, current: Pid, ran: u64) -> Fires {
-    let mut out = Fires::default();
+/// the last one. Returns the signals to send (see `tick` on the target),
+/// or None at once, without the lock, when no deadline has passed and no
+/// CPU-time timer runs.
+pub fn expire_due(now: u64, current: Pid, ran: u64) -> Option<Fires> {
     let cpu = current != 0 && CPU_ARMED.load(Ordering::Relaxed) != 0;
     if now < NEXT_DUE.load(Ordering::Relaxed) && !cpu {
-        return out;
+        return None;
     }
+    let mut out = Fires::default();
     with(|t| t.expire(now, current, ran, &mut out));
-    out
+    Some(out)
 }
 
 /// Sends a timer's signal: today the default action through
@@ -559,7 +561,7 @@ pub fn fire(pid: Pid, signo: u32, info: &Siginfo) {
 /// released.
 #[cfg(target_os = "none")]
 pub fn tick(now: u64) {
-    let fires = expire_due(now, super::sched::current(), TICK_NS);
+    let Some(fires) = expire_due(now, super::sched::current(), TICK_NS) else { return };
     for f in fires.iter() {
         fire(f.pid, f.signo, &f.siginfo());
     }
@@ -740,6 +742,18 @@ mod tests {
         let r = t.setitimer(1, Which::Real, &itv(1, 0), 0);
         crate::mm::test_hooks::OUT_OF_MEMORY.with(|f| f.set(false));
         assert_eq!(r, Err(Errno::ENOMEM));
+    }
+
+    #[test]
+    fn the_global_tick_path_skips_the_lock_until_a_deadline() {
+        // The only test touching the global registry (pid 9999 is not used
+        // elsewhere).
+        with(|t| t.setitimer(9999, Which::Real, &itv(50, 0), 0)).unwrap();
+        assert!(expire_due(49 * MS, 0, TICK_NS).is_none());
+        let f = expire_due(50 * MS, 0, TICK_NS).unwrap();
+        assert_eq!(f.iter().copied().collect::<Vec<_>>(), [Fire { pid: 9999, signo: linux::SIGALRM, posix: None }]);
+        assert!(expire_due(60 * MS, 0, TICK_NS).is_none());
+        with(|t| t.exit(9999));
     }
 
     #[test]
