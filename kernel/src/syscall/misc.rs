@@ -75,7 +75,7 @@ pub fn getrusage(who: u64, usage: u64) -> SysResult {
     let mut r = Rusage::default();
     match who {
         RUSAGE_SELF => {
-            let (flt, ticks) = process::with_current(|p| (p.counters.minflt, p.user_ticks)).unwrap_or((0, 0));
+            let (flt, ticks) = process_usage().unwrap_or((0, 0));
             r.minflt = flt as i64;
             let us = ticks * (1_000_000 / timer::HZ);
             r.utime = [(us / 1_000_000) as i64, (us % 1_000_000) as i64];
@@ -108,7 +108,7 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
         0 => None,
         p => Some(read_user(p).map_err(|_| Errno::EFAULT)?),
     };
-    if pid as i32 != 0 && pid as u32 != sched::current() {
+    if pid as i32 != 0 && Ok(pid as u32) != process::current_process().map(|p| p.pid) {
         return Err(Errno::ESRCH);
     }
     // Linux's resource is an unsigned int.
@@ -192,4 +192,14 @@ pub fn sigaction_ignored(old: u64, size: usize) -> SysResult {
         copy_to_user(old, &[0u8; 32][..size]).map_err(|_| Errno::EFAULT)?;
     }
     Ok(0)
+}
+
+/// The calling process's page faults and ticks (all its threads, the
+/// finished ones included).
+fn process_usage() -> Result<(u64, u64), Errno> {
+    let p = process::current_process()?;
+    let t = process::TABLE.lock();
+    let i = p.inner.lock();
+    let live: u64 = i.threads.iter().filter_map(|tid| t.threads.get(tid)).map(|th| th.user_ticks).sum();
+    Ok((process::Counters::get(&p.counters.minflt), i.dead_ticks + live))
 }

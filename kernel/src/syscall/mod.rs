@@ -82,6 +82,8 @@ pub mod nr {
     pub const PERF_EVENT_OPEN: u64 = 241;
     pub const REBOOT: u64 = 142;
     pub const RSEQ: u64 = 293;
+    pub const CLONE3: u64 = 435;
+    pub const UMASK: u64 = 166;
 }
 
 /// Handles the system call in `frame` and stores its result in x0.
@@ -119,12 +121,15 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::MSYNC => memory::msync(a[0], a[1], a[2]),
         nr::BRK => memory::brk(a[0]),
         nr::MADVISE => Ok(0),
-        nr::EXIT | nr::EXIT_GROUP => proc::exit(a[0]),
-        nr::GETPID | nr::GETTID => Ok(crate::task::sched::current() as u64),
+        nr::EXIT => proc::exit(a[0]),
+        nr::EXIT_GROUP => proc::exit_group(a[0]),
+        nr::GETPID => proc::getpid(),
+        nr::GETTID => Ok(crate::task::sched::current() as u64),
         nr::GETPPID => proc::getppid(),
         nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
         nr::SCHED_YIELD => proc::sched_yield(),
-        nr::CLONE => proc::clone(frame, a[0], a[1], a[2], a[4]),
+        nr::CLONE => proc::clone(frame, a[0], a[1], a[2], a[3], a[4]),
+        nr::CLONE3 => proc::clone3(frame, a[0], a[1]),
         nr::EXECVE => proc::execve(a[0], a[1], a[2]),
         nr::WAIT4 => proc::wait4(a[0], a[1], a[2], a[3]),
         nr::KILL => proc::kill(a[0], a[1]),
@@ -134,7 +139,8 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::SETSID => proc::setsid(),
         nr::TKILL => proc::tkill(a[0], a[1]),
         nr::TGKILL => proc::tgkill(a[0], a[1], a[2]),
-        nr::SET_TID_ADDRESS => Ok(crate::task::sched::current() as u64),
+        nr::SET_TID_ADDRESS => proc::set_tid_address(a[0]),
+        nr::UMASK => fs::umask(a[0]),
         nr::RT_SIGACTION => misc::sigaction_ignored(a[2], 32),
         nr::RT_SIGPROCMASK => misc::sigaction_ignored(a[2], 8),
         nr::NANOSLEEP => misc::nanosleep(a[0], a[1]),
