@@ -1,9 +1,10 @@
 //! task: processes, ELF loading, scheduling.
 //!
-//! `elf` and `stack` are portable (unit-tested on the host); the rest runs
-//! on the target.
+//! `elf`, `stack` and `sigset` are portable (unit-tested on the host); the
+//! rest runs on the target.
 
 pub mod elf;
+pub mod sigset;
 pub mod stack;
 
 target_only! {
