@@ -484,6 +484,7 @@ fn get_u32(buf: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(buf[at..at + 4].try_into().unwrap_or_default())
 }
 
+#[cfg(test)]
 fn get_u64(buf: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(buf[at..at + 8].try_into().unwrap_or_default())
 }
@@ -613,7 +614,7 @@ pub fn parse_frame(f: &RtSigframe) -> Result<Restored, BadFrame> {
     let mut offset = 0usize;
     let mut fpsimd: Option<(usize, usize)> = None;
     loop {
-        if RESERVED_SIZE - offset < HEADER_SIZE || offset % 16 != 0 {
+        if RESERVED_SIZE - offset < HEADER_SIZE || !offset.is_multiple_of(16) {
             return Err(BadFrame::Records);
         }
         let magic = get_u32(r, offset);
@@ -711,7 +712,7 @@ mod tests {
         }
         let mut fp = FpRegs { fpcr: 0x0300_0000, fpsr: 0x11, ..Default::default() };
         for (i, q) in fp.q.iter_mut().enumerate() {
-            *q = (i as u128) << 64 | 0xabc0 + i as u128;
+            *q = ((i as u128) << 64) | (0xabc0 + i as u128);
         }
         (regs, fp)
     }
