@@ -102,18 +102,39 @@ fn process_name() -> alloc::string::String {
     process::current_process().map(|p| p.inner.lock().name.clone()).unwrap_or_default()
 }
 
-/// Kills the current process for a fault it cannot survive, with the
+/// The signal and `si_code` a failed fault raises.
+fn fault_signal(why: Failure) -> (u32, i32) {
+    use signal::code::*;
+    match why {
+        Failure::Unmapped => (signal::SIGSEGV, SEGV_MAPERR),
+        Failure::Protection | Failure::NoProgress | Failure::SignalPending => (signal::SIGSEGV, SEGV_ACCERR),
+        Failure::BeyondEnd => (signal::SIGBUS, BUS_ADRERR),
+        Failure::Alignment => (signal::SIGBUS, BUS_ADRALN),
+        Failure::OutOfMemory => (signal::SIGKILL, SI_KERNEL),
+    }
+}
+
+/// A user fault that cannot be resolved becomes its signal: a handler
+/// runs if the program has one, otherwise the process dies with the
 /// one-line report users read.
-fn kill_for_fault(frame: &TrapFrame, addr: u64, access: Access, why: Failure) -> ! {
+fn fail_fault(frame: &TrapFrame, addr: u64, access: Access, why: Failure, esr: u64) {
+    let (sig, code) = fault_signal(why);
+    if sig != signal::SIGKILL && signal::force_fault(sig, code, addr, Some(esr)) == signal::Forced::Handled {
+        return;
+    }
     let pid = sched::current();
     let name = process_name();
-    let (sig, sig_name) = (why.signal(), why.signal_name());
     let what = match access {
         Access::Read => "read from",
         Access::Write => "write to",
         Access::Exec => "execute at",
     };
-    log::warn!("pid {pid} ({name}): {sig_name} at {addr:#x}, {what} {}, pc {:#x}", why.describe(), frame.elr);
+    log::warn!(
+        "pid {pid} ({name}): {} at {addr:#x}, {what} {}, pc {:#x}",
+        why.signal_name(),
+        why.describe(),
+        frame.elr
+    );
     exit::exit_current(exit::signaled(sig))
 }
 
@@ -133,21 +154,27 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
             };
             match result {
                 Ok(_) => {}
-                // Killed by the signal, at this fault (no fault report).
-                Err(Failure::SignalPending) => signal::deliver_pending(),
+                // The signal acts on the way back to user mode; the access
+                // is retried after a handler, if there is one.
+                Err(Failure::SignalPending) => {}
                 // Another process goes; the access is retried afterwards.
                 Err(Failure::OutOfMemory) if crate::task::oom::make_room_for(sched::current()) => {}
-                Err(why) => kill_for_fault(frame, far, access, why),
+                Err(why) => fail_fault(frame, far, access, why, esr.raw()),
             }
         }
         _ => {
+            use signal::code::*;
+            let (sig, sig_name, code, addr, esr_for_frame) = match esr.class() {
+                Some(EC::PcAlignment) => (signal::SIGBUS, "SIGBUS", BUS_ADRALN, far, Some(esr.raw())),
+                Some(EC::SpAlignment) => (signal::SIGBUS, "SIGBUS", BUS_ADRALN, frame.sp_el0, Some(esr.raw())),
+                Some(EC::Brk64) => (5, "SIGTRAP", TRAP_BRKPT, frame.elr, None),
+                _ => (4, "SIGILL", ILL_ILLOPC, frame.elr, None),
+            };
+            if signal::force_fault(sig, code, addr, esr_for_frame) == signal::Forced::Handled {
+                return;
+            }
             let pid = sched::current();
             let name = process_name();
-            let (sig, sig_name) = match esr.class() {
-                Some(EC::PcAlignment) | Some(EC::SpAlignment) => (exit::SIGBUS, "SIGBUS"),
-                Some(EC::Brk64) => (5, "SIGTRAP"),
-                _ => (4, "SIGILL"),
-            };
             log::warn!(
                 "pid {pid} ({name}): {sig_name}: {} (ESR {:#x}), pc {:#x}",
                 esr.class_name(),
@@ -160,11 +187,11 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
 }
 
 /// Called before returning to EL0: the reschedule point and signal delivery.
-pub fn return_to_user(_frame: &mut TrapFrame) {
+pub fn return_to_user(frame: &mut TrapFrame) {
     if sched::take_resched() {
         sched::schedule();
     }
-    signal::deliver_pending();
+    signal::deliver(frame, None);
 }
 
 /// A kernel access to a user address faulted (a copy to or from user

@@ -11,6 +11,7 @@ mod fs;
 mod memory;
 mod misc;
 mod proc;
+mod signal;
 
 use crate::arch::aarch64::exception::TrapFrame;
 use crate::errno::{encode, Errno, SysResult};
@@ -53,8 +54,15 @@ pub mod nr {
     pub const KILL: u64 = 129;
     pub const TKILL: u64 = 130;
     pub const TGKILL: u64 = 131;
+    pub const SIGALTSTACK: u64 = 132;
+    pub const RT_SIGSUSPEND: u64 = 133;
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
+    pub const RT_SIGPENDING: u64 = 136;
+    pub const RT_SIGTIMEDWAIT: u64 = 137;
+    pub const RT_SIGQUEUEINFO: u64 = 138;
+    pub const RT_SIGRETURN: u64 = 139;
+    pub const RT_TGSIGQUEUEINFO: u64 = 240;
     pub const SETPGID: u64 = 154;
     pub const GETPGID: u64 = 155;
     pub const GETSID: u64 = 156;
@@ -141,8 +149,15 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::TGKILL => proc::tgkill(a[0], a[1], a[2]),
         nr::SET_TID_ADDRESS => proc::set_tid_address(a[0]),
         nr::UMASK => fs::umask(a[0]),
-        nr::RT_SIGACTION => misc::sigaction_ignored(a[2], 32),
-        nr::RT_SIGPROCMASK => misc::sigaction_ignored(a[2], 8),
+        nr::RT_SIGACTION => signal::rt_sigaction(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPENDING => signal::rt_sigpending(a[0], a[1]),
+        nr::RT_SIGSUSPEND => signal::rt_sigsuspend(a[0], a[1]),
+        nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(a[0], a[1], a[2]),
+        nr::RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo(a[0], a[1], a[2], a[3]),
+        nr::SIGALTSTACK => signal::sigaltstack(frame, a[0], a[1]),
+        nr::RT_SIGRETURN => signal::rt_sigreturn(frame),
         nr::NANOSLEEP => misc::nanosleep(a[0], a[1]),
         nr::CLOCK_NANOSLEEP => misc::clock_nanosleep(a[0], a[1], a[2], a[3]),
         nr::CLOCK_GETTIME => misc::clock_gettime(a[0], a[1]),
@@ -160,5 +175,12 @@ pub fn dispatch(frame: &mut TrapFrame) {
             Err(Errno::ENOSYS)
         }
     };
-    frame.x[0] = encode(r);
+    match r {
+        // Interrupted by a signal: EINTR or a restart, decided where the
+        // signal is delivered.
+        Err(e) if crate::task::signal::is_restart(e) => {
+            crate::task::signal::deliver(frame, Some(crate::task::signal::Restart { code: e, orig_x0: a[0] }))
+        }
+        r => frame.x[0] = encode(r),
+    }
 }

@@ -8,6 +8,7 @@ use crate::errno::{Errno, SysResult};
 use crate::mm::heap;
 use crate::task::exit;
 use crate::task::process::{self, FsContext, ProcInner, Process, State, Thread, TABLE};
+use crate::task::signal::ThreadSignals;
 use crate::task::{exec, sched, signal};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -23,11 +24,11 @@ pub fn exit_group(code: u64) -> SysResult {
 }
 
 pub fn getpid() -> SysResult {
-    Ok(process::current_process()?.pid as u64)
+    process::with_current(|t| t.pid() as u64)
 }
 
 pub fn getppid() -> SysResult {
-    Ok(process::current_process()?.inner.lock().ppid as u64)
+    process::with_current(|t| t.process.inner.lock().ppid as u64)
 }
 
 /// `set_tid_address(tidptr)`: where the thread's id is zeroed (and a futex
@@ -212,8 +213,17 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
     sched::reserve_slot()?;
     let ctx = exec::initial_context(&mut kstack);
     let tid = process::alloc_pid();
-    let (mm, files, fs, perf) = process::with_current(|t| {
-        (t.mm.clone(), t.files.clone(), t.fs.clone(), crate::task::perf::inherit(&t.perf, me))
+    // Linux clears the alternate stack for a child that shares the memory
+    // but not the caller's wait (it would run on the same stack).
+    let keep_altstack = flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM;
+    let (mm, files, fs, perf, sig) = process::with_current(|t| {
+        (
+            t.mm.clone(),
+            t.files.clone(),
+            t.fs.clone(),
+            crate::task::perf::inherit(&t.perf, me),
+            ThreadSignals::inherit(&t.sig, keep_altstack),
+        )
     })?;
     let mm = if flags & CLONE_VM != 0 { mm } else { Arc::new(spin::Mutex::new(mm.lock().fork()?)) };
     let files =
@@ -244,7 +254,8 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
             dead_ticks: 0,
             exit_signal: args.exit_signal as u32,
         };
-        Arc::new(Process::new(tid, inner))
+        let actions = heap::try_box(parent.sighand.lock().clone())?;
+        Arc::new(Process::new(tid, inner, Arc::new(spin::Mutex::new(*actions))))
     };
     let mut child = heap::try_box(Thread {
         tid,
@@ -253,7 +264,7 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
         mm,
         files,
         fs,
-        pending: None,
+        sig,
         must_exit: false,
         clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { args.child_tid } else { 0 },
         robust_list: 0,
@@ -291,15 +302,10 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
     }
     sched::start(tid);
     if vfork {
-        // Sleeps until the child stops borrowing the memory; a signal that
-        // ends this process still ends it.
+        // Sleeps until the child stops borrowing the memory; only the end
+        // of this process ends the wait (its exit happens on the way out).
         let released = || !process.vfork_pending.load(core::sync::atomic::Ordering::Relaxed);
-        while process.vfork_wait.wait_until(None, released).is_err() {
-            if !released() {
-                signal::deliver_pending();
-                sched::yield_now();
-            }
-        }
+        let _ = process.vfork_wait.wait_killable(released);
     }
     Ok(tid as u64)
 }
@@ -362,7 +368,7 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
 }
 
 pub fn kill(pid: u64, sig: u64) -> SysResult {
-    signal::kill(pid as i32, sig as u32)?;
+    signal::kill(pid as i32, sig as u32, None)?;
     Ok(0)
 }
 
@@ -371,7 +377,7 @@ pub fn tkill(tid: u64, sig: u64) -> SysResult {
     if tid as i32 <= 0 {
         return Err(Errno::EINVAL);
     }
-    signal::kill_thread(None, tid as u32, sig as u32)?;
+    signal::kill_thread(None, tid as u32, sig as u32, None)?;
     Ok(0)
 }
 
@@ -380,7 +386,7 @@ pub fn tgkill(tgid: u64, tid: u64, sig: u64) -> SysResult {
     if tgid as i32 <= 0 || tid as i32 <= 0 {
         return Err(Errno::EINVAL);
     }
-    signal::kill_thread(Some(tgid as u32), tid as u32, sig as u32)?;
+    signal::kill_thread(Some(tgid as u32), tid as u32, sig as u32, None)?;
     Ok(0)
 }
 

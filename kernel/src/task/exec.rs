@@ -150,6 +150,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
     let mut threads = Vec::new();
     threads.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
     threads.push(pid);
+    let actions = Arc::new(spin::Mutex::new(super::sigset::Actions::default()));
     let process = Arc::new(Process::new(
         pid,
         ProcInner {
@@ -163,6 +164,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
             dead_ticks: 0,
             exit_signal: 17,
         },
+        actions,
     ));
     let mut t = crate::mm::heap::try_box(Thread {
         tid: pid,
@@ -171,7 +173,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
         mm: Arc::new(spin::Mutex::new(mm)),
         files: Arc::new(spin::Mutex::new(super::files::standard_files())),
         fs: Arc::new(spin::Mutex::new(FsContext { cwd: String::from("/"), umask: 0o022 })),
-        pending: None,
+        sig: Default::default(),
         must_exit: false,
         clear_child_tid: 0,
         robust_list: 0,
@@ -244,6 +246,9 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     })
     .ok_or(Errno::ESRCH)?;
     process.inner.lock().name = basename(path);
+    // Handlers go back to the default (their code is gone).
+    process.sighand.lock().reset_for_exec();
+    super::process::with(tid, |t| t.sig.altstack = Default::default());
     // The old address space goes after TTBR0 points at the new one.
     drop(old_mm);
     drop(old_files);

@@ -154,6 +154,11 @@ fn process_exited(p: &Arc<Process>, status: i32) {
     if pid == 1 {
         super::init_exited(status);
     }
+    // SIGCHLD (or the exit signal clone chose); a parent that ignores it
+    // does not wait: the record goes now.
+    if super::signal::notify_parent_of_exit(p, status) {
+        TABLE.lock().procs.remove(&pid);
+    }
     if let Some(parent) = parent {
         parent.child_wait.wake_all();
     }
@@ -203,6 +208,11 @@ pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
             if let Some(status) = c.inner.lock().zombie {
                 zombie = Some((c.pid, status));
                 break;
+            }
+            if let Some(status) = super::signal::take_stop_report(c, options) {
+                // Stopped or continued: reported, not reaped.
+                outcome = Some(Ok(Some((c.pid, status, 0))));
+                return true;
             }
         }
         outcome = match zombie {

@@ -52,6 +52,14 @@ pub fn empty_resources() -> EmptyResources {
     (m.clone(), f.clone(), s.clone())
 }
 
+/// Where a signal handler returns to when the program gave no SA_RESTORER:
+/// `__kernel_rt_sigreturn` in the vDSO (0 while there is none: the return
+/// then faults and the process dies of SIGSEGV).
+#[cfg(target_os = "none")]
+pub fn vdso_sigreturn() -> u64 {
+    0
+}
+
 /// Called when pid 1 exits: report its status and end the machine, with
 /// the program's exit code (128 + signal if it was killed).
 #[cfg(target_os = "none")]

@@ -29,7 +29,7 @@ pub fn make_room_for(me: Pid) -> bool {
                 t.threads.get(&tid).map(|th| (p, th))
             })
         };
-        if candidates().any(|(p, th)| p.pid != my_pid && (th.pending.is_some() || th.must_exit)) {
+        if candidates().any(|(p, th)| p.pid != my_pid && (th.sig.flag || th.must_exit)) {
             // A victim is already on its way out: let it go first.
             drop(t);
             sched::yield_now();

@@ -57,6 +57,8 @@ pub enum Block {
     /// On a [`WaitQueue`](super::wait::WaitQueue), until woken or until
     /// the clock reaches the deadline, if there is one.
     Queue(Option<u64>),
+    /// Its process is stopped (job control), until SIGCONT or SIGKILL.
+    Stopped,
 }
 
 /// Where a thread is in its life.
@@ -141,10 +143,16 @@ pub struct Process {
     pub vfork_wait: super::wait::WaitQueue,
     /// Whether this process still borrows its vfork parent's memory.
     pub vfork_pending: AtomicBool,
+    /// Its signals pending for any thread, and its stop state.
+    pub signals: Mutex<super::signal::ProcSignals>,
+    /// Its signal actions, shared by its threads. (A process made by
+    /// `clone(CLONE_SIGHAND)` without CLONE_THREAD gets a copy: a
+    /// deviation from Linux, which shares the table between the two.)
+    pub sighand: Arc<Mutex<super::sigset::Actions>>,
 }
 
 impl Process {
-    pub fn new(pid: Pid, inner: ProcInner) -> Process {
+    pub fn new(pid: Pid, inner: ProcInner, sighand: Arc<Mutex<super::sigset::Actions>>) -> Process {
         Process {
             pid,
             inner: Mutex::new(inner),
@@ -153,6 +161,8 @@ impl Process {
             child_wait: super::wait::WaitQueue::new(),
             vfork_wait: super::wait::WaitQueue::new(),
             vfork_pending: AtomicBool::new(false),
+            signals: Mutex::new(super::signal::ProcSignals::default()),
+            sighand,
         }
     }
 
@@ -170,8 +180,8 @@ pub struct Thread {
     pub mm: Arc<Mm>,
     pub files: Arc<Mutex<Files>>,
     pub fs: Arc<Mutex<FsContext>>,
-    /// A signal sent and not acted on yet (see `signal.rs`).
-    pub pending: Option<u32>,
+    /// Its signal mask, pending signals and alternate stack.
+    pub sig: super::signal::ThreadSignals,
     /// Told to exit (its process is exiting, or another thread execs): it
     /// does at its next return to user mode, and wakes up if asleep.
     pub must_exit: bool,

@@ -151,14 +151,16 @@ pub fn tick(now: u64) {
 }
 
 /// A blocking wait ended, or did not start, because a signal is pending:
-/// the caller returns EINTR, and the signal acts on the way back to user
-/// mode.
+/// the caller returns (ERESTARTSYS, or EINTR where Linux never restarts),
+/// and the signal acts on the way back to user mode.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Interrupted;
 
 impl From<Interrupted> for crate::errno::Errno {
+    /// A call interrupted in a wait restarts under SA_RESTART or when no
+    /// handler runs, else fails with EINTR (see `signal::deliver`).
     fn from(_: Interrupted) -> Self {
-        crate::errno::Errno::EINTR
+        crate::errno::Errno::ERESTARTSYS
     }
 }
 
@@ -169,19 +171,30 @@ impl From<Interrupted> for crate::errno::Errno {
 /// ready) and answers [`Interrupted`].
 #[must_use = "a wait interrupted by a signal must end the system call (EINTR)"]
 pub fn block(why: Block) -> Result<(), Interrupted> {
+    block_unless(why, super::signal::interrupts)
+}
+
+/// Like [`block`], but only the end of the thread (SIGKILL, the process
+/// exiting) interrupts the wait, not other signals: Linux's killable
+/// sleep, for a vfork parent.
+#[must_use = "a killed thread must stop waiting"]
+pub fn block_killable(why: Block) -> Result<(), Interrupted> {
+    block_unless(why, |t| t.must_exit)
+}
+
+fn block_unless(why: Block, interrupted: fn(&Thread) -> bool) -> Result<(), Interrupted> {
     let tid = current();
     {
         let mut t = TABLE.lock();
         if let Some(p) = t.threads.get_mut(&tid) {
-            if super::signal::interrupts(p) {
+            if interrupted(p) {
                 return Err(Interrupted);
             }
             p.state = State::Blocked(why);
         }
     }
     schedule();
-    let interrupted = TABLE.lock().threads.get(&tid).is_some_and(|p| super::signal::interrupts(p));
-    if interrupted {
+    if TABLE.lock().threads.get(&tid).is_some_and(|p| interrupted(p)) {
         Err(Interrupted)
     } else {
         Ok(())
