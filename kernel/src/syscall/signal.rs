@@ -22,29 +22,30 @@ pub fn rt_sigaction(sig: u64, act: u64, oact: u64, sigsetsize: u64) -> SysResult
         a => Some(read_user::<UserSigaction>(a).map_err(|_| Errno::EFAULT)?.into()),
     };
     let p = process::current_process()?;
-    let old = {
-        let t = process::TABLE.lock();
+    // Locks in their order: table, then the process's signals and actions.
+    let mut t = process::TABLE.lock();
+    let (old, now_ignored) = {
+        let mut signals = p.signals.lock();
         let mut actions = p.sighand.lock();
         let old = actions.get(sig);
-        if let Some(new) = new {
-            let mut shared = core::mem::take(&mut p.signals.lock().shared);
-            actions.set(sig, new, &mut shared);
-            p.signals.lock().shared = shared;
-            if actions.ignores(sig) {
-                // Now ignored: pending instances go from every thread too.
-                drop(t);
-                let mut t = process::TABLE.lock();
-                let threads = p.inner.lock().threads.clone();
-                for tid in threads {
-                    if let Some(th) = t.threads.get_mut(&tid) {
-                        th.sig.pending.discard(SigSet::of(sig));
-                        signal::recalc_thread(th);
-                    }
-                }
+        match new {
+            Some(new) => {
+                actions.set(sig, new, &mut signals.shared);
+                (old, actions.ignores(sig))
+            }
+            None => (old, false),
+        }
+    };
+    if now_ignored {
+        // Pending instances go from every thread too.
+        for tid in p.inner.lock().threads.iter() {
+            if let Some(th) = t.threads.get_mut(tid) {
+                th.sig.pending.discard(SigSet::of(sig));
+                signal::recalc_thread(th);
             }
         }
-        old
-    };
+    }
+    drop(t);
     if oact != 0 {
         write_user(oact, &UserSigaction::from(old)).map_err(|_| Errno::EFAULT)?;
     }

@@ -265,13 +265,11 @@ fn send_locked(t: &mut Tables, target: Target, info: &Siginfo) -> Result<(), Err
         Target::Process(_) => {
             p.signals.lock().shared.post(info)?;
             // complete_signal: the first thread that does not block it.
-            let threads = p.inner.lock().threads.clone();
-            if let Some(tid) =
-                threads.into_iter().find(|tid| t.threads.get(tid).is_some_and(|th| !th.sig.mask.contains(sig)))
-            {
-                if let Some(th) = t.threads.get_mut(&tid) {
-                    mark(th);
-                }
+            let inner = p.inner.lock();
+            let chosen =
+                inner.threads.iter().find(|tid| t.threads.get(tid).is_some_and(|th| !th.sig.mask.contains(sig)));
+            if let Some(th) = chosen.and_then(|tid| t.threads.get_mut(tid)) {
+                mark(th);
             }
         }
     }
@@ -292,9 +290,8 @@ fn kill_process_locked(t: &mut Tables, p: &Process, status: i32) {
 /// Discards `sigs` from `p`'s shared set and every thread's own.
 fn discard_everywhere(t: &mut Tables, p: &Process, sigs: SigSet) {
     p.signals.lock().shared.discard(sigs);
-    let threads = p.inner.lock().threads.clone();
-    for tid in threads {
-        if let Some(th) = t.threads.get_mut(&tid) {
+    for tid in p.inner.lock().threads.iter() {
+        if let Some(th) = t.threads.get_mut(tid) {
             th.sig.pending.discard(sigs);
         }
     }
@@ -315,9 +312,8 @@ fn continue_process(t: &mut Tables, p: &Process) {
         was
     };
     if was_stopped {
-        let threads = p.inner.lock().threads.clone();
-        for tid in threads {
-            if let Some(th) = t.threads.get_mut(&tid) {
+        for tid in p.inner.lock().threads.iter() {
+            if let Some(th) = t.threads.get_mut(tid) {
                 recalc_thread(th);
                 sched::make_ready_locked(th);
             }
@@ -645,9 +641,8 @@ fn act_by_default(tid: Pid, info: &Siginfo) {
             s.cont_unreported = false;
         }
         // Every thread stops: the others at their next return to user mode.
-        let threads = p.inner.lock().threads.clone();
-        for other in threads {
-            if let Some(th) = t.threads.get_mut(&other) {
+        for other in p.inner.lock().threads.iter() {
+            if let Some(th) = t.threads.get_mut(other) {
                 mark(th);
             }
         }
