@@ -137,6 +137,7 @@ pub fn kernel_main(info: BootInfo) -> ! {
         Some("panic") => panic!("crash=panic on the command line"),
         _ => {}
     }
+    crate::task::init();
     BASELINE_FREE.store(mm::frame_counts().0, core::sync::atomic::Ordering::Relaxed);
     // From here on the kernel runs with interrupts masked; they are taken
     // only in user mode and in the idle loop, where no lock is held (the

@@ -1,5 +1,5 @@
 //! Time, identity and limits: clock_gettime, nanosleep, getrusage, uname,
-//! prlimit64, getrandom, and the signal calls armmap accepts and ignores.
+//! prlimit64, getrandom.
 
 use crate::arch::aarch64::timer;
 use crate::arch::aarch64::uaccess::{access_ok, copy_to_user, copy_to_user_prefix, read_user, write_user};
@@ -44,29 +44,60 @@ pub fn clock_gettime(clock: u64, tp: u64) -> SysResult {
     Ok(0)
 }
 
-fn sleep_for(req: u64) -> SysResult {
+/// Sleeps until the clock reaches `until`. Interrupted by a signal: the
+/// time left goes to `rem` (when given) and the call ends with EINTR if a
+/// handler runs, or starts over if none does (Linux restarts it with the
+/// time left; here with the request, a deviation only a stopped and
+/// continued sleeper sees).
+fn sleep_until(until: u64, rem: u64) -> SysResult {
+    loop {
+        let now = timer::uptime_ns();
+        if now >= until {
+            return Ok(0);
+        }
+        if sched::block(Block::Sleep(until)).is_err() {
+            if rem != 0 {
+                let left = until.saturating_sub(timer::uptime_ns());
+                let ts = Timespec { sec: (left / 1_000_000_000) as i64, nsec: (left % 1_000_000_000) as i64 };
+                write_user(rem, &ts).map_err(|_| Errno::EFAULT)?;
+            }
+            return Err(Errno::ERESTARTNOHAND);
+        }
+    }
+}
+
+/// Reads a relative or absolute sleep request (EFAULT, EINVAL as Linux).
+fn read_request(req: u64) -> Result<u64, Errno> {
     let ts: Timespec = read_user(req).map_err(|_| Errno::EFAULT)?;
     if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
         return Err(Errno::EINVAL);
     }
-    let ns = (ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64);
+    Ok((ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64))
+}
+
+pub fn nanosleep(req: u64, rem: u64) -> SysResult {
+    let ns = read_request(req)?;
     if ns == 0 {
         sched::yield_now();
-    } else {
-        sched::block(Block::Sleep(timer::uptime_ns().saturating_add(ns)))?;
+        return Ok(0);
     }
-    Ok(0)
+    sleep_until(timer::uptime_ns().saturating_add(ns), rem)
 }
 
-pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
-    sleep_for(req)
-}
-
-pub fn clock_nanosleep(_clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult {
-    if flags != 0 {
+/// `clock_nanosleep(clock, flags, req, rem)`: relative, or absolute with
+/// TIMER_ABSTIME (every clock reads the same counter here, see
+/// `clock_gettime`); `rem` is written only for a relative sleep.
+pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult {
+    const TIMER_ABSTIME: u64 = 1;
+    // The CPU-time clocks are not slept on here; others as clock_gettime.
+    if clock > 7 || clock == 2 || clock == 3 {
         return Err(Errno::EINVAL);
     }
-    sleep_for(req)
+    let ns = read_request(req)?;
+    if flags & TIMER_ABSTIME != 0 {
+        return sleep_until(ns, 0);
+    }
+    sleep_until(timer::uptime_ns().saturating_add(ns), rem)
 }
 
 pub fn getrusage(who: u64, usage: u64) -> SysResult {
@@ -75,7 +106,7 @@ pub fn getrusage(who: u64, usage: u64) -> SysResult {
     let mut r = Rusage::default();
     match who {
         RUSAGE_SELF => {
-            let (flt, ticks) = process::with_current(|p| (p.counters.minflt, p.user_ticks)).unwrap_or((0, 0));
+            let (flt, ticks) = process_usage().unwrap_or((0, 0));
             r.minflt = flt as i64;
             let us = ticks * (1_000_000 / timer::HZ);
             r.utime = [(us / 1_000_000) as i64, (us % 1_000_000) as i64];
@@ -103,12 +134,13 @@ pub fn uname(buf: u64) -> SysResult {
 pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
     const RLIMIT_STACK: u64 = 3;
     const RLIMIT_NOFILE: u64 = 7;
+    const RLIMIT_CORE: u64 = 4;
     const INFINITY: u64 = u64::MAX;
     let new: Option<[u64; 2]> = match new {
         0 => None,
         p => Some(read_user(p).map_err(|_| Errno::EFAULT)?),
     };
-    if pid as i32 != 0 && pid as u32 != sched::current() {
+    if pid as i32 != 0 && Ok(pid as u32) != process::current_process().map(|p| p.pid) {
         return Err(Errno::ESRCH);
     }
     // Linux's resource is an unsigned int.
@@ -120,6 +152,8 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
         let lim: [u64; 2] = match resource {
             RLIMIT_STACK => [crate::mm::address_space::STACK_SIZE, INFINITY],
             RLIMIT_NOFILE => [crate::task::files::MAX_FDS as u64; 2],
+            // No core files are written (wait statuses never have the core bit).
+            RLIMIT_CORE => [0, INFINITY],
             _ => [INFINITY, INFINITY],
         };
         write_user(old, &lim).map_err(|_| Errno::EFAULT)?;
@@ -187,9 +221,12 @@ pub fn reboot(magic: u64, magic2: u64, cmd: u64) -> SysResult {
 
 /// rt_sigaction / rt_sigprocmask: accepted, with an empty old value of
 /// `size` bytes (32 for `struct sigaction`, 8 for a signal set).
-pub fn sigaction_ignored(old: u64, size: usize) -> SysResult {
-    if old != 0 {
-        copy_to_user(old, &[0u8; 32][..size]).map_err(|_| Errno::EFAULT)?;
-    }
-    Ok(0)
+/// The calling process's page faults and ticks (all its threads, the
+/// finished ones included).
+fn process_usage() -> Result<(u64, u64), Errno> {
+    let p = process::current_process()?;
+    let t = process::TABLE.lock();
+    let i = p.inner.lock();
+    let live: u64 = i.threads.iter().filter_map(|tid| t.threads.get(tid)).map(|th| th.user_ticks).sum();
+    Ok((process::Counters::get(&p.counters.minflt), i.dead_ticks + live))
 }

@@ -5,13 +5,12 @@
 //! Each process may have the three interval timers Linux has — ITIMER_REAL
 //! (SIGALRM, in real time; glibc's `alarm` is built on it), ITIMER_VIRTUAL
 //! (SIGVTALRM) and ITIMER_PROF (SIGPROF), the last two counting down the
-//! ticks the process runs (armmap does not tell user from kernel time at
-//! the tick, so both count all of it) — and up to [`TIMER_MAX`] POSIX
+//! ticks the process's threads run (armmap does not tell user from kernel
+//! time at the tick, so both count all of it) — and up to [`TIMER_MAX`] POSIX
 //! timers on CLOCK_MONOTONIC, CLOCK_REALTIME or CLOCK_BOOTTIME (all three
 //! are the one counter `clock_gettime` reads), each sending its signal
 //! (SIGEV_SIGNAL, SIGEV_THREAD as the kernel sees it, or SIGEV_THREAD_ID
-//! naming the caller, every process being one thread) or nothing
-//! (SIGEV_NONE). Expirations that fall between two ticks (the tick is
+//! to one of the process's threads) or nothing (SIGEV_NONE). Expirations that fall between two ticks (the tick is
 //! 10 ms) make one signal, counted as overruns (`timer_getoverrun`,
 //! `si_overrun`).
 //!
@@ -166,7 +165,8 @@ struct ITimer {
 /// What a POSIX timer does when it expires.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Notify {
-    Signal(u32),
+    /// The signal, for the process or (SIGEV_THREAD_ID) one of its threads.
+    Signal(u32, Option<Pid>),
     Nothing,
 }
 
@@ -212,6 +212,8 @@ impl ProcTimers {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Fire {
     pub pid: Pid,
+    /// The thread it is for (SIGEV_THREAD_ID), else the whole process.
+    pub thread: Option<Pid>,
     pub signo: u32,
     /// For a POSIX timer: its id, overrun and `sigev_value`.
     pub posix: Option<(i32, u64, u64)>,
@@ -347,9 +349,22 @@ impl Timers {
         Ok(old)
     }
 
-    /// `timer_create(clock, sevp)`: the new timer's id (the lowest free).
-    /// `sev` is None for a null `sevp` (SIGALRM, value = the id).
+    /// [`Timers::create_with`] for a process whose only thread is `pid`.
     pub fn create(&mut self, pid: Pid, clock: u64, sev: Option<&Sigevent>) -> Result<i32, Errno> {
+        self.create_with(pid, clock, sev, &|tid| tid == pid)
+    }
+
+    /// `timer_create(clock, sevp)`: the new timer's id (the lowest free).
+    /// `sev` is None for a null `sevp` (SIGALRM, value = the id);
+    /// `own_thread` says whether a SIGEV_THREAD_ID target is a thread of
+    /// process `pid` (Linux's `good_sigevent`).
+    pub fn create_with(
+        &mut self,
+        pid: Pid,
+        clock: u64,
+        sev: Option<&Sigevent>,
+        own_thread: &dyn Fn(Pid) -> bool,
+    ) -> Result<i32, Errno> {
         match clock {
             c if c == linux::CLOCK_REALTIME as u64
                 || c == linux::CLOCK_MONOTONIC as u64
@@ -364,12 +379,12 @@ impl Timers {
             _ => return Err(Errno::EINVAL),
         }
         let notify = match sev {
-            None => Notify::Signal(linux::SIGALRM),
+            None => Notify::Signal(linux::SIGALRM, None),
             Some(s) => {
                 let n = s.notify as u32;
                 let signal = linux::SIGEV_SIGNAL;
                 let with_tid = linux::SIGEV_SIGNAL | linux::SIGEV_THREAD_ID;
-                if n == with_tid && s.tid as u32 != pid {
+                if n == with_tid && (s.tid <= 0 || !own_thread(s.tid as Pid)) {
                     return Err(Errno::EINVAL);
                 }
                 if n == linux::SIGEV_NONE {
@@ -378,7 +393,7 @@ impl Timers {
                     if s.signo <= 0 || s.signo as u32 > super::sigset::NSIG {
                         return Err(Errno::EINVAL);
                     }
-                    Notify::Signal(s.signo as u32)
+                    Notify::Signal(s.signo as u32, (n == with_tid).then_some(s.tid as Pid))
                 } else {
                     return Err(Errno::EINVAL);
                 }
@@ -408,7 +423,7 @@ impl Timers {
             // Passed, its tick not come yet: a signalling timer still looks
             // armed (Linux reports 1 ns); a SIGEV_NONE one is moved on.
             Some(due) => match t.notify {
-                Notify::Signal(_) => 1,
+                Notify::Signal(..) => 1,
                 Notify::Nothing => {
                     let (_, next) = expirations(due, t.interval, now);
                     t.due = next;
@@ -488,7 +503,7 @@ impl Timers {
                 // Linux forwards an interval timer past now; the
                 // expirations in between are not counted.
                 p.real.left = expirations(due, p.real.interval, now).1;
-                out.push(Fire { pid, signo: Which::Real.signal(), posix: None });
+                out.push(Fire { pid, thread: None, signo: Which::Real.signal(), posix: None });
             }
             if pid == current {
                 for w in [Which::Virtual, Which::Prof] {
@@ -498,7 +513,7 @@ impl Timers {
                         t.left = Some(left - ran);
                     } else if !out.full() {
                         t.left = (t.interval > 0).then_some(t.interval);
-                        out.push(Fire { pid, signo: w.signal(), posix: None });
+                        out.push(Fire { pid, thread: None, signo: w.signal(), posix: None });
                     }
                 }
             }
@@ -509,9 +524,9 @@ impl Timers {
                 }
                 let (n, next) = expirations(due, t.interval, now);
                 t.due = next;
-                if let Notify::Signal(signo) = t.notify {
+                if let Notify::Signal(signo, thread) = t.notify {
                     t.overrun = n - 1;
-                    out.push(Fire { pid, signo, posix: Some((t.id, t.overrun.min(DELAYTIMER_MAX), t.value)) });
+                    out.push(Fire { pid, thread, signo, posix: Some((t.id, t.overrun.min(DELAYTIMER_MAX), t.value)) });
                 }
             }
         }
@@ -549,21 +564,31 @@ pub fn expire_due(now: u64, current: Pid, ran: u64) -> Option<Fires> {
     Some(out)
 }
 
-/// Sends a timer's signal: today the default action through
-/// `signal::send`; with handlers, the siginfo goes with it.
+/// Sends a timer's signal with its siginfo: to process `pid`, or to its
+/// thread `thread` (SIGEV_THREAD_ID; dropped if that thread is gone, as
+/// on Linux).
 #[cfg(target_os = "none")]
-pub fn fire(pid: Pid, signo: u32, info: &Siginfo) {
-    let _ = info;
-    super::signal::send(pid, signo);
+pub fn fire(pid: Pid, thread: Option<Pid>, info: &Siginfo) {
+    match thread {
+        Some(tid) => super::signal::send_info_to_thread(pid, tid, info),
+        None => super::signal::send_info(pid, info),
+    }
 }
 
 /// Called from the scheduler's tick with the lock on the process table
-/// released.
+/// released. The CPU-time timers are charged to the running thread's
+/// process (looked up only while one runs somewhere).
 #[cfg(target_os = "none")]
 pub fn tick(now: u64) {
-    let Some(fires) = expire_due(now, super::sched::current(), TICK_NS) else { return };
+    let tid = super::sched::current();
+    let pid = if tid != 0 && CPU_ARMED.load(Ordering::Relaxed) != 0 {
+        super::process::with(tid, |t| t.pid()).unwrap_or(0)
+    } else {
+        0
+    };
+    let Some(fires) = expire_due(now, pid, TICK_NS) else { return };
     for f in fires.iter() {
-        fire(f.pid, f.signo, &f.siginfo());
+        fire(f.pid, f.thread, &f.siginfo());
     }
 }
 
@@ -607,7 +632,7 @@ mod tests {
         assert_eq!(t.next_due(), 1050 * MS);
         assert!(fires(&mut t, 1049 * MS, 0).is_empty());
         let f = fires(&mut t, 1050 * MS, 0);
-        assert_eq!(f, [Fire { pid: 5, signo: linux::SIGALRM, posix: None }]);
+        assert_eq!(f, [Fire { pid: 5, thread: None, signo: linux::SIGALRM, posix: None }]);
         assert_eq!(f[0].siginfo().code, linux::SI_KERNEL as i32);
         assert_eq!(t.next_due(), 1070 * MS);
         // Late by more than a period: the next deadline is after now.
@@ -648,10 +673,10 @@ mod tests {
         assert!(fires(&mut t, 20 * MS, 3).is_empty());
         assert!(fires(&mut t, 30 * MS, 3).is_empty());
         let f = fires(&mut t, 40 * MS, 3);
-        assert_eq!(f, [Fire { pid: 3, signo: linux::SIGPROF, posix: None }]);
+        assert_eq!(f, [Fire { pid: 3, thread: None, signo: linux::SIGPROF, posix: None }]);
         assert_eq!(t.getitimer(3, Which::Prof, 0), itv(15, 15));
         let f = fires(&mut t, 50 * MS, 3);
-        assert_eq!(f, [Fire { pid: 3, signo: linux::SIGVTALRM, posix: None }]);
+        assert_eq!(f, [Fire { pid: 3, thread: None, signo: linux::SIGVTALRM, posix: None }]);
         assert_eq!(t.getitimer(3, Which::Virtual, 0), Itimerval::default());
     }
 
@@ -688,7 +713,7 @@ mod tests {
         assert_eq!(t.next_due(), 130 * MS);
         // Expiring 25 ms late: three expirations, two overruns.
         let f = fires(&mut t, 155 * MS, 0);
-        assert_eq!(f, [Fire { pid: 7, signo: 40, posix: Some((2, 2, 0xfeed)) }]);
+        assert_eq!(f, [Fire { pid: 7, thread: None, signo: 40, posix: Some((2, 2, 0xfeed)) }]);
         let info = f[0].siginfo();
         assert_eq!((info.code, info.as_timer().tid, info.as_timer().overrun), (linux::SI_TIMER, 2, 2));
         assert_eq!(t.getoverrun(7, 2), Ok(2));
@@ -708,6 +733,19 @@ mod tests {
         t.settime(7, 1, 0, &its(MS, MS), 0).unwrap();
         t.settime(7, 1, 0, &its(0, MS), 0).unwrap();
         assert_eq!(t.gettime(7, 1, 0), Ok(its(0, MS)));
+    }
+
+    #[test]
+    fn sigev_thread_id_aims_at_a_thread_of_the_process() {
+        let mut t = Timers::new();
+        let to = |tid| Sigevent { notify: 4, signo: 10, tid, ..Default::default() };
+        let mine = |tid: Pid| tid == 7 || tid == 12;
+        assert_eq!(t.create_with(7, 1, Some(&to(13)), &mine), Err(Errno::EINVAL));
+        assert_eq!(t.create_with(7, 1, Some(&to(-1)), &mine), Err(Errno::EINVAL));
+        let id = t.create_with(7, 1, Some(&to(12)), &mine).unwrap();
+        t.settime(7, id, 0, &its(MS, 0), 0).unwrap();
+        let f = fires(&mut t, 10 * MS, 0);
+        assert_eq!(f, [Fire { pid: 7, thread: Some(12), signo: 10, posix: Some((id, 0, 0)) }]);
     }
 
     #[test]
@@ -751,7 +789,10 @@ mod tests {
         with(|t| t.setitimer(9999, Which::Real, &itv(50, 0), 0)).unwrap();
         assert!(expire_due(49 * MS, 0, TICK_NS).is_none());
         let f = expire_due(50 * MS, 0, TICK_NS).unwrap();
-        assert_eq!(f.iter().copied().collect::<Vec<_>>(), [Fire { pid: 9999, signo: linux::SIGALRM, posix: None }]);
+        assert_eq!(
+            f.iter().copied().collect::<Vec<_>>(),
+            [Fire { pid: 9999, thread: None, signo: linux::SIGALRM, posix: None }]
+        );
         assert!(expire_due(60 * MS, 0, TICK_NS).is_none());
         with(|t| t.exit(9999));
     }

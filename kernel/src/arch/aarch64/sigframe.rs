@@ -191,6 +191,13 @@ impl Siginfo {
     }
 }
 
+impl Default for Siginfo {
+    /// All zero (signal 0, SI_USER).
+    fn default() -> Self {
+        Siginfo::rt(0, 0, 0, 0, 0)
+    }
+}
+
 impl PartialEq for Siginfo {
     fn eq(&self, o: &Self) -> bool {
         (self.signo, self.errno, self.code, self.raw()) == (o.signo, o.errno, o.code, o.raw())
