@@ -330,6 +330,7 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "mmap_copy", args: &[] },
     CompareRun { program: "mmap_pitfalls", args: &[] },
     CompareRun { program: "alarm_kill", args: &[] },
+    CompareRun { program: "timer_signals", args: &[] },
 ];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).
