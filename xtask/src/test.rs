@@ -327,6 +327,7 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "mmap_hello", args: &[] },
     CompareRun { program: "mmap_copy", args: &[] },
     CompareRun { program: "mmap_pitfalls", args: &[] },
+    CompareRun { program: "vdso_clock", args: &[] },
 ];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).

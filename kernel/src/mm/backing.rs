@@ -12,12 +12,14 @@
 //! Implementations here: [`ZeroFill`] (private anonymous memory: a fresh
 //! zeroed frame per page), [`SharedAnon`] (shared anonymous memory: frames
 //! kept by the object so every mapper sees the same ones), [`PhysRange`]
-//! (device memory: a fixed physical range, no frames allocated). Files add
-//! their page cache in `fs`.
+//! (device memory: a fixed physical range, no frames allocated),
+//! [`PinnedFrames`] (frames the kernel keeps for good and shows to every
+//! process: the vDSO). Files add their page cache in `fs`.
 
 use super::addr::{PhysAddr, PAGE_SIZE};
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use spin::Mutex;
 
 /// How the CPU may cache a mapping's memory (selects the MAIR index).
@@ -236,6 +238,47 @@ impl Drop for SharedAnon {
                 ops.put(pa);
             }
         }
+    }
+}
+
+/// Frames the kernel owns for good and hands to every process that maps the
+/// object: the vDSO's code and its data page. Every mapping sees the same
+/// frames, as with [`SharedAnon`], but the object is never freed.
+///
+/// Invariant: the kernel holds one reference on each frame in `frames` and
+/// never drops it, so the frames are never freed or handed out again,
+/// whatever mappings come and go; each page-table entry holds a reference
+/// of its own, as for any shared frame, and gives it back when unmapped.
+/// Because the count never falls to one, a private mapping made writable
+/// (`mprotect`) copies a frame on the first store instead of changing it.
+pub struct PinnedFrames {
+    frames: Vec<PhysAddr>,
+    name: &'static str,
+}
+
+impl PinnedFrames {
+    /// `frames` must carry the kernel's own reference, kept for ever.
+    pub fn new(frames: Vec<PhysAddr>, name: &'static str) -> Self {
+        Self { frames, name }
+    }
+
+    /// Number of pages.
+    pub fn pages(&self) -> u64 {
+        self.frames.len() as u64
+    }
+}
+
+impl Backing for PinnedFrames {
+    fn kind_name(&self) -> &'static str {
+        self.name
+    }
+    fn page(&self, pgoff: u64, _store: bool) -> Result<PageFrame, BackingError> {
+        self.present_page(pgoff).ok_or(BackingError::BeyondEnd)
+    }
+    fn present_page(&self, pgoff: u64) -> Option<PageFrame> {
+        let pa = *self.frames.get(usize::try_from(pgoff).ok()?)?;
+        frame_ops().get(pa);
+        Some(PageFrame::Shared(pa))
     }
 }
 
