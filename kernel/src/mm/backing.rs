@@ -317,3 +317,59 @@ impl Backing for PhysRange {
         (self.size / PAGE_SIZE as u64).saturating_sub(pgoff)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Frame services that only count references to frames in
+    /// `[TEST_BASE, TEST_BASE + 16 pages)` (installed once for the whole
+    /// test process; other frames are ignored).
+    struct Counting;
+    const TEST_BASE: u64 = 0x4000_0000;
+    static GETS: AtomicUsize = AtomicUsize::new(0);
+    static PUTS: AtomicUsize = AtomicUsize::new(0);
+
+    fn ours(pa: PhysAddr) -> bool {
+        (TEST_BASE..TEST_BASE + 16 * PAGE_SIZE as u64).contains(&pa.0)
+    }
+
+    impl FrameOps for Counting {
+        fn alloc_zeroed(&self) -> Option<PhysAddr> {
+            None
+        }
+        fn get(&self, pa: PhysAddr) {
+            if ours(pa) {
+                GETS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        fn put(&self, pa: PhysAddr) {
+            if ours(pa) {
+                PUTS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn pinned_frames_give_the_same_frames_with_a_reference_each() {
+        static OPS: Counting = Counting;
+        set_frame_ops(&OPS);
+        let frames = vec![PhysAddr(TEST_BASE), PhysAddr(TEST_BASE + 0x1000)];
+        let b = PinnedFrames::new(frames, "vdso");
+        assert_eq!((b.kind_name(), b.pages(), b.is_anonymous()), ("vdso", 2, false));
+        let (g0, p0) = (GETS.load(Ordering::SeqCst), PUTS.load(Ordering::SeqCst));
+        // A load and a store get the same shared frame (a private store copies it in fault.rs).
+        assert_eq!(b.page(0, false), Ok(PageFrame::Shared(PhysAddr(TEST_BASE))));
+        assert_eq!(b.page(0, true), Ok(PageFrame::Shared(PhysAddr(TEST_BASE))));
+        assert_eq!(b.present_page(1), Some(PageFrame::Shared(PhysAddr(TEST_BASE + 0x1000))));
+        assert_eq!(GETS.load(Ordering::SeqCst) - g0, 3, "one reference per page handed out");
+        // Past the end: nothing, and no reference taken.
+        assert_eq!(b.page(2, false), Err(BackingError::BeyondEnd));
+        assert_eq!(b.present_page(u64::MAX), None);
+        assert_eq!(GETS.load(Ordering::SeqCst) - g0, 3);
+        // Dropping the object gives nothing back: the kernel's references stay.
+        drop(b);
+        assert_eq!(PUTS.load(Ordering::SeqCst), p0);
+    }
+}

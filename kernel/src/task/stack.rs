@@ -255,7 +255,7 @@ mod tests {
             hwcap: 0b11,
             random: *b"0123456789abcdef",
             execfn,
-            sysinfo_ehdr: 0xffff_f7ff_1000,
+            sysinfo_ehdr: 0xffff_f79f_1000,
         }
     }
 
@@ -338,7 +338,7 @@ mod tests {
             (AT_CLKTCK, 100),
             (AT_SECURE, 0),
             (AT_HWCAP2, 0),
-            (AT_SYSINFO_EHDR, 0xffff_f7ff_1000),
+            (AT_SYSINFO_EHDR, 0xffff_f79f_1000),
         ] {
             assert_eq!(p.aux(key), value, "auxv key {key}");
         }
@@ -395,7 +395,7 @@ mod tests {
         let p = parse(&st);
         assert!(p.argv.is_empty() && p.envp.is_empty());
         assert_eq!(&st.bytes[..24], &[0; 24]); // argc, argv NULL, envp NULL
-        assert_eq!(p.auxv[0], (AT_SYSINFO_EHDR, 0xffff_f7ff_1000));
+        assert_eq!(p.auxv[0], (AT_SYSINFO_EHDR, 0xffff_f79f_1000));
         assert_eq!(p.auxv[1], (AT_HWCAP, 0b11));
     }
 

@@ -1,7 +1,7 @@
 //! The vDSO: a small shared object the kernel maps into every process, so
 //! that reading the clocks costs a function call instead of a system call.
 //!
-//! Two areas, at the same fixed place in every process, right above the
+//! Two areas, at the same fixed place in every process, 2 MiB above the
 //! highest address `mmap` chooses (`MMAP_TOP`; no randomisation):
 //!
 //! ```text

@@ -17,8 +17,11 @@ use alloc::vec::Vec;
 const IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vdso.so"));
 /// Pages the image takes.
 pub const TEXT_PAGES: u64 = IMAGE.len().div_ceil(PAGE_SIZE) as u64;
-/// Where `[vvar]` starts in every process: right above the mmap area.
-pub const VVAR_START: u64 = MMAP_TOP;
+/// Where `[vvar]` starts in every process: 2 MiB above the top of the mmap
+/// area (in the gap below the stack), so the two areas get a last-level
+/// table of their own and the page-table walks of `mmap`/`munmap` near the
+/// top of the mmap area do not descend into it.
+pub const VVAR_START: u64 = MMAP_TOP + (2 << 20);
 /// Where `[vdso]` (the ELF header) starts: the page after the data page,
 /// which the image's code finds one page below its first byte.
 pub const VDSO_START: u64 = VVAR_START + PAGE_SIZE as u64;
