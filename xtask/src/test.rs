@@ -149,6 +149,7 @@ fn target_runs() -> Vec<TargetRun> {
             &["memdev at shutdown: \"hello-from-user\""],
         ),
         TargetRun::tests("user-msync_counts", "init=/bin/msync_counts"),
+        TargetRun::tests("user-vdso", "init=/bin/vdso"),
         // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
         TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000"),
     ]
@@ -166,6 +167,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "classic_copy",
     "classic_pitfalls",
     "mmap",
+    "vdso",
     "fuzz",
 ];
 
@@ -327,6 +329,7 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "mmap_hello", args: &[] },
     CompareRun { program: "mmap_copy", args: &[] },
     CompareRun { program: "mmap_pitfalls", args: &[] },
+    CompareRun { program: "vdso_clock", args: &[] },
 ];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).
