@@ -94,6 +94,7 @@ pub fn kernel_main(info: BootInfo) -> ! {
         platform::Gic::V3 { .. } => boot_fail("GICv3 is not supported: run QEMU with -machine virt,gic-version=2"),
     }
     timer::init();
+    crate::fs::tty::init(plat.uart_irq);
     crate::arch::aarch64::pmu::init();
     cpu::irq_enable();
     log::info!(

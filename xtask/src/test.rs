@@ -97,6 +97,7 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("ktest-el1", "ktest").at_el1(),
         TargetRun::tests("user-syscalls", "init=/bin/syscalls"),
         TargetRun::tests("user-files", "init=/bin/files"),
+        TargetRun::tests("user-tty", "init=/bin/tty"),
         TargetRun::tests("user-robust", "init=/bin/robust"),
         TargetRun::tests("user-robust_io", "init=/bin/robust_io"),
         TargetRun::tests_and_log(
@@ -157,6 +158,7 @@ fn target_runs() -> Vec<TargetRun> {
 /// Rust user programs packed into `/bin` (the demo's `/init` is `init`).
 pub const USER_PROGRAMS: &[&str] = &[
     "init",
+    "runinit",
     "hello",
     "syscalls",
     "files",
@@ -167,6 +169,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "classic_pitfalls",
     "mmap",
     "fuzz",
+    "tty",
 ];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user

@@ -109,6 +109,22 @@ pub fn send(pid: Pid, sig: u32) {
     }
 }
 
+/// Sends `sig` from the kernel to every process of group `pgid` (the
+/// terminal's ^C, ^\ and ^Z): no permission check; init, zombies and the
+/// signals ignored by default are left out, as for [`send`]. Safe in the
+/// interrupt handler: it never allocates and never acts on the caller.
+pub fn send_group(pgid: Pid, sig: u32) {
+    if pgid == 0 || sig == 0 || sig > SIGMAX || ignored_by_default(sig) {
+        return;
+    }
+    let mut t = TABLE.lock();
+    for p in t.values_mut().filter(|p| p.pgid == pgid) {
+        if p.pid != 1 && !matches!(p.state, State::Zombie { .. }) {
+            post(p, sig);
+        }
+    }
+}
+
 /// Makes `sig` pending for `p` (the first one pending wins) and wakes `p`
 /// from a blocking wait.
 fn post(p: &mut Process, sig: u32) {
