@@ -330,7 +330,7 @@ fn run_kernel(name: &'static str, cfg: &QemuConfig, runs: usize) -> Result<Kerne
 /// The benchmark on armmap: release build, the program as `/init`.
 fn armmap(bin: &Path, runs: usize) -> Result<KernelResult, String> {
     let art = build::build(true)?;
-    let initrd = crate::run::initramfs_for(&bin.to_path_buf(), &[], "bench", None)?;
+    let initrd = crate::run::initramfs_for(bin, &[], "bench", None)?;
     let cfg = qemu_config(&art.kernel_image, initrd, ARMMAP_APPEND);
     run_kernel("armmap", &cfg, runs)
 }

@@ -46,7 +46,7 @@ fn program_path(program: &Path, as_init: bool) -> Result<String, String> {
 /// The initramfs for running `program` with `files` (under `runinit` if
 /// given, the path of its binary).
 pub fn initramfs_for(
-    program: &PathBuf,
+    program: &Path,
     files: &[PathBuf],
     name: &str,
     runinit: Option<&Path>,

@@ -90,6 +90,7 @@ fn receive() {
             Received::Readable => wake = true,
             Received::Signal(sig) => {
                 wake = true;
+                log::debug!("console: signal {sig} to process group {pgrp}");
                 if pgrp != 0 {
                     crate::task::signal::send_group(pgrp, sig);
                 }
@@ -335,15 +336,13 @@ pub fn ioctl(request: u64, arg: u64) -> SysResult {
             let in_session = {
                 let t = TABLE.lock();
                 let mut members = t.values().filter(|p| p.pgid == pgrp && !matches!(p.state, State::Zombie { .. }));
-                match members.next() {
-                    None => None,
-                    Some(p) => Some(p.sid == sid),
-                }
+                members.next().map(|p| p.sid == sid)
             };
             match in_session {
                 None => Err(Errno::ESRCH),
                 Some(false) => Err(Errno::EPERM),
                 Some(true) => {
+                    log::debug!("console: foreground process group {pgrp}");
                     TTY.lock().fg_pgrp = pgrp;
                     Ok(0)
                 }
