@@ -3,7 +3,7 @@
 //! ```text
 //! cargo xtask qemu [--release] [--el1] [--mem SIZE] [--cpu CPU] [--gdb] [-- KERNEL ARGS...]
 //! cargo xtask run [--file F]... [--env NAME=VALUE]... [--as-init] [OPTIONS] PROGRAM [ARGS...]
-//! cargo xtask shell [--release] [--mem SIZE]
+//! cargo xtask shell [--release] [--mem SIZE] [--log LEVEL]
 //! cargo xtask build [--release]
 //! cargo xtask test [--release] [FILTER]
 //! cargo xtask clippy
@@ -43,8 +43,10 @@ commands:
          small init (pid 1) on the console; exits with its status (128+S if
          killed by signal S). --env sets its environment; --as-init runs
          PROGRAM itself as pid 1
-  shell  [--release] [--mem SIZE] an interactive busybox sh on armmap's console
-         (Debian's busybox-static for arm64, fetched once with apt and cached)
+  shell  [--release] [--mem SIZE] [--log LEVEL]
+         an interactive busybox sh on armmap's console (Debian's
+         busybox-static for arm64, fetched once with apt and cached);
+         the kernel logs errors only unless --log says otherwise
   build  build the kernel image and user programs [--release]
   test   host unit tests, then on-target tests; ends with 'N passed, N failed'
          [--release] [FILTER: only on-target runs whose name contains it]

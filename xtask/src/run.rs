@@ -45,12 +45,7 @@ fn program_path(program: &Path, as_init: bool) -> Result<String, String> {
 
 /// The initramfs for running `program` with `files` (under `runinit` if
 /// given, the path of its binary).
-pub fn initramfs_for(
-    program: &Path,
-    files: &[PathBuf],
-    name: &str,
-    runinit: Option<&Path>,
-) -> Result<PathBuf, String> {
+pub fn initramfs_for(program: &Path, files: &[PathBuf], name: &str, runinit: Option<&Path>) -> Result<PathBuf, String> {
     let read = |p: &Path| std::fs::read(p).map_err(|e| format!("reading {}: {e}", p.display()));
     let mut entries = match runinit {
         Some(r) => vec![

@@ -17,7 +17,8 @@ use crate::qemu::{self, QemuConfig};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The kernel command line of a shell session.
+/// The kernel command line of a shell session (`cargo xtask shell` sets
+/// its own log level).
 pub const SH_CMDLINE: &str = "log=warn init=/sbin/runinit PATH=/bin HOME=/root -- /bin/sh -i";
 
 /// What the package download needs, when apt cannot do it.
@@ -133,15 +134,19 @@ pub fn cached_initramfs(art: &Artifacts) -> Result<Option<PathBuf>, String> {
     cached().map(|b| initramfs(art, &b)).transpose()
 }
 
-/// `cargo xtask shell [--release] [--mem SIZE]`.
+/// `cargo xtask shell [--release] [--mem SIZE] [--log LEVEL]`.
 pub fn run(args: &[String]) -> Result<i32, String> {
     let mut release = false;
     let mut mem = None;
+    // Only errors by default: the kernel's warnings would interleave with
+    // what is typed.
+    let mut log = "error".to_string();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--release" => release = true,
             "--mem" => mem = Some(it.next().ok_or("--mem needs a size")?.clone()),
+            "--log" => log = it.next().ok_or("--log needs a level")?.clone(),
             s => return Err(format!("shell: unknown argument {s}")),
         }
     }
@@ -154,7 +159,7 @@ pub fn run(args: &[String]) -> Result<i32, String> {
     if let Some(m) = mem {
         cfg.mem = m;
     }
-    cfg.append = SH_CMDLINE.into();
+    cfg.append = SH_CMDLINE.replacen("log=warn", &format!("log={log}"), 1);
     println!("(busybox sh on armmap: `exit` ends it; Ctrl-A then X quits QEMU)");
     qemu::run_interactive(&cfg)
 }

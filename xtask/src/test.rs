@@ -203,6 +203,20 @@ fn target_runs() -> Vec<TargetRun> {
             &["abc\u{8} \u{8}d\n", "got: abd"],
         ),
         TargetRun::session(
+            "tty-kill-werase",
+            "log=warn init=/bin/runinit -- /bin/tty readline",
+            &[Step::Expect("ready"), Step::Send(b"zz\x15echo hello wor\x17x\r")],
+            0,
+            &["got: echo hello x"],
+        ),
+        TargetRun::session(
+            "tty-eof",
+            "log=warn init=/bin/runinit -- /bin/tty readline",
+            &[Step::Expect("ready"), Step::Send(b"partial\x04")],
+            0,
+            &["partial", "got: partial\n"],
+        ),
+        TargetRun::session(
             "tty-ctrl-c",
             "log=warn init=/bin/runinit -- /bin/tty block",
             &[Step::Expect("waiting"), Step::Sleep(100), Step::Send(b"\x03")],
