@@ -111,6 +111,13 @@ pub fn readable() -> bool {
     TTY.lock().ld.readable()
 }
 
+/// The console's session and foreground process group (0: none), for
+/// job control (a background group's reads and writes).
+pub fn foreground() -> (Pid, Pid) {
+    let t = TTY.lock();
+    (t.session, t.fg_pgrp)
+}
+
 /// Nanoseconds of `deciseconds` tenths of a second.
 fn tenths(deciseconds: u8) -> u64 {
     deciseconds as u64 * 100_000_000
