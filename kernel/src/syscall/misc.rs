@@ -1,11 +1,13 @@
-//! Time, identity and limits: clock_gettime, nanosleep, getrusage, uname,
-//! prlimit64, getrandom.
+//! Time, identity and limits: clock_gettime, clock_getres, gettimeofday
+//! (the same numbers the vDSO computes: `vdso/data.rs`), nanosleep,
+//! getrusage, uname, prlimit64, getrandom.
 
 use crate::arch::aarch64::timer;
 use crate::arch::aarch64::uaccess::{access_ok, copy_to_user, copy_to_user_prefix, read_user, write_user};
 use crate::errno::{Errno, SysResult};
 use crate::task::process::{self, Block};
 use crate::task::sched;
+use crate::vdso::{self, data};
 
 /// `struct timespec`.
 #[repr(C)]
@@ -32,15 +34,61 @@ pub struct Rusage {
 
 const _: () = assert!(core::mem::size_of::<Rusage>() == 144);
 
+/// `struct timeval`.
+#[repr(C)]
+#[derive(Copy, Clone, Default)]
+pub struct Timeval {
+    pub sec: i64,
+    pub usec: i64,
+}
+
+/// The time of `clock` in nanoseconds; EINVAL for an unknown clock.
+///
+/// CLOCK_REALTIME (0), MONOTONIC (1), MONOTONIC_RAW (4), *_COARSE (5, 6)
+/// and BOOTTIME (7) are computed by `vdso::data::clock_ns` from the counter
+/// and the data page's parameters, exactly as the vDSO computes them; the
+/// CPU-time clocks (2, 3), which the vDSO leaves to this call, are the
+/// counter too (armmap does not account CPU time per process).
+fn clock_now_ns(clock: u64) -> Result<u64, Errno> {
+    // Linux's clockid_t is an int.
+    let clock = u32::try_from(clock as i32).ok().filter(|&c| c <= data::CLOCK_MAX).ok_or(Errno::EINVAL)?;
+    let p = vdso::params();
+    Ok(data::clock_ns(clock, timer::counter(), &p).unwrap_or_else(timer::uptime_ns))
+}
+
+fn timespec(ns: u64) -> Timespec {
+    let (sec, nsec) = data::split_ns(ns);
+    Timespec { sec, nsec }
+}
+
 pub fn clock_gettime(clock: u64, tp: u64) -> SysResult {
-    // CLOCK_REALTIME (0), MONOTONIC (1), PROCESS/THREAD_CPUTIME (2, 3),
-    // MONOTONIC_RAW (4), *_COARSE (5, 6), BOOTTIME (7): all the counter.
-    if clock > 7 {
-        return Err(Errno::EINVAL);
-    }
-    let ns = timer::uptime_ns();
-    let ts = Timespec { sec: (ns / 1_000_000_000) as i64, nsec: (ns % 1_000_000_000) as i64 };
+    let ts = timespec(clock_now_ns(clock)?);
     write_user(tp, &ts).map_err(|_| Errno::EFAULT)?;
+    Ok(0)
+}
+
+/// `clock_getres(clock, res)`: the vDSO's answer for the clocks it
+/// computes, 1 ns for the CPU-time clocks (Linux's for a scheduler clock);
+/// EINVAL for an unknown clock, nothing written for a null `res`.
+pub fn clock_getres(clock: u64, res: u64) -> SysResult {
+    let clock = u32::try_from(clock as i32).ok().filter(|&c| c <= data::CLOCK_MAX).ok_or(Errno::EINVAL)?;
+    let ns = data::resolution_ns(clock, &vdso::params()).unwrap_or(1);
+    if res != 0 {
+        write_user(res, &timespec(ns)).map_err(|_| Errno::EFAULT)?;
+    }
+    Ok(0)
+}
+
+/// `gettimeofday(tv, tz)`: CLOCK_REALTIME in microseconds; the time zone
+/// is UTC (zeros), as Linux's default `sys_tz`. Either pointer may be null.
+pub fn gettimeofday(tv: u64, tz: u64) -> SysResult {
+    if tv != 0 {
+        let (sec, nsec) = data::split_ns(clock_now_ns(data::CLOCK_REALTIME.into())?);
+        write_user(tv, &Timeval { sec, usec: nsec / 1000 }).map_err(|_| Errno::EFAULT)?;
+    }
+    if tz != 0 {
+        write_user(tz, &[0i32; 2]).map_err(|_| Errno::EFAULT)?;
+    }
     Ok(0)
 }
 
@@ -95,7 +143,9 @@ pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult 
     }
     let ns = read_request(req)?;
     if flags & TIMER_ABSTIME != 0 {
-        return sleep_until(ns, 0);
+        // The deadline on this clock, moved onto the monotonic one.
+        let offset = clock_now_ns(clock)?.wrapping_sub(timer::uptime_ns());
+        return sleep_until(ns.saturating_sub(offset), 0);
     }
     sleep_until(timer::uptime_ns().saturating_add(ns), rem)
 }

@@ -57,6 +57,7 @@ pub mod nr {
     pub const TIMER_SETTIME: u64 = 110;
     pub const TIMER_DELETE: u64 = 111;
     pub const CLOCK_GETTIME: u64 = 113;
+    pub const CLOCK_GETRES: u64 = 114;
     pub const CLOCK_NANOSLEEP: u64 = 115;
     pub const SCHED_YIELD: u64 = 124;
     pub const KILL: u64 = 129;
@@ -77,6 +78,7 @@ pub mod nr {
     pub const SETSID: u64 = 157;
     pub const UNAME: u64 = 160;
     pub const GETRUSAGE: u64 = 165;
+    pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
     pub const GETPPID: u64 = 173;
     pub const GETUID: u64 = 174;
@@ -129,7 +131,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::CHDIR => fs::chdir(a[0]),
         nr::READLINKAT => fs::readlinkat(a[0], a[1], a[2], a[3]),
         nr::FACCESSAT => fs::faccessat(a[0], a[1], a[2]),
-        nr::IOCTL => fs::ioctl(a[0], a[1]),
+        nr::IOCTL => fs::ioctl(a[0], a[1], a[2]),
         nr::FSYNC => fs::fsync(a[0]),
         nr::MMAP => memory::mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MUNMAP => memory::munmap(a[0], a[1]),
@@ -176,6 +178,8 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::TIMER_DELETE => timers::timer_delete(a[0]),
         nr::CLOCK_NANOSLEEP => misc::clock_nanosleep(a[0], a[1], a[2], a[3]),
         nr::CLOCK_GETTIME => misc::clock_gettime(a[0], a[1]),
+        nr::CLOCK_GETRES => misc::clock_getres(a[0], a[1]),
+        nr::GETTIMEOFDAY => misc::gettimeofday(a[0], a[1]),
         nr::GETRUSAGE => misc::getrusage(a[0], a[1]),
         nr::UNAME => misc::uname(a[0]),
         nr::PRLIMIT64 => misc::prlimit64(a[0], a[1], a[2], a[3]),

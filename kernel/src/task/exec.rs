@@ -5,7 +5,8 @@
 //! per loadable segment (its file bytes copied in, the rest zero: .bss), a
 //! stack area with the Linux initial stack at its top (`stack.rs`: argc,
 //! argv, envp, auxv), and the start of the `brk` heap after the highest
-//! segment. The process's user registers are then reset so that returning
+//! segment, and the vDSO's two areas (`vdso/`, announced in
+//! `AT_SYSINFO_EHDR`). The process's user registers are then reset so that returning
 //! to user mode jumps to the entry point with `sp` at argc.
 
 use super::elf::{self, LoadPlan};
@@ -95,6 +96,7 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
         pgoff: (STACK_TOP - STACK_SIZE) / PAGE_SIZE as u64,
         name: Some(Arc::from("[stack]")),
     })?;
+    let vdso = crate::vdso::map_into(&mut mm)?;
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let aux = AuxInfo {
@@ -105,6 +107,7 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
         hwcap: HWCAP_FP | HWCAP_ASIMD,
         random: crate::random::bytes(),
         execfn: path.as_bytes(),
+        sysinfo_ehdr: vdso,
     };
     let st = stack::build_initial_stack(STACK_TOP, &argv_refs, &envp_refs, &aux).map_err(|e| match e {
         stack::StackError::TooBig => Errno::E2BIG,

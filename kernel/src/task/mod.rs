@@ -54,11 +54,10 @@ pub fn empty_resources() -> EmptyResources {
 }
 
 /// Where a signal handler returns to when the program gave no SA_RESTORER:
-/// `__kernel_rt_sigreturn` in the vDSO (0 while there is none: the return
-/// then faults and the process dies of SIGSEGV).
+/// `__kernel_rt_sigreturn` in the vDSO.
 #[cfg(target_os = "none")]
 pub fn vdso_sigreturn() -> u64 {
-    0
+    crate::vdso::sigreturn_address()
 }
 
 /// Called when pid 1 exits: report its status and end the machine, with
