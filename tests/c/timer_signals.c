@@ -5,39 +5,24 @@
  * sigev_value; a periodic timer whose signal stays blocked is queued once,
  * its expirations counted as overruns. Only facts that do not depend on
  * timing are printed, so the output is the same on armmap and on Linux.
- *
- * Handlers are installed with the raw rt_sigaction and a restorer of our
- * own (SA_RESTORER): glibc's sigaction on arm64 returns through the vDSO's
- * __kernel_rt_sigreturn, which armmap does not map yet.
  */
 #include "check.h"
 
 #include <signal.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 
-#define K_SA_RESTORER 0x04000000UL
-
-/* The restorer: rt_sigreturn (139). */
-extern void timer_signals_restore_rt(void);
-__asm__(".text\n"
-        ".global timer_signals_restore_rt\n"
-        "timer_signals_restore_rt:\n"
-        "    mov x8, #139\n"
-        "    svc #0\n");
-
-/* The kernel's struct sigaction on arm64. */
-struct k_sigaction {
-    void *handler;
-    unsigned long flags;
-    void (*restorer)(void);
-    unsigned long mask;
-};
-
-static int set_handler(int sig, void *handler, unsigned long flags)
+/* Installs a handler with glibc's sigaction (it returns through the
+ * vDSO's __kernel_rt_sigreturn). */
+static int set_handler(int sig, void *handler, int flags)
 {
-    struct k_sigaction ka = {handler, flags | K_SA_RESTORER, timer_signals_restore_rt, 0};
-    return (int)syscall(SYS_rt_sigaction, sig, &ka, NULL, 8);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    if (flags & SA_SIGINFO)
+        sa.sa_sigaction = handler;
+    else
+        sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    return sigaction(sig, &sa, NULL);
 }
 
 static volatile sig_atomic_t alarms;
