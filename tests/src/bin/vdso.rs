@@ -55,6 +55,7 @@ fn main(args: Args) -> i32 {
     h.case("survives_fork", survives_fork);
     h.case("survives_exec", survives_exec);
     h.case("munmap_removes_both", munmap_removes_both);
+    h.case("program_over_its_place_runs_without_one", program_over_its_place_runs_without_one);
     h.case("frames_return_to_baseline", frames_return_to_baseline);
     h.finish()
 }
@@ -557,6 +558,47 @@ fn munmap_removes_both() -> TestResult {
         at::<u8>(vdso.0) as i32 + 100
     })?;
     check!(wifsignaled(status) && wtermsig(status) == SIGSEGV, "child after munmap: {}", ExitStatus(status));
+    Ok(())
+}
+
+/// A program whose only segment lies where the vDSO would go runs, without
+/// a vDSO (the kernel must not trip over the overlap).
+fn program_over_its_place_runs_without_one() -> TestResult {
+    if !util::armmap_only("armmap's ELF loader") {
+        return Ok(());
+    }
+    let Some([vvar, _]) = vdso_areas()? else { fail!("no [vvar]") };
+    // ELF header, one PT_LOAD (R+X) of the whole file at [vvar]'s address,
+    // and at 0xc0: mov x0, #42; mov x8, #93 (exit); svc #0.
+    let mut img = [0u8; 256];
+    let put = |img: &mut [u8; 256], at: usize, bytes: &[u8]| img[at..at + bytes.len()].copy_from_slice(bytes);
+    put(&mut img, 0, b"\x7fELF\x02\x01\x01");
+    put(&mut img, 16, &2u16.to_le_bytes()); // ET_EXEC
+    put(&mut img, 18, &183u16.to_le_bytes()); // EM_AARCH64
+    put(&mut img, 20, &1u32.to_le_bytes());
+    put(&mut img, 24, &(vvar.0 as u64 + 0xc0).to_le_bytes()); // entry
+    put(&mut img, 32, &64u64.to_le_bytes()); // phoff
+    put(&mut img, 52, &64u16.to_le_bytes());
+    put(&mut img, 54, &56u16.to_le_bytes());
+    put(&mut img, 56, &1u16.to_le_bytes());
+    put(&mut img, 64, &1u32.to_le_bytes()); // PT_LOAD
+    put(&mut img, 68, &5u32.to_le_bytes()); // R+X
+    for (i, v) in [0, vvar.0 as u64, vvar.0 as u64, 256, 256, 0x1000].iter().enumerate() {
+        put(&mut img, 72 + 8 * i, &v.to_le_bytes());
+    }
+    for (i, insn) in [0xd280_0540u32, 0xd280_0ba8, 0xd400_0001].iter().enumerate() {
+        put(&mut img, 0xc0 + 4 * i, &insn.to_le_bytes());
+    }
+    let path = c"/tmp/armmap-vdso-over";
+    let fd = util::create_file(path, &img)?;
+    let _ = user::fs::close(fd);
+    let status = in_child(|| 100 + process::execve(path, &[c"over"], &[]).0)?;
+    let _ = user::fs::unlink(path);
+    check!(
+        wifexited(status) && wexitstatus(status) == 42,
+        "the program: {} (100 + errno: exec failed)",
+        ExitStatus(status)
+    );
     Ok(())
 }
 
