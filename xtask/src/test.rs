@@ -150,6 +150,7 @@ fn target_runs() -> Vec<TargetRun> {
         ),
         TargetRun::tests("user-msync_counts", "init=/bin/msync_counts"),
         TargetRun::tests("user-vdso", "init=/bin/vdso"),
+        TargetRun::tests("user-vdso-el1", "init=/bin/vdso").at_el1(),
         // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
         TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000"),
     ]

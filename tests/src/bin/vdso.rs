@@ -49,6 +49,7 @@ fn main(args: Args) -> i32 {
     h.case("gettimeofday_between_syscalls", gettimeofday_between_syscalls);
     h.case("clock_getres_is_the_syscalls", clock_getres_is_the_syscalls);
     h.case("maps_show_vvar_and_vdso", maps_show_vvar_and_vdso);
+    h.case("data_page_and_counter_readable_at_el0", data_page_and_counter_readable_at_el0);
     h.case("store_to_vvar_is_sigsegv", store_to_vvar_is_sigsegv);
     h.case("vvar_cannot_become_writable", vvar_cannot_become_writable);
     h.case("writable_vdso_copies_for_one_process", writable_vdso_copies_for_one_process);
@@ -426,6 +427,43 @@ fn maps_show_vvar_and_vdso() -> TestResult {
     check_eq!(vdso.0, b, "[vdso] starts at AT_SYSINFO_EHDR");
     check_eq!((vvar.0 + PAGE_SIZE, vvar.1), (b, b), "[vvar]: the page just below [vdso]");
     check!(vdso.1 > vdso.0, "empty [vdso]");
+    Ok(())
+}
+
+/// The counter and its frequency, read here at EL0 as the vDSO reads them.
+fn el0_counter() -> (u64, u64) {
+    let (c, f): (u64, u64);
+    // SAFETY: reads of CNTVCT_EL0 and CNTFRQ_EL0, which EL0 may make on
+    // armmap (CNTKCTL_EL1.EL0VCTEN); without that they trap (SIGILL).
+    unsafe {
+        core::arch::asm!("isb", "mrs {c}, cntvct_el0", "mrs {f}, cntfrq_el0", c = out(reg) c, f = out(reg) f, options(nomem, nostack))
+    };
+    (c, f)
+}
+
+/// The data page holds what `kernel/src/vdso/data.rs` says (sequence count,
+/// mode, frequency, REALTIME offset, resolution), and the counter read at
+/// EL0 turns into the system call's CLOCK_MONOTONIC.
+fn data_page_and_counter_readable_at_el0() -> TestResult {
+    if !util::armmap_only("armmap's data page layout") {
+        return Ok(());
+    }
+    let Some(b) = base()? else { return Ok(()) };
+    let vvar = b - PAGE_SIZE;
+    let (seq, mode, freq, offset, res) =
+        (at::<u32>(vvar), at::<u32>(vvar + 4), at::<u64>(vvar + 8), at::<u64>(vvar + 16), at::<u64>(vvar + 24));
+    check_eq!(seq % 2, 0, "sequence count {seq} odd outside an update");
+    check_eq!(mode, 1, "mode (1: counter readable at EL0)");
+    check_eq!(freq, el0_counter().1, "frequency against CNTFRQ_EL0");
+    check_eq!(res, 1, "resolution");
+    let a = sys_gettime(1)?;
+    let (c, f) = el0_counter();
+    let z = sys_gettime(1)?;
+    let ns = (c / f) as i128 * 1_000_000_000 + ((c % f) as i128 * 1_000_000_000) / f as i128;
+    check!(a.as_nanos() <= ns && ns <= z.as_nanos(), "counter {c} is {ns} ns, outside [{a}, {z}]");
+    let r = sys_gettime(0)?;
+    let m = sys_gettime(1)?;
+    check!(r.as_nanos() - offset as i128 <= m.as_nanos(), "REALTIME {r} minus the offset {offset} after MONOTONIC {m}");
     Ok(())
 }
 
