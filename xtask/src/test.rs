@@ -194,6 +194,7 @@ fn target_runs() -> Vec<TargetRun> {
         ),
         TargetRun::tests("user-msync_counts", "init=/bin/msync_counts"),
         TargetRun::tests("user-vdso", "init=/bin/vdso"),
+        TargetRun::tests("user-vdso-el1", "init=/bin/vdso").at_el1(),
         // Typing at the console: line editing reaches the program as the
         // edited line, and ^C kills the foreground program (runinit, as pid 1,
         // reports 128 + SIGINT).
