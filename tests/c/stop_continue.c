@@ -120,17 +120,29 @@ static void kill_leftovers(void)
     nkids = 0;
 }
 
-/* A child that waits for signals; SIGUSR1 makes it exit with 7. */
+/* A child that waits for signals; SIGUSR1 makes it exit with 7. Returns
+ * once the child's handler is in place. */
 static pid_t idle_child(int own_group)
 {
+    int p[2];
+    if (pipe(p) != 0)
+        return -1;
     pid_t pid = track(fork());
     if (pid == 0) {
         if (own_group)
             setpgid(0, 0);
         signal(SIGUSR1, on_usr1_exit);
+        close(p[0]);
+        if (write(p[1], "r", 1) != 1)
+            _exit(2);
         for (;;)
             pause();
     }
+    close(p[1]);
+    char ch;
+    if (pid > 0 && read(p[0], &ch, 1) != 1)
+        pid = -1;
+    close(p[0]);
     return pid;
 }
 
