@@ -125,9 +125,10 @@ static void case_fork_and_default(void)
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM, "child %s", check_status_str(st));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("alarm_timers");
+    check_filter(argc, argv);
     RUN(ualarm_handler);
     RUN(alarm_cancel);
     RUN(interval_timer);

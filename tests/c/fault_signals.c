@@ -255,9 +255,10 @@ static void case_uncatchable_faults(void)
     }
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("fault_signals");
+    check_filter(argc, argv);
     RUN(prot_none);
     RUN(unmapped);
     RUN(read_only_store);

@@ -192,9 +192,10 @@ static void case_process_shared_mutex_condvar(void)
     munmap(s, 4096);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("futex_fork");
+    check_filter(argc, argv);
     RUN(futex_errors);
     RUN(shared_word_across_fork);
     RUN(wake_all);

@@ -472,9 +472,10 @@ static void case_thread_signals(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("pthreads");
+    check_filter(argc, argv);
     RUN(mutex_counter);
     RUN(condvar_queue);
     RUN(barrier_lockstep);

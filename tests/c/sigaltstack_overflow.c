@@ -187,9 +187,10 @@ static void case_overflow_without_altstack_kills(void)
     CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "child %s", check_status_str(st));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("sigaltstack_overflow");
+    check_filter(argc, argv);
     RUN(sigaltstack_rules);
     RUN(handler_on_altstack);
     RUN(overflow_caught);

@@ -269,9 +269,10 @@ static void case_signal_from_other_process(void)
     CHECK(why == NULL, "%s", why);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("signal_fpsimd");
+    check_filter(argc, argv);
     RUN(no_signal_baseline);
     RUN(own_kill);
     RUN(nested_signal);

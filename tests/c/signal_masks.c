@@ -365,9 +365,10 @@ static void case_kill_stop_untouchable(void)
           check_status_str(st));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("signal_masks");
+    check_filter(argc, argv);
     RUN(blocked_stays_pending);
     RUN(realtime_queue);
     RUN(ignored_is_discarded);

@@ -160,9 +160,10 @@ static void case_ignored_does_not_interrupt(void)
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %s", check_status_str(st));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("signal_restart");
+    check_filter(argc, argv);
     RUN(read_eintr);
     RUN(read_restarted);
     RUN(nanosleep_remaining);
