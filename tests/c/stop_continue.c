@@ -6,9 +6,11 @@
  *     sends the parent SIGCHLD whose siginfo (SA_SIGINFO handler) says
  *     CLD_STOPPED/SIGSTOP, CLD_CONTINUED/SIGCONT, CLD_EXITED/status, with
  *     the child's pid. waitid(WSTOPPED) reports the same stop.
- * (b) SIGTSTP's default action stops the process (WSTOPSIG SIGTSTP). The
- *     child is put in its own process group first: Linux discards SIGTSTP
- *     sent to a process in an orphaned process group.
+ * (b) SIGTSTP's default action stops the process (WSTOPSIG SIGTSTP) when
+ *     its process group is not orphaned, and is discarded when it is (a
+ *     group whose members' parents are all in the group or in another
+ *     session, or are init: so the case runs in a middle process, which
+ *     also makes it work when the test itself is pid 1).
  * (c) A stopped child dies of SIGKILL at once. A SIGTERM (default action:
  *     terminate) only stays pending while it is stopped (Linux's
  *     wants_signal is false for a stopped task, so complete_signal leaves
@@ -189,26 +191,58 @@ static void case_stop_continue_exit(void)
     signal(SIGCHLD, SIG_DFL);
 }
 
-static void case_stopped_by_sigtstp(void)
+/* Run in a middle process M (pid != 1, so its children's groups are not
+ * orphaned because of who their parent is; Linux does not count a member
+ * whose parent is init). M makes a child C that raises SIGTSTP and then
+ * exits 5. With orphan == 0, C is in its own group while M is in another
+ * group of the same session: not orphaned, C stops. With orphan == 1, M
+ * first makes its own session, so C's group (M's) has no member with a
+ * parent in another group of the session: orphaned, SIGTSTP is discarded
+ * and C runs on to exit 5. M exits 0 if all went as expected, else the
+ * number of the failed step. */
+static int tstp_middle(int orphan)
 {
-    pid_t pid = track(fork());
-    CHECK_SYS(pid);
-    if (pid == 0) {
-        setpgid(0, 0);
+    if (orphan && setsid() < 0)
+        return 10;
+    pid_t c = fork();
+    if (c < 0)
+        return 11;
+    if (c == 0) {
+        if (!orphan)
+            setpgid(0, 0);
         raise(SIGTSTP);
         _exit(5);
     }
-    int st = wait_for(pid, WUNTRACED, 2000);
-    int stopped = st != -1 && WIFSTOPPED(st);
-    kill(pid, SIGCONT);
-    int end = wait_for(pid, 0, 2000);
-    if (end == -1) {
-        kill(pid, SIGKILL);
-        check_wait(pid);
+    if (!orphan)
+        setpgid(c, c);
+    int st = wait_for(c, WUNTRACED, 2000);
+    if (orphan)
+        return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 5 ? 0 : 12;
+    if (st == -1 || !WIFSTOPPED(st)) {
+        kill(c, SIGKILL);
+        return 13;
     }
-    CHECK(stopped, "SIGTSTP did not stop the child: %s", check_status_str(st));
-    CHECK(WSTOPSIG(st) == SIGTSTP, "stopped by signal %d, expected SIGTSTP (%d)", WSTOPSIG(st), SIGTSTP);
-    CHECK(end != -1 && WIFEXITED(end) && WEXITSTATUS(end) == 5, "after SIGCONT: %s", check_status_str(end));
+    if (WSTOPSIG(st) != SIGTSTP) {
+        kill(c, SIGKILL);
+        return 14;
+    }
+    kill(c, SIGCONT);
+    st = wait_for(c, 0, 2000);
+    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 5 ? 0 : 15;
+}
+
+static void case_stopped_by_sigtstp(void)
+{
+    for (int orphan = 0; orphan < 2; orphan++) {
+        pid_t m = track(fork());
+        CHECK_SYS(m);
+        if (m == 0)
+            _exit(tstp_middle(orphan));
+        int st = check_wait(m);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s: %s (10: setsid, 11: fork, 12: not run on, 13: not stopped, "
+              "14: wrong stop signal, 15: not ended after SIGCONT)", orphan ? "orphaned group" : "own group",
+              check_status_str(st));
+    }
 }
 
 static void case_stopped_child_killed(void)
