@@ -12,11 +12,12 @@
  *     fpsimd_context (magic 0x46508001) and, for a data abort, the
  *     esr_context (magic 0x45535201) whose ESR has EC 0x24 (data abort from
  *     a lower exception level) and WnR telling a store from a load.
- *     qemu-user (7.2) is not faithful here: it writes neither the
- *     esr_context record nor fault_address, so frame_records fails under
- *     qemu-aarch64 while Linux (arch/arm64/kernel/signal.c,
- *     setup_sigframe_layout: an esr_context whenever thread.fault_code is
- *     set, which __do_user_fault does for every user data abort) passes.
+ *     qemu-user (7.2) is not faithful here: it writes no esr_context
+ *     record (and no fault_address for a SIGBUS), so frame_records fails
+ *     under qemu-aarch64, while Linux 6.1 passes it (arch/arm64/kernel/
+ *     signal.c, setup_sigframe_layout: an esr_context whenever
+ *     thread.fault_code is set, which __do_user_fault does for every user
+ *     data abort).
  * (c) A fault while its signal is blocked, or ignored, or with no handler,
  *     kills the process with that signal (Linux's force_sig_fault).
  *
