@@ -150,6 +150,7 @@ pub fn clone3(frame: &TrapFrame, uargs: u64, size: u64) -> SysResult {
         || a.exit_signal & !CSIGNAL != 0
         || a.exit_signal > 64
         || (a.stack == 0) != (a.stack_size == 0)
+        || (a.flags & (CLONE_THREAD | CLONE_PARENT) != 0 && a.exit_signal != 0)
     {
         return Err(Errno::EINVAL);
     }
@@ -392,11 +393,10 @@ pub fn tgkill(tgid: u64, tid: u64, sig: u64) -> SysResult {
 
 /// The process `pid` names for the process-group calls (0: the caller).
 fn who(pid: u64) -> Result<Arc<Process>, Errno> {
-    match pid as i64 {
+    // pid_t is an int: the upper half of the register is not part of it.
+    match pid as i32 {
         0 => process::current_process(),
-        p if p > 0 && p <= u32::MAX as i64 => {
-            process::process(p as process::Pid).filter(|p| !p.is_zombie()).ok_or(Errno::ESRCH)
-        }
+        p if p > 0 => process::process(p as process::Pid).filter(|p| !p.is_zombie()).ok_or(Errno::ESRCH),
         _ => Err(Errno::ESRCH),
     }
 }
@@ -429,16 +429,24 @@ pub fn setsid() -> SysResult {
 /// of the same session (EPERM otherwise).
 pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
     let me = process::current_process()?;
-    let target = match pid as i64 {
-        0 => me.pid,
-        p if p > 0 && p <= u32::MAX as i64 => p as process::Pid,
-        _ => return Err(Errno::ESRCH),
+    // pid_t is an int: the upper half of the register is not part of it.
+    // Checked in Linux's order: 0s filled in, a negative group EINVAL, a
+    // negative process ESRCH.
+    let pid = match pid as i32 {
+        0 => me.pid as i32,
+        p => p,
     };
-    let pgid = match pgid as i64 {
-        0 => target,
-        g if g > 0 && g <= u32::MAX as i64 => g as process::Pid,
-        _ => return Err(Errno::EINVAL),
+    let pgid = match pgid as i32 {
+        0 => pid,
+        g => g,
     };
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid < 0 {
+        return Err(Errno::ESRCH);
+    }
+    let (target, pgid) = (pid as process::Pid, pgid as process::Pid);
     let t = TABLE.lock();
     let my_sid = me.inner.lock().sid;
     let p = t.procs.get(&target).filter(|p| p.pid == me.pid || p.inner.lock().ppid == me.pid);
