@@ -1,19 +1,23 @@
 //! The system calls the fuzzer draws from, one line each: name, Linux
 //! aarch64 number, and what kind of value goes in each argument register.
 //!
-//! The table holds every call armmap implements (`nr` and `dispatch` in
-//! `kernel/src/syscall/mod.rs`), and the process-group calls that are
-//! coming (setpgid, getpgid, getsid, setsid; ENOSYS until then). Three
-//! calls are left out on purpose: `reboot`, which powers the machine off,
-//! and `exit`/`exit_group`, since each child ends by itself after its calls.
-//! Adding a call is adding a line: the argument kinds ([`Arg`]) say which
-//! hostile pool each register's value comes from (see `pools.rs`).
+//! The table holds the calls armmap implements (`nr` and `dispatch` in
+//! `kernel/src/syscall/mod.rs`). Some are left out on purpose: `reboot`,
+//! which powers the machine off; `exit`/`exit_group`, since each child
+//! ends by itself after its calls (its threads end with them);
+//! `rt_sigsuspend`, which waits for ever unless a timer is armed. Adding a
+//! call is adding a line: the argument kinds ([`Arg`]) say which hostile
+//! pool each register's value comes from (see `pools.rs`); [`rarity`]
+//! makes a call come up less often.
 //!
-//! One entry is not a system call: `touch(addr, v)` makes the child read
-//! the byte at `addr` (`v` even) or write `v >> 1` there (`v` odd) itself,
-//! so that the user side of the fault handler (copy-on-write, dirty
-//! tracking of shared file pages, SIGSEGV, SIGBUS) gets hostile addresses
-//! too. Its number is above any system call's.
+//! Four entries are not plain system calls, and have numbers above any
+//! system call's: `touch(addr, v)` makes the child read the byte at `addr`
+//! (`v` even) or write `v >> 1` there (`v` odd) itself, so that the user
+//! side of the fault handler (copy-on-write, dirty tracking of shared file
+//! pages, SIGSEGV, SIGBUS) gets hostile addresses too; `thread`, `vfork`
+//! and `vfork_thread` are `clone`s whose new thread or process runs code of the
+//! fuzzer's (`spawn.rs`). `clone` and `clone3` go through `spawn.rs` too,
+//! so that their child leaves at once whatever it shares.
 
 /// What kind of value an argument register gets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,6 +115,51 @@ pub enum Arg {
     ItimerWhich,
     /// A POSIX timer id: the first few mostly, else absurd.
     TimerId,
+    /// A signal number for `rt_sigaction`: 1..=64 mostly, else 0, 65, absurd.
+    SigNum,
+    /// A pid to send a signal to: the child itself, its threads, its own
+    /// children, its siblings, pids nobody has. Never the fuzzer (the
+    /// parent), init, or a process group or broadcast (0, -1) that would
+    /// reach them, even through `pid_t`'s low 32 bits.
+    SigPid,
+    /// A pointer to a `struct sigaction` (handlers: default, ignore, the
+    /// child's counting handler, garbage; flags; restorers, good and
+    /// garbage; masks), null, or a bad pointer.
+    SigAction,
+    /// A pointer to a `sigset_t`, null, or a bad pointer.
+    SigSet,
+    /// The size of a `sigset_t`: 8 mostly.
+    SigSetSize,
+    /// `rt_sigprocmask`'s how.
+    SigHow,
+    /// A pointer to a `siginfo_t` for the `rt_*sigqueueinfo` calls (codes
+    /// the caller may and may not send), or a bad pointer.
+    SigInfo,
+    /// A pointer to a `stack_t`: a valid alternate stack (the child's own
+    /// buffer), too small, disabled, bad flags, garbage addresses; null; a
+    /// bad pointer.
+    StackT,
+    /// A timeout that ends soon: 0 to 20 ms, invalid, or a bad pointer
+    /// (never null: `rt_sigtimedwait` would wait for ever).
+    ShortTimespec,
+    /// A pointer to a `struct clone_args` (fork-like, vfork, thread, bad
+    /// flags and fields; sometimes nonzero bytes past the known fields).
+    CloneArgs,
+    /// `clone3`'s size: 0, 63, 64, 80, 88, 96, 128, 4097, absurd.
+    CloneSize,
+    /// The flags of a `thread` (the thread flags mostly).
+    ThreadFlags,
+    /// The calls a `thread` makes (low byte) and whether it ends with
+    /// `exit_group` ([`crate::spawn::THREAD_GROUP_EXIT`]).
+    ThreadHow,
+    /// The flags of a `vfork` (`CLONE_VM | CLONE_VFORK` mostly).
+    VforkFlags,
+    /// The flags of a `vfork_thread` (`CLONE_VM | CLONE_VFORK |
+    /// CLONE_THREAD | CLONE_SIGHAND`, with more sharing sometimes).
+    VforkThreadFlags,
+    /// What a `vfork` child runs: 0 (it exits at once), a nonexistent
+    /// path, a file that is no program, a bad pointer, `/bin/hello` rarely.
+    VforkPath,
     /// Any 64-bit value, small ones more often.
     Any,
 }
@@ -132,8 +181,32 @@ const fn call(name: &'static str, nr: usize, args: &'static [Arg]) -> Call {
 pub const CLONE: usize = 220;
 /// `execve`'s number.
 pub const EXECVE: usize = 221;
+/// `clone3`'s number: its child leaves at once too.
+pub const CLONE3: usize = 435;
+/// `rt_sigreturn`'s number.
+pub const RT_SIGRETURN: usize = 139;
 /// `touch(addr, v)`: the child reads or writes a byte itself.
 pub const TOUCH: usize = 1 << 16;
+/// `thread(flags, how)`: `clone` of a thread that makes a few calls
+/// (`spawn.rs`); the result is `clone`'s.
+pub const THREAD: usize = TOUCH + 1;
+/// `vfork(flags, path, argv)`: `clone` of a child that `execve`s `path`
+/// or exits at once (`spawn.rs`); the result is `clone`'s.
+pub const VFORK: usize = TOUCH + 2;
+/// `vfork_thread(flags, path, argv)`: the same with a thread
+/// (`CLONE_VM | CLONE_VFORK | CLONE_THREAD | CLONE_SIGHAND`); kept apart
+/// so that `skip=` can leave it out.
+pub const VFORK_THREAD: usize = TOUCH + 3;
+
+/// How rarely call `nr` is made: it is drawn only once in this many times
+/// it comes up. `rt_sigreturn` with no signal frame on the stack nearly
+/// always kills the child (SIGSEGV).
+pub fn rarity(nr: usize) -> u64 {
+    match nr {
+        RT_SIGRETURN => 16,
+        _ => 1,
+    }
+}
 
 /// Every call the fuzzer makes, in number order.
 pub const CALLS: &[Call] = &[
@@ -175,11 +248,16 @@ pub const CALLS: &[Call] = &[
     call("clock_gettime", 113, &[Clock, Out]),
     call("clock_nanosleep", 115, &[Clock, Flags, Timespec, Out]),
     call("sched_yield", 124, &[]),
-    call("kill", 129, &[Pid, Sig]),
-    call("tkill", 130, &[Pid, Sig]),
-    call("tgkill", 131, &[Pid, Pid, Sig]),
-    call("rt_sigaction", 134, &[Sig, In, Out, Len]),
-    call("rt_sigprocmask", 135, &[Any, In, Out, Len]),
+    call("kill", 129, &[SigPid, Sig]),
+    call("tkill", 130, &[SigPid, Sig]),
+    call("tgkill", 131, &[SigPid, SigPid, Sig]),
+    call("sigaltstack", 132, &[StackT, Out]),
+    call("rt_sigaction", 134, &[SigNum, SigAction, Out, SigSetSize]),
+    call("rt_sigprocmask", 135, &[SigHow, SigSet, Out, SigSetSize]),
+    call("rt_sigpending", 136, &[Out, SigSetSize]),
+    call("rt_sigtimedwait", 137, &[SigSet, Out, ShortTimespec, SigSetSize]),
+    call("rt_sigqueueinfo", 138, &[SigPid, Sig, SigInfo]),
+    call("rt_sigreturn", RT_SIGRETURN, &[]),
     call("setpgid", 154, &[Pid, Pid]),
     call("getpgid", 155, &[Pid]),
     call("getsid", 156, &[Pid]),
@@ -201,12 +279,17 @@ pub const CALLS: &[Call] = &[
     call("mprotect", 226, &[Addr, MapLen, Prot]),
     call("msync", 227, &[Addr, MapLen, MsyncFlags]),
     call("madvise", 233, &[Addr, MapLen, Any]),
+    call("rt_tgsigqueueinfo", 240, &[SigPid, SigPid, Sig, SigInfo]),
     call("perf_event_open", 241, &[PerfAttr, SelfPid, Cpu, GroupFd, Flags]),
     call("wait4", 260, &[Pid, Out, WaitOpts, Out]),
     call("prlimit64", 261, &[Pid, Resource, In, Out]),
     call("getrandom", 278, &[Out, Len, Flags]),
     call("rseq", 293, &[In, Len, Flags, Any]),
+    call("clone3", CLONE3, &[CloneArgs, CloneSize]),
     call("touch", TOUCH, &[Touch, Any]),
+    call("thread", THREAD, &[ThreadFlags, ThreadHow]),
+    call("vfork", VFORK, &[VforkFlags, VforkPath, StrArray]),
+    call("vfork_thread", VFORK_THREAD, &[VforkThreadFlags, VforkPath, StrArray]),
 ];
 
 /// The call with number `nr`, if the table has it.

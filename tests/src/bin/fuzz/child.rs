@@ -7,23 +7,25 @@
 //! each call is drawn from the table, recorded in the ring, made, and its
 //! result recorded and learned from. The child ends by itself after its
 //! calls, or earlier when one of them kills it (a `munmap` of its own
-//! text, a signal) or replaces it (`execve` of `/bin/hello`). A process
-//! that `clone` creates leaves at once with `exit_group(0)`. The two
-//! memory accesses of the table (`load`, `store`) are made by the child
-//! itself.
+//! text, a signal, a thread's `exit_group`) or replaces it (`execve` of
+//! `/bin/hello`). The processes and threads it makes are made and run by
+//! `spawn.rs`: those of `clone`, `clone3` and vforks leave at once, its
+//! threads make a few calls of their own. The memory accesses of the
+//! table (`touch`) are made by the child itself.
 //!
 //! Making these calls is deliberately unsound: the kernel is handed
 //! pointers into this process's own memory, which it may overwrite or
 //! unmap. The parent counts whatever that does to the child; the report it
 //! prints comes from the ring, which lives in the parent's memory too.
 
-use crate::calls::{Call, CLONE, TOUCH};
+use crate::calls::{self, Call, CLONE, CLONE3, THREAD, TOUCH, VFORK, VFORK_THREAD};
 use crate::pools::Pools;
 use crate::ring::{ArgList, Ring};
 use crate::rng::Rng;
+use crate::spawn;
 use core::fmt::Write;
 use user::fs::{self, O_RDONLY, O_RDWR, O_WRONLY};
-use user::syscall::{self, nr};
+use user::syscall;
 use user::util::FmtBuf;
 
 /// The descriptor the `trace` option prints on (a copy of the console).
@@ -92,26 +94,25 @@ fn setup(plan: &Plan<'_>, rng: &mut Rng, stack: u64) -> Result<Pools, user::Errn
     Ok(pools)
 }
 
+/// What each call of a child (its main thread or one of its threads) needs.
+pub struct Ctx<'a> {
+    pub table: &'a [&'static Call],
+    pub index: usize,
+    pub trace: bool,
+}
+
 fn fuzz(plan: &Plan<'_>, rng: &mut Rng, pools: &mut Pools) {
     let ring = plan.ring;
+    let ctx = Ctx { table: plan.table, index: plan.index, trace: plan.trace };
     for seq in 0..plan.calls {
-        let call = plan.table[rng.below(plan.table.len() as u64) as usize];
-        let mut a = [0u64; 6];
-        for (slot, &kind) in a.iter_mut().zip(call.args) {
-            *slot = pools.gen(kind, rng);
-        }
+        let (call, a) = draw(&ctx, pools, rng);
         if plan.trace {
-            trace(plan.index, seq, call, &a);
+            trace(plan.index, None, seq, call, &a);
         }
         ring.start(plan.index, seq, call.nr, &a);
-        let r = make(call.nr, &a);
-        if call.nr == CLONE && r == 0 {
-            // The new process: its only job was to be created.
-            // SAFETY: exit_group takes no pointers and does not return.
-            unsafe { syscall::syscall1(nr::EXIT_GROUP, 0) };
-        }
+        let r = make(&ctx, pools, rng, call.nr, &a);
         if plan.trace {
-            trace_result(plan.index, seq, r);
+            trace_result(plan.index, None, seq, r);
             // Which call damaged the ring, if one did.
             if let Some(w) = ring.damaged() {
                 let mut line = FmtBuf::<96>::new();
@@ -127,8 +128,38 @@ fn fuzz(plan: &Plan<'_>, rng: &mut Rng, pools: &mut Pools) {
     }
 }
 
-/// Makes call `nr` with arguments `a`: a system call, or `touch`.
-fn make(nr: usize, a: &[u64; 6]) -> u64 {
+/// One call of thread `thread` of the child (not recorded in the ring).
+pub fn one_call(ctx: &Ctx<'_>, pools: &mut Pools, rng: &mut Rng, thread: Option<usize>, seq: u64) {
+    let (call, a) = draw(ctx, pools, rng);
+    if ctx.trace {
+        trace(ctx.index, thread, seq, call, &a);
+    }
+    let r = make(ctx, pools, rng, call.nr, &a);
+    if ctx.trace {
+        trace_result(ctx.index, thread, seq, r);
+    }
+    pools.learn(call.nr, &a, r);
+}
+
+/// Draws a call from the table (a rare one only once in its
+/// [`calls::rarity`] draws) and its arguments.
+fn draw(ctx: &Ctx<'_>, pools: &mut Pools, rng: &mut Rng) -> (&'static Call, [u64; 6]) {
+    loop {
+        let call = ctx.table[rng.below(ctx.table.len() as u64) as usize];
+        if calls::rarity(call.nr) > 1 && !rng.one_in(calls::rarity(call.nr)) {
+            continue;
+        }
+        let mut a = [0u64; 6];
+        for (slot, &kind) in a.iter_mut().zip(call.args) {
+            *slot = pools.gen(kind, rng);
+        }
+        return (call, a);
+    }
+}
+
+/// Makes call `nr` with arguments `a`: a system call, `touch`, or a
+/// process or thread made by `spawn.rs`.
+fn make(ctx: &Ctx<'_>, pools: &mut Pools, rng: &mut Rng, nr: usize, a: &[u64; 6]) -> u64 {
     match nr {
         // SAFETY: deliberately none (see the module documentation): a load
         // from a hostile address faults or reads something.
@@ -139,6 +170,9 @@ fn make(nr: usize, a: &[u64; 6]) -> u64 {
             unsafe { core::ptr::write_volatile(a[0] as *mut u8, (a[1] >> 1) as u8) };
             0
         }
+        CLONE | CLONE3 => spawn::clone_leave(nr, a),
+        VFORK | VFORK_THREAD => spawn::vfork_exec(a[0], a[1], a[2]),
+        THREAD => spawn::thread(ctx, pools, rng, a[0], a[1]),
         _ => {
             let [a0, a1, a2, a3, a4, a5] = a.map(|x| x as usize);
             // SAFETY: deliberately none (see the module documentation): the
@@ -150,16 +184,28 @@ fn make(nr: usize, a: &[u64; 6]) -> u64 {
     }
 }
 
+/// `cN` for the main thread of child N, `cN.tS` for its thread in slot S.
+struct Who(usize, Option<usize>);
+
+impl core::fmt::Display for Who {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.1 {
+            None => write!(f, "c{}", self.0),
+            Some(s) => write!(f, "c{}.t{s}", self.0),
+        }
+    }
+}
+
 /// Prints `fuzz: cN #SEQ = result` on the trace descriptor.
-fn trace_result(index: usize, seq: u64, r: u64) {
+fn trace_result(index: usize, thread: Option<usize>, seq: u64, r: u64) {
     let mut line = FmtBuf::<64>::new();
-    let _ = writeln!(line, "fuzz: c{index} #{seq} = {r:#x}");
+    let _ = writeln!(line, "fuzz: {} #{seq} = {r:#x}", Who(index, thread));
     let _ = fs::write(TRACE_FD, line.as_str().as_bytes());
 }
 
 /// Prints `fuzz: cN #SEQ name(args)` on the trace descriptor, in one write.
-fn trace(index: usize, seq: u64, call: &Call, a: &[u64; 6]) {
+fn trace(index: usize, thread: Option<usize>, seq: u64, call: &Call, a: &[u64; 6]) {
     let mut line = FmtBuf::<256>::new();
-    let _ = writeln!(line, "fuzz: c{index} #{seq} {}({})", call.name, ArgList(&a[..call.args.len()]));
+    let _ = writeln!(line, "fuzz: {} #{seq} {}({})", Who(index, thread), call.name, ArgList(&a[..call.args.len()]));
     let _ = fs::write(TRACE_FD, line.as_str().as_bytes());
 }

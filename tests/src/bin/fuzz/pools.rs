@@ -17,9 +17,12 @@
 //! (devices such as `/dev/null` excepted). Pids, on the other hand, are
 //! anything, init included: init must survive what its children send it.
 
-use crate::calls::{Arg, CLONE};
+mod sig;
+
+use crate::calls::{Arg, CLONE, CLONE3, THREAD, VFORK, VFORK_THREAD};
 use crate::ring::Ring;
 use crate::rng::Rng;
+use crate::spawn;
 use core::fmt::Write;
 use user::errno::Errno;
 use user::mm::{self, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_NONE, PROT_READ, PROT_WRITE};
@@ -168,7 +171,14 @@ impl Builder {
     }
 }
 
-/// One child's targets and what it learned from its calls' results.
+/// Pages of the alternate signal stack buffer.
+const ALTSTACK_PAGES: usize = 4;
+/// Bytes of each of the structures built for one call (see [`Pools::put`]).
+const STRUCT_BYTES: u64 = 512;
+
+/// One child's targets and what it learned from its calls' results (a
+/// thread of the child has a copy of its own).
+#[derive(Clone)]
 pub struct Pools {
     me: i32,
     ppid: i32,
@@ -189,6 +199,16 @@ pub struct Pools {
     static_data: u64,
     /// The program's break at start.
     brk: u64,
+    /// The process group of the parent (signals never go there).
+    parent_pgid: i32,
+    /// A buffer for `sigaltstack` (`ALTSTACK_PAGES` pages).
+    altstack: u64,
+    /// A page of structures built for one call each (`sigaction`,
+    /// `sigset_t`, `siginfo_t`, `stack_t`, `clone_args`), used in turn.
+    structs: u64,
+    next_struct: u64,
+    /// The thread stacks (`spawn::SLOTS` of `spawn::STACK_BYTES`).
+    slots: u64,
 
     paths: [(u64, Kind); MAX_PATHS],
     npaths: usize,
@@ -209,6 +229,8 @@ pub struct Pools {
     maps: Recent<8>,
     map_lens: Recent<8>,
     kids: Recent<4>,
+    /// The child's threads.
+    tids: Recent<4>,
     /// Whether the last path chosen may be opened for writing.
     writable: bool,
 }
@@ -220,6 +242,10 @@ static STATIC_DATA: [core::sync::atomic::AtomicU64; 64] = [const { core::sync::a
 /// so that the holes between them stay holes (a hole the kernel handed
 /// out again to a later `mmap` would no longer be one).
 const POOL_BASE: u64 = 0x20_0000_0000;
+/// Where the areas the child's code writes itself are mapped (the
+/// alternate stack, the structures, the thread stacks): 256 MiB above the
+/// targets.
+const OWN_BASE: u64 = POOL_BASE + (1 << 28);
 
 /// Maps the child's targets one after the other from [`POOL_BASE`], with
 /// an unmapped page after each.
@@ -259,6 +285,14 @@ impl Pools {
         let none = place.map(1, PROT_NONE, MAP_PRIVATE)?;
         let shared = place.map(1, PROT_READ | PROT_WRITE, MAP_SHARED)?;
         let hole = place.hole();
+        // The areas the child's own code writes, further away: out of
+        // reach of a hostile munmap of a few MiB from the targets above.
+        let mut own = Placer(OWN_BASE);
+        let altstack = own.map(ALTSTACK_PAGES, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
+        let structs = own.map(1, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
+        let slots = own.map(spawn::SLOTS * spawn::STACK_BYTES / PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE)?;
+        // SAFETY: getpgid takes no pointers.
+        let parent_pgid = unsafe { user::syscall::syscall1(155, user::getppid() as usize) } as i32;
 
         let mut p = Pools {
             me: user::getpid(),
@@ -274,6 +308,11 @@ impl Pools {
             stack,
             static_data: STATIC_DATA.as_ptr() as u64,
             brk: mm::current_break() as u64,
+            parent_pgid,
+            altstack,
+            structs,
+            next_struct: 0,
+            slots,
             paths: [(0, Kind::Bad); MAX_PATHS],
             npaths: 0,
             scratch_first: 0,
@@ -292,6 +331,7 @@ impl Pools {
             maps: Recent::new(),
             map_lens: Recent::new(),
             kids: Recent::new(),
+            tids: Recent::new(),
             writable: false,
         };
         p.build(index, rng);
@@ -511,18 +551,21 @@ impl Pools {
                     u64::MAX
                 }
             }
+            // Mostly signals that do not end the child (0, ignored by
+            // default, or caught if a handler is installed).
+            // Each child end costs a new generation, each stop a stalled
+            // second: deadly and stopping signals are about one in ten.
             Arg::Sig => rng.weighted(&[
-                (12, 0),
-                (2, 9),
-                (1, 11),
-                (1, 15),
-                (1, 17),
-                (1, 18),
+                (20, 0),
+                (5, 17),
+                (4, 18),
+                (3, 23),
+                (3, 28),
+                (3, 1 + x % 64),
+                (1, 9),
                 (1, 19),
-                (1, 1),
-                (1, 64),
-                (1, 65),
-                (1, u64::from(u32::MAX)),
+                (2, 65),
+                (2, u64::from(u32::MAX)),
                 (1, 1 << 32 | 9),
             ]),
             // A huge sleep blocks the child until the round ends: rarely.
@@ -629,6 +672,22 @@ impl Pools {
             Arg::ItimerWhich => rng.weighted(&[(6, 0), (2, 1), (2, 2), (1, 3), (1, u64::MAX), (1, x)]),
             Arg::TimerId => rng.weighted(&[(8, x % 4), (1, 64), (1, u64::MAX), (1, 1 << 32), (1, x)]),
             Arg::WaitOpts => rng.weighted(&[(2, 0), (6, 1), (1, 2), (1, 0x4000_0000), (1, 0x8000_0000), (1, x)]),
+            Arg::SigNum
+            | Arg::SigPid
+            | Arg::SigAction
+            | Arg::SigSet
+            | Arg::SigSetSize
+            | Arg::SigHow
+            | Arg::SigInfo
+            | Arg::StackT
+            | Arg::ShortTimespec
+            | Arg::CloneArgs
+            | Arg::CloneSize
+            | Arg::ThreadFlags
+            | Arg::ThreadHow
+            | Arg::VforkFlags
+            | Arg::VforkThreadFlags
+            | Arg::VforkPath => self.gen_sig(arg, rng, x),
             Arg::Any => rng.weighted(&[(4, x % 16), (2, x), (1, u64::MAX), (1, 1 << 32)]),
         }
     }
@@ -895,7 +954,8 @@ impl Pools {
                 self.maps.push(r);
                 self.map_lens.push(args[1]);
             }
-            CLONE if r > 0 => self.kids.push(r),
+            CLONE | CLONE3 | VFORK if r > 0 => self.kids.push(r),
+            THREAD | VFORK_THREAD if r > 0 => self.tids.push(r),
             _ => {}
         }
     }

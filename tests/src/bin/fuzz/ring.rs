@@ -128,6 +128,15 @@ impl Ring {
         self.slot(child)[1].load(Relaxed).checked_sub(1)
     }
 
+    /// The number of child `child`'s last call, if it has not returned.
+    pub fn pending(&self, child: usize) -> Option<usize> {
+        let s = self.slot(child);
+        let seq = s[0].load(Relaxed).checked_sub(1)?;
+        let e = &s[HEADER_WORDS + (seq as usize % ENTRIES) * ENTRY_WORDS..][..ENTRY_WORDS];
+        let head = e[0].load(Relaxed);
+        (head >> 32 == seq && e[7].load(Relaxed) == PENDING).then_some((head & 0xffff_ffff) as usize)
+    }
+
     /// Child side: records call `seq` before it is made.
     pub fn start(&self, child: usize, seq: u64, nr: usize, args: &[u64; 6]) {
         let s = self.slot(child);

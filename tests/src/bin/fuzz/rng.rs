@@ -23,6 +23,11 @@ impl Rng {
         Rng(mix(seed ^ mix(index.wrapping_add(1)) ^ mix(gen.wrapping_add(1) << 32)))
     }
 
+    /// A generator of its own for a thread, drawn from this one.
+    pub fn split(&mut self) -> Rng {
+        Rng(mix(self.next()))
+    }
+
     /// The next 64 random bits.
     pub fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
