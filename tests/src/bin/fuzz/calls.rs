@@ -203,7 +203,7 @@ pub const VFORK_THREAD: usize = TOUCH + 3;
 /// always kills the child (SIGSEGV).
 pub fn rarity(nr: usize) -> u64 {
     match nr {
-        RT_SIGRETURN => 16,
+        RT_SIGRETURN => 64,
         _ => 1,
     }
 }

@@ -333,6 +333,7 @@ fn add(total: &mut Outcome, r: &Outcome) {
         *t += x;
     }
     total.others_reaped += r.others_reaped;
+    total.continued += r.continued;
     total.setup_failed += r.setup_failed;
     total.panicked += r.panicked;
     total.fork_failed += r.fork_failed;
@@ -351,7 +352,7 @@ fn print_stats(t: &Outcome, rounds: u64, failed: u64) {
             core::fmt::Write::write_fmt(&mut sigs, format_args!("{sep}{} {n}", user::process::signal_name(sig as i32)));
     }
     println!(
-        "fuzz: {} rounds ({} failed), {} calls started, {} children exited, {} panicked, {} killed by signal ({}; by the parent: {} after {} ms without a call, {} for low memory), {} clone children reaped, {} could not set up, {} forks failed",
+        "fuzz: {} rounds ({} failed), {} calls started, {} children exited, {} panicked, {} killed by signal ({}; by the parent: {} after {} ms without a call, {} for low memory), {} clone children reaped, {} stopped processes continued, {} could not set up, {} forks failed",
         rounds,
         failed,
         t.calls,
@@ -363,6 +364,7 @@ fn print_stats(t: &Outcome, rounds: u64, failed: u64) {
         round::STALL_MS,
         t.low_memory_kills,
         t.others_reaped,
+        t.continued,
         t.setup_failed,
         t.fork_failed
     );

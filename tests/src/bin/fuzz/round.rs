@@ -10,8 +10,11 @@
 //!
 //! The parent polls instead of blocking: every 10 ms it reaps whatever
 //! ended (`wait4(-1, WNOHANG | __WALL)`: "clone" children too) and looks at the children's call counts in
-//! the ring. A child that has started no call for [`STALL_MS`] (blocked: a
-//! long sleep, a read of the console, stopped by a signal) gets SIGKILL
+//! the ring. In a round with an odd seed a process of the round that
+//! stops (a SIGSTOP from a sibling) gets SIGCONT; with an even seed it
+//! stays stopped (as the kernel must cope with stopped processes too,
+//! when memory runs out, say). A child that has started no call for [`STALL_MS`]
+//! (blocked: a long sleep, a read of the console) gets SIGKILL
 //! (one blocked in a `vfork` is reported first: see
 //! [`Children::check_vfork`]), and must be reaped
 //! within [`KILL_MS`], or it is stuck. So does the busiest child when free
@@ -36,7 +39,8 @@ use crate::ring::{Ring, ENTRIES};
 use user::errno::Errno;
 use user::println;
 use user::process::{
-    self, wexitstatus, wifexited, wifsignaled, wifstopped, wtermsig, ExitStatus, Pid, SIGKILL, WNOHANG, WUNTRACED,
+    self, wexitstatus, wifexited, wifsignaled, wifstopped, wtermsig, ExitStatus, Pid, SIGCONT, SIGKILL, WNOHANG,
+    WUNTRACED,
 };
 use user::time::{self, Timespec};
 
@@ -83,6 +87,8 @@ pub struct Outcome {
     /// Children killed by the parent for starting no call for [`STALL_MS`].
     pub stalled: u32,
     pub others_reaped: u32,
+    /// Stopped processes the parent sent SIGCONT.
+    pub continued: u32,
     /// Children that could not set themselves up (their index stops there).
     pub setup_failed: u32,
     /// Children that panicked (their own memory overwritten by a call).
@@ -386,11 +392,21 @@ impl Children<'_, '_> {
 
     /// Reaps every process that has ended; true once there are no children
     /// left at all (ECHILD). `probe` is the parent's own short-lived child.
+    /// In the calls phase of a round with an odd seed, a process that
+    /// stopped (a SIGSTOP from a sibling, say) gets SIGCONT and goes on; in
+    /// other rounds it stays stopped until it is killed for making no call.
+    /// In the kill phase a stopped process must end by the SIGKILL it got
+    /// like any other.
     fn reap(&mut self, out: &mut Outcome, probe: Pid) -> bool {
+        let untraced = if self.killing || self.s.seed % 2 == 0 { 0 } else { WUNTRACED };
         loop {
             let mut status = 0;
-            match process::wait4(-1, Some(&mut status), WNOHANG | WALL, None) {
+            match process::wait4(-1, Some(&mut status), WNOHANG | WALL | untraced, None) {
                 Ok(0) => return false,
+                Ok(pid) if wifstopped(status) => {
+                    out.continued += 1;
+                    let _ = process::kill(pid, SIGCONT);
+                }
                 Ok(pid) => match (0..self.s.procs).find(|&i| self.slots[i].pid == pid) {
                     Some(i) => self.ended(i, status, out),
                     None if pid != probe => out.others_reaped += 1,
