@@ -398,7 +398,7 @@ impl Children<'_, '_> {
     /// In the kill phase a stopped process must end by the SIGKILL it got
     /// like any other.
     fn reap(&mut self, out: &mut Outcome, probe: Pid) -> bool {
-        let untraced = if self.killing || self.s.seed % 2 == 0 { 0 } else { WUNTRACED };
+        let untraced = if self.killing || self.s.seed.is_multiple_of(2) { 0 } else { WUNTRACED };
         loop {
             let mut status = 0;
             match process::wait4(-1, Some(&mut status), WNOHANG | WALL | untraced, None) {
