@@ -74,7 +74,8 @@ pub enum Arg {
     Cpu,
     /// `perf_event_open`'s group descriptor: -1 (none) mostly, else an [`Arg::Fd`].
     GroupFd,
-    /// A signal number.
+    /// A signal to send: 0 or one that does not end the child mostly,
+    /// deadly and stopping ones about one time in ten, absurd numbers.
     Sig,
     /// A pointer to a `struct timespec` (valid, invalid, huge) or a bad pointer.
     Timespec,
@@ -100,8 +101,8 @@ pub enum Arg {
     PerfAttr,
     /// `clone` flags (fork-like ones mostly).
     CloneFlags,
-    /// Always 0 (`clone`'s stack: a new stack pointer would only crash the
-    /// new process in the fuzzer's own code, the kernel does not look at it).
+    /// Always 0 (`clone`'s stack: the new process or thread runs on the
+    /// caller's, touching no memory, see `spawn.rs`).
     Zero,
     /// `wait4` options.
     WaitOpts,

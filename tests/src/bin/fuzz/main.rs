@@ -6,7 +6,8 @@
 //! command line. Each round forks N children that make M system calls
 //! each, drawn from every call armmap implements (`calls.rs`), with
 //! arguments from hostile pools (`pools.rs`), recording their last calls
-//! where the parent can read them (`ring.rs`). The parent watches them,
+//! where the parent can read them (`ring.rs`); the processes and threads
+//! they make run the code of `spawn.rs`. The parent watches them,
 //! ends them and checks (`round.rs`, `checks.rs`) that the kernel is alive,
 //! no process is stuck, no zombie is left, the free-frame count is back at
 //! its baseline, no call gave an odd result, no system call kept the

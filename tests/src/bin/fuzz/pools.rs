@@ -14,8 +14,10 @@
 //! under the parent would not be a kernel bug. So paths that `mkdirat` and
 //! `unlinkat` get are scratch paths or bad pointers, and `openat` of any
 //! other path has its write access, `O_CREAT` and `O_TRUNC` masked off
-//! (devices such as `/dev/null` excepted). Pids, on the other hand, are
-//! anything, init included: init must survive what its children send it.
+//! (devices such as `/dev/null` excepted). Pids that calls look up
+//! (`wait4`, `setpgid`, `prlimit64`, ...) are anything, init included;
+//! signals only go to the child, its threads and children, and its
+//! siblings (`pools/sig.rs`).
 
 mod sig;
 

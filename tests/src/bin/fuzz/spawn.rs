@@ -205,7 +205,7 @@ fn arg_at(base: u64, slot: usize) -> u64 {
 /// [`THREAD_GROUP_EXIT`] is set. Returns what `clone` returned, or
 /// -EAGAIN when every slot is taken.
 pub fn thread(ctx: &Ctx<'_>, pools: &Pools, rng: &mut Rng, flags: u64, how: u64) -> u64 {
-    let Some(base) = pools.thread_slots() else { return -(Errno::EAGAIN.0 as i64) as u64 };
+    let base = pools.thread_slots();
     for slot in 0..SLOTS {
         let at = arg_at(base, slot);
         // SAFETY: `at` is inside this child's slot mapping, aligned; the

@@ -165,8 +165,8 @@ impl Pools {
     }
 
     /// Where the thread stacks are.
-    pub fn thread_slots(&self) -> Option<u64> {
-        Some(self.slots)
+    pub fn thread_slots(&self) -> u64 {
+        self.slots
     }
 
     /// A pid to send a signal to. Whatever the choice, a value whose low
