@@ -9,7 +9,7 @@
 //! scratch directory.
 //!
 //! The parent polls instead of blocking: every 10 ms it reaps whatever
-//! ended (`wait4(-1, WNOHANG | __WALL)`: "clone" children too) and looks at the children's call counts in
+//! ended (`wait4(-1, WNOHANG)`) and looks at the children's call counts in
 //! the ring. In a round with an odd seed a process of the round that
 //! stops (a SIGSTOP from a sibling) gets SIGCONT; with an even seed it
 //! stays stopped (as the kernel must cope with stopped processes too,
@@ -27,8 +27,9 @@
 //! gets SIGKILL, and so does every other process of the round (the
 //! processes `clone` made: found by probing the pids between the first
 //! child's and a fresh one's); whatever has not been reaped [`KILL_MS`]
-//! later is stuck too. Then `wait4(-1, WNOHANG | __WALL)` must say ECHILD
-//! (no zombie left), the scratch directories are emptied, and the free-frame
+//! later is stuck too. Then `wait4(-1, WNOHANG)` must say ECHILD (no
+//! zombie left: every process init inherits has SIGCHLD as its exit
+//! signal, as on Linux), the scratch directories are emptied, and the free-frame
 //! count must be back at the baseline taken before the fork.
 
 use crate::calls::Call;
@@ -51,9 +52,6 @@ pub const STALL_MS: i128 = 1000;
 pub const FROZEN_MS: i128 = 2000;
 /// How long killed processes have to be reaped.
 pub const KILL_MS: i128 = 3000;
-/// `wait4`'s `__WALL`: the parent also reaps "clone" children, whose exit
-/// signal is not SIGCHLD (a child's `clone3(CLONE_PARENT)` makes them).
-const WALL: u32 = 0x4000_0000;
 /// Processes of a round other than the children that the parent tracks.
 const MAX_OTHERS: usize = 512;
 
@@ -319,7 +317,7 @@ impl Children<'_, '_> {
         }
         let (pid, gen) = (self.slots[i].pid, self.slots[i].gen);
         let mut status = 0;
-        match process::wait4(pid, Some(&mut status), WNOHANG | WUNTRACED | WALL, None) {
+        match process::wait4(pid, Some(&mut status), WNOHANG | WUNTRACED, None) {
             Ok(p) if p == pid && wifstopped(status) => false,
             Ok(p) if p == pid => {
                 self.ended(i, status, out);
@@ -401,7 +399,7 @@ impl Children<'_, '_> {
         let untraced = if self.killing || self.s.seed.is_multiple_of(2) { 0 } else { WUNTRACED };
         loop {
             let mut status = 0;
-            match process::wait4(-1, Some(&mut status), WNOHANG | WALL | untraced, None) {
+            match process::wait4(-1, Some(&mut status), WNOHANG | untraced, None) {
                 Ok(0) => return false,
                 Ok(pid) if wifstopped(status) => {
                     out.continued += 1;
@@ -501,10 +499,10 @@ pub fn run(s: &Settings<'_>, ring: &Ring, vmstat: &mut VmstatBuf, intact: &Intac
             println!("fuzz: seed={} pid {pid} (made by a child's clone) still there after SIGKILL (stuck)", s.seed);
         }
     }
-    out.zombies_left = match process::wait4(-1, None, WNOHANG | WALL, None) {
+    out.zombies_left = match process::wait4(-1, None, WNOHANG, None) {
         Err(Errno::ECHILD) => false,
         r => {
-            println!("fuzz: seed={}: after the round wait4(-1, WNOHANG | __WALL) = {r:?}, expected ECHILD", s.seed);
+            println!("fuzz: seed={}: after the round wait4(-1, WNOHANG) = {r:?}, expected ECHILD", s.seed);
             true
         }
     };
