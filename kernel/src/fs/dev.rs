@@ -125,12 +125,31 @@ pub fn read(d: u32, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
+/// A byte [`console_readable`] took from the UART to see that input is
+/// there; the next console read returns it first.
+static LOOKAHEAD: spin::Mutex<Option<u8>> = spin::Mutex::new(None);
+
+/// The next typed byte, if any: the one looked at already, else the UART's.
+fn console_byte() -> Option<u8> {
+    LOOKAHEAD.lock().take().or_else(crate::console::read_byte)
+}
+
+/// Whether a console read would return at once (input is waiting). The
+/// one place `poll` asks about console input.
+pub fn console_readable() -> bool {
+    let mut ahead = LOOKAHEAD.lock();
+    if ahead.is_none() {
+        *ahead = crate::console::read_byte();
+    }
+    ahead.is_some()
+}
+
 fn read_console(buf: &mut [u8]) -> Result<usize, Errno> {
     // Wait for at least one byte, then take what is there.
     loop {
         let mut n = 0;
         while n < buf.len() {
-            match crate::console::read_byte() {
+            match console_byte() {
                 Some(b'\r') => {
                     buf[n] = b'\n';
                     n += 1;
@@ -210,7 +229,7 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
             // Offset = physical address. O_SYNC asks for uncached access:
             // normal non-cacheable (write-combining) memory, which still
             // allows the unaligned accesses string functions make.
-            let cache = if f.flags & O_SYNC != 0 { CacheMode::WriteCombine } else { memdev_cache() };
+            let cache = if f.flags() & O_SYNC != 0 { CacheMode::WriteCombine } else { memdev_cache() };
             let first = base.pfn();
             (
                 PhysRange { base: PhysAddr(0), size: !(PAGE_SIZE as u64 - 1), cache, eager: true },

@@ -10,6 +10,7 @@
 mod fs;
 mod memory;
 mod misc;
+mod poll;
 mod proc;
 
 use crate::arch::aarch64::exception::TrapFrame;
@@ -22,6 +23,7 @@ pub mod nr {
     pub const DUP3: u64 = 24;
     pub const FCNTL: u64 = 25;
     pub const IOCTL: u64 = 29;
+    pub const MKNODAT: u64 = 33;
     pub const MKDIRAT: u64 = 34;
     pub const UNLINKAT: u64 = 35;
     pub const FTRUNCATE: u64 = 46;
@@ -29,6 +31,7 @@ pub mod nr {
     pub const CHDIR: u64 = 49;
     pub const OPENAT: u64 = 56;
     pub const CLOSE: u64 = 57;
+    pub const PIPE2: u64 = 59;
     pub const GETDENTS64: u64 = 61;
     pub const LSEEK: u64 = 62;
     pub const READ: u64 = 63;
@@ -37,6 +40,8 @@ pub mod nr {
     pub const WRITEV: u64 = 66;
     pub const PREAD64: u64 = 67;
     pub const PWRITE64: u64 = 68;
+    pub const PSELECT6: u64 = 72;
+    pub const PPOLL: u64 = 73;
     pub const READLINKAT: u64 = 78;
     pub const NEWFSTATAT: u64 = 79;
     pub const FSTAT: u64 = 80;
@@ -111,7 +116,11 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::CHDIR => fs::chdir(a[0]),
         nr::READLINKAT => fs::readlinkat(a[0], a[1], a[2], a[3]),
         nr::FACCESSAT => fs::faccessat(a[0], a[1], a[2]),
-        nr::IOCTL => fs::ioctl(a[0], a[1]),
+        nr::IOCTL => fs::ioctl(a[0], a[1], a[2]),
+        nr::PIPE2 => fs::pipe2(a[0], a[1]),
+        nr::MKNODAT => fs::mknodat(a[0], a[1], a[2], a[3]),
+        nr::PPOLL => poll::ppoll(a[0], a[1], a[2], a[3], a[4]),
+        nr::PSELECT6 => poll::pselect6(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::FSYNC => fs::fsync(a[0]),
         nr::MMAP => memory::mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MUNMAP => memory::munmap(a[0], a[1]),

@@ -190,6 +190,10 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     let image = read_file(path)?;
     let (mm, entry, sp) = load(&image, path, &argv, &envp)?;
     let pid = super::sched::current();
+    // The close-on-exec descriptors close without the table locked (a
+    // pipe's last writer going wakes its readers).
+    let mut files = super::process::with(pid, |p| core::mem::take(&mut p.files)).unwrap_or_default();
+    super::files::close_on_exec(&mut files);
     let old = super::process::with(pid, |p| {
         let old = core::mem::replace(&mut p.mm, mm);
         p.mm.activate();
@@ -199,7 +203,7 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
         *p.fp = FpState::default();
         crate::arch::aarch64::context::restore_fp(&p.fp);
         *p.trap_frame() = initial_frame(entry, sp);
-        super::files::close_on_exec(&mut p.files);
+        p.files = files;
         old
     });
     // The old address space goes after TTBR0 points at the new one.

@@ -14,12 +14,10 @@
 
 use crate::arch::aarch64::context::{Context, FpState};
 use crate::arch::aarch64::exception::TrapFrame;
-use crate::fs::vfs::OpenFile;
 use crate::mm::address_space::AddressSpace;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::sync::Arc;
 use alloc::vec::Vec;
 use spin::Mutex;
 
@@ -69,8 +67,8 @@ pub struct Counters {
     pub eager_pages: u64,
 }
 
-/// The file descriptor table.
-pub type Files = Vec<Option<Arc<OpenFile>>>;
+/// The file descriptor table (see `files.rs`).
+pub type Files = Vec<Option<super::files::Fd>>;
 
 /// A process.
 pub struct Process {
