@@ -101,6 +101,33 @@ pub enum Arg {
     Zero,
     /// `wait4` options.
     WaitOpts,
+    /// `pipe2`'s array of two ints: a buffer the child reads back the new
+    /// descriptors from, or a bad pointer.
+    PipeFds,
+    /// `pipe2` flags: O_NONBLOCK always (a pipe the child holds both ends
+    /// of would block it for good), O_CLOEXEC often, invalid bits sometimes.
+    PipeFlags,
+    /// `mknodat`'s mode: a FIFO or regular file mostly, devices, a
+    /// directory type, an unknown type.
+    MknodMode,
+    /// `ppoll`'s array: `struct pollfd` entries built from the child's
+    /// descriptors just before the call, or a hostile pointer.
+    PollFds,
+    /// `ppoll`'s count: small mostly, RLIMIT_NOFILE's edge, huge.
+    PollCount,
+    /// A timeout for `ppoll`/`pselect6`: zero or short (never NULL or
+    /// long, so a call ends within 20 ms), invalid, or a bad pointer.
+    PollTimeout,
+    /// A signal mask pointer: NULL mostly, a readable mask, a bad pointer.
+    SigsetPtr,
+    /// A signal set size: 8 mostly.
+    SigsetSize,
+    /// `pselect6`'s descriptor count.
+    SelectN,
+    /// An `fd_set` built from the child's descriptors, NULL, or hostile.
+    FdSet,
+    /// `pselect6`'s sixth argument: NULL, a `{mask, size}` pair, or hostile.
+    SigPack,
     /// Any 64-bit value, small ones more often.
     Any,
 }
@@ -132,6 +159,7 @@ pub const CALLS: &[Call] = &[
     call("dup3", 24, &[Fd, Fd, Flags]),
     call("fcntl", 25, &[Fd, FcntlCmd, Fd]),
     call("ioctl", 29, &[Fd, IoctlReq, Out]),
+    call("mknodat", 33, &[DirFd, ScratchPath, MknodMode, Any]),
     call("mkdirat", 34, &[DirFd, ScratchPath, Mode]),
     call("unlinkat", 35, &[DirFd, ScratchPath, Flags]),
     call("ftruncate", 46, &[Fd, Offset]),
@@ -139,6 +167,7 @@ pub const CALLS: &[Call] = &[
     call("chdir", 49, &[Path]),
     call("openat", 56, &[DirFd, Path, OpenFlags, Mode]),
     call("close", 57, &[Fd]),
+    call("pipe2", 59, &[PipeFds, PipeFlags]),
     call("getdents64", 61, &[Fd, Out, Len]),
     call("lseek", 62, &[Fd, Offset, Whence]),
     call("read", 63, &[Fd, Out, Len]),
@@ -147,6 +176,8 @@ pub const CALLS: &[Call] = &[
     call("writev", 66, &[Fd, Iovec, IovCount]),
     call("pread64", 67, &[Fd, Out, Len, Offset]),
     call("pwrite64", 68, &[Fd, In, Len, Offset]),
+    call("pselect6", 72, &[SelectN, FdSet, FdSet, FdSet, PollTimeout, SigPack]),
+    call("ppoll", 73, &[PollFds, PollCount, PollTimeout, SigsetPtr, SigsetSize]),
     call("readlinkat", 78, &[DirFd, Path, Out, Len]),
     call("newfstatat", 79, &[DirFd, Path, Out, Flags]),
     call("fstat", 80, &[Fd, Out]),

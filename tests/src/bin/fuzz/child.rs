@@ -100,6 +100,7 @@ fn fuzz(plan: &Plan<'_>, rng: &mut Rng, pools: &mut Pools) {
         for (slot, &kind) in a.iter_mut().zip(call.args) {
             *slot = pools.gen(kind, rng);
         }
+        pools.bound_blocking(call.nr, &mut a);
         if plan.trace {
             trace(plan.index, seq, call, &a);
         }
