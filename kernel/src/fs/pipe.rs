@@ -277,7 +277,13 @@ impl Pipe {
     /// copies it to user memory and returns how much it took) until `want`
     /// bytes moved or the pipe is empty. Returns the bytes `sink` took; 0
     /// at end of file.
-    pub fn read(&self, kbuf: &mut [u8], want: u64, nonblock: bool, mut sink: impl FnMut(&[u8]) -> usize) -> Result<u64, Errno> {
+    pub fn read(
+        &self,
+        kbuf: &mut [u8],
+        want: u64,
+        nonblock: bool,
+        mut sink: impl FnMut(&[u8]) -> usize,
+    ) -> Result<u64, Errno> {
         let ready = || {
             let s = self.state.lock();
             !s.ring.is_empty() || s.writers == 0
@@ -318,7 +324,13 @@ impl Pipe {
     /// Writes `total` bytes (more than 0) that `source` copies from user
     /// memory into `kbuf` (returning how many it could), as the rules at
     /// the top say. Returns the bytes written.
-    pub fn write(&self, kbuf: &mut [u8], total: u64, nonblock: bool, mut source: impl FnMut(&mut [u8]) -> usize) -> Result<u64, Errno> {
+    pub fn write(
+        &self,
+        kbuf: &mut [u8],
+        total: u64,
+        nonblock: bool,
+        mut source: impl FnMut(&mut [u8]) -> usize,
+    ) -> Result<u64, Errno> {
         let atomic = total <= PIPE_BUF as u64;
         let mut done = 0u64;
         let result = 'all: loop {

@@ -196,7 +196,8 @@ impl<S: PageSource> Ring<S> {
         if self.len > slots * PAGE_SIZE {
             return Err(ResizeError::Busy);
         }
-        let mut new = Ring { pages: empty_slots(slots).map_err(|_| ResizeError::NoMemory)?, head: 0, len: 0, source: () };
+        let mut new =
+            Ring { pages: empty_slots(slots).map_err(|_| ResizeError::NoMemory)?, head: 0, len: 0, source: () };
         // Copy page by page through the new ring's own pages.
         let mut copied = 0;
         while copied < self.len {

@@ -12,7 +12,7 @@
 
 use user::errno::Errno;
 use user::fs::{self, Fd, O_APPEND, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY};
-use user::process::{self, wifexited, wexitstatus, wifsignaled, wtermsig, Pid};
+use user::process::{self, wexitstatus, wifexited, wifsignaled, wtermsig, Pid};
 use user::syscall::{ret, syscall2, syscall3, syscall4, syscall5, syscall6};
 use user::test::{Failed, Harness, TestResult};
 use user::time::{self, Timespec};
@@ -96,7 +96,12 @@ fn poll1(fd: Fd, events: i16) -> Result<i16, Errno> {
 }
 
 /// `pselect6` on sets of one long each (descriptors below 64).
-fn pselect(n: usize, rd: Option<&mut u64>, wr: Option<&mut u64>, timeout: Option<&mut Timespec>) -> Result<usize, Errno> {
+fn pselect(
+    n: usize,
+    rd: Option<&mut u64>,
+    wr: Option<&mut u64>,
+    timeout: Option<&mut Timespec>,
+) -> Result<usize, Errno> {
     let p = |s: Option<&mut u64>| s.map_or(0, |s| s as *mut u64 as usize);
     let t = timeout.map_or(0, |t| t as *mut Timespec as usize);
     // SAFETY: the sets and the timeout are valid for the kernel to use.
@@ -878,8 +883,7 @@ fn close_on_exec_closes_exactly_the_flagged() -> TestResult {
         let (mut ca, mut cb) = ([0u8; 16], [0u8; 16]);
         cstr(w, &mut ca);
         cstr(kept, &mut cb);
-        let (Ok(sa), Ok(sb)) =
-            (core::ffi::CStr::from_bytes_until_nul(&ca), core::ffi::CStr::from_bytes_until_nul(&cb))
+        let (Ok(sa), Ok(sb)) = (core::ffi::CStr::from_bytes_until_nul(&ca), core::ffi::CStr::from_bytes_until_nul(&cb))
         else {
             return 21;
         };

@@ -567,20 +567,18 @@ impl Pools {
                 (1, 1032),
                 (1, u64::MAX),
             ]),
-            Arg::IoctlReq => {
-                rng.weighted(&[
-                    (2, 0x2400),
-                    (2, 0x2401),
-                    (1, 0x2402),
-                    (2, 0x2403),
-                    (1, 0x5401),
-                    (2, 0x541b),
-                    (1, 0x5450),
-                    (1, 0x5451),
-                    (1, 0),
-                    (1, x),
-                ])
-            }
+            Arg::IoctlReq => rng.weighted(&[
+                (2, 0x2400),
+                (2, 0x2401),
+                (1, 0x2402),
+                (2, 0x2403),
+                (1, 0x5401),
+                (2, 0x541b),
+                (1, 0x5450),
+                (1, 0x5451),
+                (1, 0),
+                (1, x),
+            ]),
             Arg::Who => rng.weighted(&[(3, 0), (2, u64::MAX), (1, 1), (1, 2), (1, x)]),
             Arg::Resource => rng.weighted(&[(8, x % 16), (1, 16), (1, u64::MAX)]),
             Arg::PerfAttr => {
@@ -660,7 +658,9 @@ impl Pools {
                 2 => self.pointer(rng),
                 _ => self.fd_set(rng),
             },
-            Arg::SigPack => rng.weighted(&[(5, 0), (2, self.sigpacks[0]), (1, self.sigpacks[1]), (1, self.sigpacks[2])]),
+            Arg::SigPack => {
+                rng.weighted(&[(5, 0), (2, self.sigpacks[0]), (1, self.sigpacks[1]), (1, self.sigpacks[2])])
+            }
             Arg::Any => rng.weighted(&[(4, x % 16), (2, x), (1, u64::MAX), (1, 1 << 32)]),
         }
     }
