@@ -35,6 +35,12 @@
 //! one wait queue and re-checks its own condition when woken; every state
 //! change also wakes [`poll`](super::poll) waiters.
 //!
+//! Room is counted in bytes: a write fits if the ring has that many bytes
+//! free. Linux counts pages (a write that cannot merge into the last page
+//! takes a new one), so there a pipe fed small odd-sized writes holds
+//! somewhat less before it is full; with page-sized writes both hold the
+//! same (16 of them by default).
+//!
 //! No lock is held while user memory is touched: data passes through a
 //! kernel buffer the caller supplies, and the copy to or from user memory
 //! happens between two holds of the pipe's lock.

@@ -858,10 +858,13 @@ fn probe(args: &Args) -> i32 {
     if fcntl(open, F_GETFD, 0) != Ok(0) {
         return 11;
     }
-    match fs::write(open, b"ok") {
-        Ok(2) => 0,
-        _ => 12,
+    if fs::write(open, b"ok") != Ok(2) {
+        return 12;
     }
+    // Stay alive a while: the parent checks, meanwhile, that the exec
+    // closed the other pipe's write end (POLLHUP with this process alive).
+    time::sleep_ms(200);
+    0
 }
 
 fn close_on_exec_closes_exactly_the_flagged() -> TestResult {
@@ -872,7 +875,10 @@ fn close_on_exec_closes_exactly_the_flagged() -> TestResult {
         fs::close(er).ok();
         // `w` is close-on-exec; its duplicate is not.
         let Ok(kept) = fs::dup(w) else { return 20 };
-        fs::close(ew).ok();
+        // The other pipe's only write end: closed by the exec alone.
+        if fcntl(ew, F_SETFD, 1).is_err() {
+            return 25;
+        }
         // The two numbers as C strings.
         let cstr = |v: Fd, out: &mut [u8; 16]| {
             let mut f = user::util::FmtBuf::<15>::new();
@@ -899,8 +905,11 @@ fn close_on_exec_closes_exactly_the_flagged() -> TestResult {
     })?;
     fs::close(w)?;
     fs::close(ew)?;
-    let mut buf = [0u8; 4];
+    let mut buf = [0u8; 2];
     let n = read_all(r, &mut buf)?;
+    // The probe is alive (it sleeps after writing): POLLHUP on `er` means
+    // the exec closed its copy of `ew`.
+    let hup = poll1(er, POLLIN)?;
     let s = wait_status(child)?;
     if !user::util::on_armmap() && wifexited(s) && wexitstatus(s) == 24 {
         println!("  note: execve of this program failed (qemu-aarch64 without binfmt_misc); skipped");
@@ -910,7 +919,7 @@ fn close_on_exec_closes_exactly_the_flagged() -> TestResult {
     }
     check!(wifexited(s) && wexitstatus(s) == 0, "probe status {:#x}", s);
     check_eq!(&buf[..n], b"ok");
-    // The exec'd image had no copy of `ew`: end of file on its pipe.
+    check_eq!(hup, POLLHUP, "the close-on-exec write end went with the exec");
     check_eq!(fs::read(er, &mut buf)?, 0);
     fs::close(r)?;
     fs::close(er)?;
