@@ -236,9 +236,9 @@ impl Pipe {
     pub fn set_size(&self, arg: u32) -> Result<u64, Errno> {
         let size = round_pipe_size(arg).ok_or(Errno::EINVAL)?;
         let slots = (size / PAGE_SIZE as u64) as usize;
-        if !crate::mm::kernel_has_room() {
-            return Err(Errno::ENOMEM);
-        }
+        // The page index (8 bytes a page: 4 MiB at the largest size) must
+        // leave the heap its headroom.
+        crate::mm::heap::check_room(slots * core::mem::size_of::<usize>())?;
         let r = self.state.lock().ring.resize(slots);
         match r {
             Ok(()) => {

@@ -132,6 +132,7 @@ fn main(args: Args) -> i32 {
     case("large_write_blocks_until_read", large_write_blocks_until_read);
     case("fionread_counts_waiting_bytes", fionread_counts_waiting_bytes);
     case("pipe_size_calls", pipe_size_calls);
+    case("huge_pipe_sizes_fail_cleanly", huge_pipe_sizes_fail_cleanly);
     case("pipe_is_a_fifo_without_position_or_mapping", pipe_is_a_fifo_without_position_or_mapping);
     case("mknod_types", mknod_types);
     case("fifo_open_rendezvous", fifo_open_rendezvous);
@@ -435,6 +436,37 @@ fn pipe_size_calls() -> TestResult {
     fs::unlink(c"/tmp/pipes-regular")?;
     fs::close(r)?;
     fs::close(w)?;
+    Ok(())
+}
+
+/// The largest size (2 GiB) asked of many pipes: each gets it or ENOMEM
+/// (its page index would eat the kernel's headroom), and pipes keep
+/// working afterwards.
+fn huge_pipe_sizes_fail_cleanly() -> TestResult {
+    if !user::util::armmap_only("root's pipe sizes above pipe-max-size") {
+        return Ok(());
+    }
+    let mut ends = [(0, 0); 12];
+    let (mut granted, mut refused) = (0, 0);
+    for e in ends.iter_mut() {
+        *e = pipe2(O_NONBLOCK)?;
+        match fcntl(e.1, F_SETPIPE_SZ, 1 << 31) {
+            Ok(n) => {
+                check_eq!(n, 1 << 31);
+                granted += 1;
+            }
+            Err(Errno::ENOMEM) => refused += 1,
+            Err(e) => fail!("F_SETPIPE_SZ 2 GiB: {}", e),
+        }
+    }
+    println!("  2 GiB pipes: {granted} granted, {refused} refused (ENOMEM)");
+    check!(refused > 0, "twelve 2 GiB page indexes fit in the kernel heap?");
+    let (r, w) = pipe2(0)?;
+    check_eq!(fs::write(w, b"still works")?, 11);
+    for (a, b) in ends.into_iter().chain([(r, w)]) {
+        fs::close(a)?;
+        fs::close(b)?;
+    }
     Ok(())
 }
 
