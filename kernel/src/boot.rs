@@ -94,6 +94,8 @@ pub fn kernel_main(info: BootInfo) -> ! {
         platform::Gic::V3 { .. } => boot_fail("GICv3 is not supported: run QEMU with -machine virt,gic-version=2"),
     }
     timer::init();
+    crate::vdso::init();
+    crate::fs::tty::init(plat.uart_irq);
     crate::arch::aarch64::pmu::init();
     cpu::irq_enable();
     log::info!(
@@ -137,6 +139,7 @@ pub fn kernel_main(info: BootInfo) -> ! {
         Some("panic") => panic!("crash=panic on the command line"),
         _ => {}
     }
+    crate::task::init();
     BASELINE_FREE.store(mm::frame_counts().0, core::sync::atomic::Ordering::Relaxed);
     // From here on the kernel runs with interrupts masked; they are taken
     // only in user mode and in the idle loop, where no lock is held (the
@@ -152,7 +155,13 @@ static BASELINE_FREE: core::sync::atomic::AtomicUsize = core::sync::atomic::Atom
 fn start_init(cmd: &CmdLine) {
     let mut argv = alloc::vec![cmd.init.as_bytes().to_vec()];
     argv.extend(cmd.init_args.iter().map(|a| a.as_bytes().to_vec()));
-    let envp = alloc::vec![b"HOME=/".to_vec(), b"PATH=/bin:/".to_vec(), b"TERM=linux".to_vec()];
+    let mut envp = alloc::vec![b"HOME=/".to_vec(), b"PATH=/bin:/".to_vec(), b"TERM=linux".to_vec()];
+    // The command line's NAME=VALUE words replace a default or add to them.
+    for kv in &cmd.init_env {
+        let name = kv.split_once('=').map_or(kv.as_str(), |(n, _)| n);
+        envp.retain(|e| !e.starts_with(name.as_bytes()) || e.get(name.len()) != Some(&b'='));
+        envp.push(kv.as_bytes().to_vec());
+    }
     match crate::task::exec::spawn(&cmd.init, &argv, &envp, 0) {
         Ok(pid) => log::info!("starting {} as pid {pid}", cmd.init),
         Err(e) => {

@@ -38,6 +38,8 @@ pub const AT_HWCAP: usize = 16;
 pub const AT_RANDOM: usize = 25;
 /// Auxiliary vector: address of the file name that was executed.
 pub const AT_EXECFN: usize = 31;
+/// Auxiliary vector: address of the vDSO's ELF header.
+pub const AT_SYSINFO_EHDR: usize = 33;
 
 /// The program's arguments, environment and auxiliary vector.
 ///
@@ -114,6 +116,23 @@ impl Args {
         // SAFETY: by the invariant, argv[i] for i < argc is a valid pointer
         // to a string that lives forever.
         Some(unsafe { static_cstr(*self.argv.add(i)) })
+    }
+
+    /// Argument `i` as a C string (for passing on to `execve`).
+    pub fn get_cstr(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: as for `get`.
+        Some(unsafe { CStr::from_ptr(*self.argv.add(i)) })
+    }
+
+    /// The environment strings as C strings (for passing on to `execve`).
+    pub fn env_cstrs(&self) -> impl Iterator<Item = &'static CStr> {
+        // Every string `env` yields is followed by its NUL in memory.
+        // SAFETY: each slice comes from `CStr::from_ptr` on a string that
+        // lives forever, so its pointer starts that NUL-terminated string.
+        self.env().map(|s| unsafe { CStr::from_ptr(s.as_ptr() as *const c_char) })
     }
 
     /// Argument `i` as text (`None` if missing or not UTF-8).

@@ -10,6 +10,7 @@ pub mod cpio;
 pub mod pagemap;
 pub mod path;
 pub mod ring;
+pub mod tty;
 
 target_only! {
     pub mod dev;

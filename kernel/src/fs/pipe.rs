@@ -16,8 +16,9 @@
 //! - with no reader left a write sends SIGPIPE to the writer and fails with
 //!   EPIPE (or returns the bytes already written);
 //! - under O_NONBLOCK, a read or write that would wait fails with EAGAIN;
-//! - a wait interrupted by a signal ends with EINTR, or with the count
-//!   moved so far.
+//! - a wait interrupted by a signal ends with the count moved so far, or
+//!   with nothing moved ERESTARTSYS (EINTR if a handler runs without
+//!   SA_RESTART; the call starts again otherwise).
 //!
 //! The number of readers and writers is counted by the open files: every
 //! [`OpenFile`](super::vfs::OpenFile) of a pipe counts as a reader, a
@@ -364,7 +365,12 @@ impl Pipe {
                         break 'all Err(Errno::EAGAIN);
                     }
                 } else if let Err(e) = self.wq.wait_until(None, ready) {
-                    break 'all Err(e.into());
+                    // As Linux's pipe_write, a signal ends the write only
+                    // while the pipe stays full: room made meanwhile is
+                    // used first (the signal acts when the call returns).
+                    if !ready() {
+                        break 'all Err(e.into());
+                    }
                 }
                 let n = {
                     let mut s = self.state.lock();
@@ -391,7 +397,8 @@ impl Pipe {
             Ok(()) => Ok(done),
             Err(e) => {
                 if e == Errno::EPIPE {
-                    crate::task::signal::send(crate::task::sched::current(), SIGPIPE);
+                    // To the writing thread, as Linux's `send_sig(SIGPIPE, current)`.
+                    crate::task::signal::send_to_current_thread(SIGPIPE);
                 }
                 if done > 0 {
                     Ok(done)

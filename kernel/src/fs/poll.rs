@@ -5,15 +5,18 @@
 //! ([`Pipe::poll`](super::pipe::Pipe::poll)), the console readable when a
 //! byte has been typed and always writable, and everything else (regular
 //! files, directories, other devices) always readable and writable, like
-//! Linux's `DEFAULT_POLLMASK` for files without a poll method.
+//! Linux's `DEFAULT_POLLMASK` for files without a poll method. The
+//! console's readiness is the terminal's (`tty::readable`: a whole line in
+//! canonical mode, a byte in raw mode).
 //!
 //! Waiting for many files at once uses one global wait queue, [`POLL_WQ`]:
 //! whatever changes the state of a pollable object (a pipe read, write,
 //! open or close) calls [`wake`], and a waiting `ppoll` re-checks all its
 //! files. This wakes pollers that do not care about the pipe that changed;
 //! they look and sleep again, which is cheap next to the simplicity of one
-//! queue. Console input raises no interrupt the kernel listens to, so a
-//! poll that includes the console also re-checks at every timer tick
+//! queue. The terminal wakes pollers when input makes it readable; where
+//! the UART has no usable interrupt its input is only seen when looked at,
+//! so a poll that includes the console also re-checks at every timer tick
 //! ([`needs_ticks`]).
 
 use super::inode::Kind;
@@ -39,7 +42,7 @@ pub fn ready(f: &OpenFile) -> u16 {
     match &f.inode.kind {
         Kind::Pipe(p) => p.poll(f.readable(), f.writable(), f.hup_after),
         Kind::CharDev(super::dev::DEV_CONSOLE) => {
-            let input = if super::dev::console_readable() { POLLIN | POLLRDNORM } else { 0 };
+            let input = if super::tty::readable() { POLLIN | POLLRDNORM } else { 0 };
             input | POLLOUT | POLLWRNORM
         }
         _ => DEFAULT_POLLMASK,

@@ -51,6 +51,9 @@ pub struct AddressSpace {
     /// Start and current end of the `brk` heap.
     pub brk_start: u64,
     pub brk: u64,
+    /// Catches a fault that repeats without progress (see `mm/fault.rs`);
+    /// kept with the space the faults are resolved in, under its lock.
+    pub fault_watch: super::spurious::SpuriousWatch<(u64, super::fault::Access)>,
 }
 
 /// The attributes a page of `vma` gets, writable only if `writable`.
@@ -86,7 +89,14 @@ impl AddressSpace {
     /// An empty address space (one root table).
     pub fn new() -> Result<Self, Errno> {
         let table = PageTable::new(&mut HwContext::user(0)).map_err(|_| Errno::ENOMEM)?;
-        Ok(Self { table, asid: AsidTag::default(), vmas: VmaList::new(), brk_start: 0, brk: 0 })
+        Ok(Self {
+            table,
+            asid: AsidTag::default(),
+            vmas: VmaList::new(),
+            brk_start: 0,
+            brk: 0,
+            fault_watch: Default::default(),
+        })
     }
 
     /// The paging context for this address space's TLB entries.

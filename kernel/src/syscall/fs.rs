@@ -41,7 +41,7 @@ const UIO_MAXIOV: u64 = 1024;
 
 /// The open file behind `fd` in the current process.
 pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
-    process::with_current(|p| files::get(&p.files, fd))?
+    process::with_files(|files| files::get(files, fd))?
 }
 
 /// Linux's `PATH_MAX`: the longest path with its NUL.
@@ -77,7 +77,7 @@ pub fn user_path(dirfd: u64, ptr: u64) -> Result<String, Errno> {
         return Err(Errno::ENOENT);
     }
     let path = if s.starts_with('/') || dirfd as i64 == AT_FDCWD {
-        process::with_current(|p| vfs::normalize(&p.cwd, s))?
+        process::with_fs(|f| vfs::normalize(&f.cwd, s))?
     } else {
         let f = file(dirfd)?;
         if !f.inode.is_dir() {
@@ -92,6 +92,7 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     match &f.inode.kind {
         Kind::File => Ok(f.inode.read_at(off, buf)),
         Kind::Dir(_) => Err(Errno::EISDIR),
+        Kind::CharDev(dev::DEV_CONSOLE) => crate::fs::tty::read(buf, f.nonblocking()),
         Kind::CharDev(d) => dev::read(*d, off, buf),
         Kind::Pipe(_) => Err(Errno::EINVAL),
         Kind::Perf(id) => {
@@ -438,6 +439,7 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
         truncate(&inode, 0);
     }
     let cloexec = flags & oflags::O_CLOEXEC != 0;
+    let console = matches!(inode.kind, Kind::CharDev(dev::DEV_CONSOLE));
     let flags = flags & !oflags::O_CLOEXEC;
     let f = match inode.pipe() {
         Some(p) => {
@@ -447,27 +449,28 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
         }
         None => OpenFile::new(inode, &path, flags),
     };
-    install_file(f, 0, cloexec)
+    let fd = install_file(f, 0, cloexec)?;
+    if console {
+        crate::fs::tty::opened(flags);
+    }
+    Ok(fd)
 }
 
-/// Installs `f` in the current process's lowest free slot at or above
-/// `min`. The caller's reference goes after the process table is let go,
-/// so that a pipe end that could not be installed closes (and wakes its
-/// pipe's waiters) without the table locked.
+/// Installs `f` in the calling thread's descriptor table, in the lowest
+/// free slot at or above `min`. The caller's reference goes after the
+/// table is let go, so that a pipe end that could not be installed closes
+/// (and wakes its pipe's waiters) without a lock held.
 fn install_file(f: Arc<OpenFile>, min: usize, cloexec: bool) -> SysResult {
-    let r = process::with_current(|p| files::install_fd(&mut p.files, f.clone(), min, cloexec))?;
+    let r = process::with_files(|files| files::install_fd(files, f.clone(), min, cloexec))?;
     drop(f);
     r
 }
 
 pub fn close(fd: u64) -> SysResult {
-    let slot = process::with_current(|p| {
-        let f = files::get(&p.files, fd)?;
-        if let Kind::Perf(id) = f.inode.kind {
-            crate::task::perf::close(&mut p.perf, id);
-        }
-        files::close(&mut p.files, fd)
-    })??;
+    let slot = process::with_files(|files| files::close(files, fd))??;
+    if let Kind::Perf(id) = slot.file.inode.kind {
+        process::with_current(|t| crate::task::perf::close(&mut t.perf, id))?;
+    }
     // The file goes (a pipe end wakes its waiters) with the table let go.
     drop(slot);
     Ok(0)
@@ -566,8 +569,9 @@ fn truncate(inode: &Inode, len: u64) {
     inode.truncate(len);
     if len < old {
         let first = len.div_ceil(crate::mm::addr::PAGE_SIZE as u64);
-        for p in process::TABLE.lock().values_mut() {
-            p.mm.unmap_object_from(inode.ino, first);
+        // Threads sharing an address space repeat the (idempotent) walk.
+        for t in process::TABLE.lock().threads.values() {
+            t.mm.lock().unmap_object_from(inode.ino, first);
         }
     }
 }
@@ -690,7 +694,7 @@ pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
     }
     let f = file(old)?;
     let cloexec = flags & oflags::O_CLOEXEC != 0;
-    let replaced = process::with_current(|p| files::install_at(&mut p.files, f, new, cloexec))??;
+    let replaced = process::with_files(|files| files::install_at(files, f, new, cloexec))??;
     // What `new` was closes with the table let go.
     drop(replaced);
     Ok(new as u64)
@@ -727,11 +731,11 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             install_file(f, from, cmd == F_DUPFD_CLOEXEC)
         }
         F_GETFD => {
-            let on = process::with_current(|p| files::slot(&p.files, fd).map(|s| s.cloexec))??;
+            let on = process::with_files(|files| files::slot(files, fd).map(|s| s.cloexec))??;
             Ok(if on { FD_CLOEXEC } else { 0 })
         }
         F_SETFD => {
-            process::with_current(|p| files::set_cloexec(&mut p.files, fd, arg & FD_CLOEXEC != 0))??;
+            process::with_files(|files| files::set_cloexec(files, fd, arg & FD_CLOEXEC != 0))??;
             Ok(0)
         }
         F_GETFL => Ok((f.flags() & !oflags::O_CLOEXEC) as u64),
@@ -817,7 +821,7 @@ pub fn mknodat(dirfd: u64, path: u64, mode: u64, _dev: u64) -> SysResult {
 /// `getcwd(buf, size)`: ERANGE if the path and its NUL do not fit in
 /// `size`; only those bytes are copied (and checked), as on Linux.
 pub fn getcwd(buf: u64, size: u64) -> SysResult {
-    let cwd = process::with_current(|p| try_string(&p.cwd))??;
+    let cwd = process::with_fs(|f| try_string(&f.cwd))??;
     let len = cwd.len() as u64 + 1;
     if size < len {
         return Err(Errno::ERANGE);
@@ -835,7 +839,7 @@ pub fn chdir(path: u64) -> SysResult {
     if !vfs::lookup(&path)?.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    process::with_current(|p| p.cwd = path)?;
+    process::with_fs(|f| f.cwd = path)?;
     Ok(0)
 }
 
@@ -869,7 +873,7 @@ pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
     // Linux takes the request as an unsigned int.
     match req as u32 {
         FIOCLEX | FIONCLEX => {
-            process::with_current(|p| files::set_cloexec(&mut p.files, fd, req as u32 == FIOCLEX))??;
+            process::with_files(|files| files::set_cloexec(files, fd, req as u32 == FIOCLEX))??;
             return Ok(0);
         }
         FIONBIO => {
@@ -893,6 +897,7 @@ pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
             process::with_current(|p| crate::task::perf::ioctl(&mut p.perf, id, req))??;
             Ok(0)
         }
+        Kind::CharDev(dev::DEV_CONSOLE) => crate::fs::tty::ioctl(req, arg),
         _ => Err(Errno::ENOTTY),
     }
 }
@@ -913,13 +918,21 @@ pub fn perf_event_open(attr: u64, pid: u64, cpu: u64, group_fd: u64, flags: u64)
     let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     let oflags =
         if flags & PERF_FLAG_FD_CLOEXEC != 0 { oflags::O_RDONLY | oflags::O_CLOEXEC } else { oflags::O_RDONLY };
-    process::with_current(|p| {
-        crate::task::perf::open(&mut p.perf, &a, id)?;
-        files::install(&mut p.files, OpenFile::new(Inode::new_perf(id), "anon_inode:[perf_event]", oflags), 0)
-    })?
+    process::with_current(|t| crate::task::perf::open(&mut t.perf, &a, id))??;
+    let file = OpenFile::new(Inode::new_perf(id), "anon_inode:[perf_event]", oflags);
+    let fd = process::with_files(|files| files::install(files, file, 0))?;
+    if fd.is_err() {
+        process::with_current(|t| crate::task::perf::close(&mut t.perf, id))?;
+    }
+    fd
 }
 
 pub fn fsync(fd: u64) -> SysResult {
     file(fd)?;
     Ok(0)
+}
+
+/// `umask(mask)`: sets the file-creation mask; returns the old one.
+pub fn umask(mask: u64) -> SysResult {
+    process::with_fs(|f| core::mem::replace(&mut f.umask, (mask & 0o777) as u32) as u64)
 }

@@ -16,12 +16,16 @@
 //!   set for a closed descriptor is EBADF, readable means POLLIN, POLLHUP
 //!   or POLLERR, writable POLLOUT or POLLERR, exceptional POLLPRI; the
 //!   result is the number of bits set in the three sets written back;
-//! - a signal that arrives while nothing is ready ends the wait with EINTR.
+//! - a signal that arrives while nothing is ready ends the wait with
+//!   ERESTARTNOHAND: EINTR when a handler runs, a restart otherwise.
 //!
 //! The signal mask argument (`ppoll`'s `sigmask`, `pselect6`'s sixth
-//! argument `{sigset pointer, size}`) is checked as Linux checks it (size
-//! 8, readable) but not applied: signals in armmap have no mask yet, so a
-//! signal the mask would hold off interrupts the wait all the same.
+//! argument `{sigset pointer, size}`; size 8, else EINVAL) replaces the
+//! thread's mask for the wait, as Linux's `set_user_sigmask`: the old mask
+//! is kept as the thread's saved mask and comes back when the call returns,
+//! or, if a signal interrupted the wait, once that signal's handler frame
+//! has been built (so the handler runs with the wait's mask lifted, and
+//! returns to the old one), as `sigsuspend`.
 
 use crate::arch::aarch64::timer;
 use crate::arch::aarch64::uaccess::{copy_from_user, copy_to_user, read_user, write_user};
@@ -29,8 +33,9 @@ use crate::errno::{Errno, SysResult};
 use crate::fs::pipe::events::*;
 use crate::fs::poll::{needs_ticks, ready, POLL_WQ};
 use crate::fs::vfs::OpenFile;
+use crate::task::sigset::SigSet;
 use crate::task::wait::WaitError;
-use crate::task::{files, process};
+use crate::task::{files, process, signal};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
 
@@ -57,34 +62,67 @@ fn read_timeout(tsp: u64) -> Result<(Option<u64>, bool), Errno> {
     Ok((Some(timer::uptime_ns().saturating_add(span)), span == 0))
 }
 
-/// Linux's `set_user_sigmask` checks: no mask is fine; otherwise its size
-/// must be 8 (EINVAL) and it must be readable (EFAULT). Not applied.
-fn check_sigmask(mask: u64, size: u64) -> Result<(), Errno> {
+/// Linux's `set_user_sigmask`: no mask leaves the thread's as it is;
+/// otherwise its size must be 8 (EINVAL) and it must be readable (EFAULT),
+/// and it becomes the thread's mask, the old one saved.
+fn set_user_sigmask(mask: u64, size: u64) -> Result<(), Errno> {
     if mask == 0 {
         return Ok(());
     }
     if size != 8 {
         return Err(Errno::EINVAL);
     }
-    read_user::<u64>(mask).map_err(|_| Errno::EFAULT)?;
-    Ok(())
+    let set = SigSet(read_user::<u64>(mask).map_err(|_| Errno::EFAULT)?);
+    process::with_current(|t| {
+        t.sig.saved_mask = Some(t.sig.mask);
+        t.sig.mask = set.blockable();
+        signal::recalc_thread(t);
+    })
+}
+
+/// Linux's `restore_saved_sigmask_unless`: a call a signal interrupted
+/// leaves the saved mask for signal delivery to restore (after the
+/// handler's frame saved it); any other result restores it now, so a
+/// signal only the call's mask let through stays pending.
+fn restore_sigmask(r: &SysResult) {
+    if *r == Err(Errno::ERESTARTNOHAND) {
+        return;
+    }
+    let _ = process::with_current(|t| {
+        if let Some(m) = t.sig.saved_mask.take() {
+            t.sig.mask = m;
+            signal::recalc_thread(t);
+        }
+    });
+}
+
+/// The end of both calls (Linux's `poll_select_finish`): the mask comes
+/// back, the time left is written back, and a call whose time could not
+/// be written back is not restarted (its timeout would start over).
+fn finish(r: SysResult, tsp: u64, deadline: Option<u64>, zero: bool) -> SysResult {
+    restore_sigmask(&r);
+    let written = write_back_timeout(tsp, deadline, zero);
+    match r {
+        Err(Errno::ERESTARTNOHAND) if !written => Err(Errno::EINTR),
+        r => r,
+    }
 }
 
 /// Writes the time left before `deadline` back to the user's timespec, as
-/// Linux's `poll_select_finish`: not for a zero timeout (`zero`), and a
-/// fault is ignored.
-fn write_back_timeout(tsp: u64, deadline: Option<u64>, zero: bool) {
-    let Some(d) = deadline else { return };
+/// Linux's `poll_select_finish`: not for a zero timeout (`zero`). Returns
+/// false only if the write faulted.
+fn write_back_timeout(tsp: u64, deadline: Option<u64>, zero: bool) -> bool {
+    let Some(d) = deadline else { return true };
     if tsp == 0 || zero {
-        return;
+        return true;
     }
     let left = d.saturating_sub(timer::uptime_ns());
     let ts = [(left / NSEC_PER_SEC) as i64, (left % NSEC_PER_SEC) as i64];
-    let _ = write_user(tsp, &ts);
+    write_user(tsp, &ts).is_ok()
 }
 
 /// Waits until `scan` reports something ready (returns its count), the
-/// deadline passes (0) or a signal arrives (EINTR). `ticks` asks for a
+/// deadline passes (0) or a signal arrives (ERESTARTNOHAND). `ticks` asks for a
 /// look at every timer tick too (a file whose readiness changes unseen).
 fn wait_ready(deadline: Option<u64>, ticks: bool, mut scan: impl FnMut() -> u64) -> SysResult {
     let tick = NSEC_PER_SEC / timer::HZ;
@@ -101,6 +139,7 @@ fn wait_ready(deadline: Option<u64>, ticks: bool, mut scan: impl FnMut() -> u64)
             Ok(()) => return Ok(count),
             Err(WaitError::TimedOut) if deadline.is_none_or(|d| timer::uptime_ns() < d) => continue,
             Err(WaitError::TimedOut) => return Ok(0),
+            Err(WaitError::Interrupted) => return Err(Errno::ERESTARTNOHAND),
             Err(e) => return Err(e.into()),
         }
     }
@@ -110,9 +149,9 @@ fn wait_ready(deadline: Option<u64>, ticks: bool, mut scan: impl FnMut() -> u64)
 fn lookup_all(fds: impl Iterator<Item = i64>, n: usize) -> Result<Vec<Option<Arc<OpenFile>>>, Errno> {
     let mut v = Vec::new();
     v.try_reserve_exact(n).map_err(|_| Errno::ENOMEM)?;
-    process::with_current(|p| {
+    process::with_files(|files| {
         for fd in fds {
-            v.push(if fd < 0 { None } else { files::get(&p.files, fd as u64).ok() });
+            v.push(if fd < 0 { None } else { files::get(files, fd as u64).ok() });
         }
     })?;
     Ok(v)
@@ -121,7 +160,12 @@ fn lookup_all(fds: impl Iterator<Item = i64>, n: usize) -> Result<Vec<Option<Arc
 /// `ppoll(fds, nfds, timeout, sigmask, sigsetsize)`.
 pub fn ppoll(ufds: u64, nfds: u64, tsp: u64, sigmask: u64, sigsetsize: u64) -> SysResult {
     let (deadline, zero) = read_timeout(tsp)?;
-    check_sigmask(sigmask, sigsetsize)?;
+    set_user_sigmask(sigmask, sigsetsize)?;
+    let r = do_ppoll(ufds, nfds, deadline);
+    finish(r, tsp, deadline, zero)
+}
+
+fn do_ppoll(ufds: u64, nfds: u64, deadline: Option<u64>) -> SysResult {
     // Linux takes the count as an unsigned int.
     let nfds = nfds as u32 as usize;
     if nfds > files::MAX_FDS {
@@ -160,7 +204,6 @@ pub fn ppoll(ufds: u64, nfds: u64, tsp: u64, sigmask: u64, sigsetsize: u64) -> S
     for (i, rev) in revents.iter().enumerate() {
         write_user(ufds + i as u64 * 8 + 6, rev).map_err(|_| Errno::EFAULT)?;
     }
-    write_back_timeout(tsp, deadline, zero);
     r
 }
 
@@ -203,13 +246,18 @@ pub fn pselect6(n: u64, inp: u64, outp: u64, exp: u64, tsp: u64, sig: u64) -> Sy
         (0, 0)
     };
     let (deadline, zero) = read_timeout(tsp)?;
-    check_sigmask(mask, size)?;
+    set_user_sigmask(mask, size)?;
+    let r = do_pselect(n, [inp, outp, exp], deadline);
+    finish(r, tsp, deadline, zero)
+}
+
+fn do_pselect(n: u64, [inp, outp, exp]: [u64; 3], deadline: Option<u64>) -> SysResult {
     // Linux takes `n` as an int, capped at the descriptor table's size.
     let n = n as i32;
     if n < 0 {
         return Err(Errno::EINVAL);
     }
-    let table = process::with_current(|p| files::table_size(&p.files))?;
+    let table = process::with_files(|files| files::table_size(files))?;
     let n = (n as usize).min(table).min(files::MAX_FDS);
     let words = n.div_ceil(64);
     let sets = [read_set(inp, words)?, read_set(outp, words)?, read_set(exp, words)?];
@@ -239,15 +287,10 @@ pub fn pselect6(n: u64, inp: u64, outp: u64, exp: u64, tsp: u64, sig: u64) -> Sy
         count
     });
     drop(filesv);
-    let r = match r {
-        Ok(count) => {
-            write_set(inp, &res[0])?;
-            write_set(outp, &res[1])?;
-            write_set(exp, &res[2])?;
-            Ok(count)
-        }
-        Err(e) => Err(e),
-    };
-    write_back_timeout(tsp, deadline, zero);
-    r
+    // The sets are written back only when the wait ended normally.
+    let count = r?;
+    write_set(inp, &res[0])?;
+    write_set(outp, &res[1])?;
+    write_set(exp, &res[2])?;
+    Ok(count)
 }
