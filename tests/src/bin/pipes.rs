@@ -752,7 +752,7 @@ fn ppoll_mask_holds_a_signal_off() -> TestResult {
         return Ok(());
     }
     let (r, w) = pipe2(0)?;
-    set_usr1(on_usr1 as usize)?;
+    set_usr1(on_usr1 as *const () as usize)?;
     CAUGHT.store(0, core::sync::atomic::Ordering::Relaxed);
     let before = sigmask()?;
     let parent = process::getpid();
@@ -787,7 +787,7 @@ fn ppoll_mask_holds_a_signal_off() -> TestResult {
     check_eq!(after, before, "the thread's mask is back");
     // With its mask letting the signal through, ppoll is interrupted: EINTR
     // (a handler ran, no restart).
-    set_usr1(on_usr1 as usize)?;
+    set_usr1(on_usr1 as *const () as usize)?;
     let child = process::fork_run(|| {
         time::sleep_ms(40);
         let _ = process::kill(parent, SIGUSR1);
