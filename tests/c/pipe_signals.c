@@ -234,9 +234,10 @@ static void case_pselect_mask_lets_a_blocked_signal_in(void)
     mask_lifts_block(1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("pipe_signals");
+    check_filter(argc, argv);
     RUN(read_interrupted_eintr);
     RUN(read_restarted_under_sa_restart);
     RUN(write_interrupted_returns_the_count);

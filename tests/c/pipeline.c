@@ -1,45 +1,58 @@
-/* pipeline: the classic shell pipeline `produce | transform | consume`.
+/* pipeline: three processes moving 10 MiB through two pipes, as a shell
+ * runs `produce | filter | consume`.
  *
- * Three processes joined by two pipes move 10 MiB: the producer writes a
- * pseudo-random stream in chunks of changing sizes (1 byte to 100000) to
- * its standard output, the transformer reads its standard input in other
- * sizes and writes each byte changed by a position-dependent rule, and
- * the consumer (the parent) reads the end of the second pipe and prints
- * the byte count and an FNV-1a checksum, which it also computes on its own
- * from the rule. Each child gets its pipe ends as descriptors 0 and 1
- * through dup2() and closes every other end, so end of file travels down
- * the pipeline when the producer exits.
+ * The program plays every role, re-executing itself (argv[0]) with the
+ * role's name after fork and dup2 have put the pipe ends on its stdin and
+ * stdout:
+ *   produce         writes 10 MiB of pseudo-random bytes in chunks of
+ *                   varying sizes (1 byte to 64 KiB);
+ *   filter          maps every byte b to (b ^ 0x5a) + 1;
+ *   consume         counts the bytes and computes a 64-bit FNV-1a checksum,
+ *                   writing "BYTES CHECKSUM" to its stdout (a pipe back
+ *                   to the parent);
+ *   consume-early   reads 1 MiB and exits.
+ * (a) The whole stream arrives intact: the byte count and checksum equal
+ *     what the parent computes from the same generator; every stage exits
+ *     with 0.
+ * (b) When the consumer exits early, the filter's next write raises
+ *     SIGPIPE (default action: it dies of it), and then the producer's.
+ * (c) With SIGPIPE ignored (SIG_IGN survives execve), the producer's write
+ *     fails with EPIPE instead and it exits with its own status.
  *
- * A second case has two producers feed one consumer through two pipes it
- * watches with poll(), and a third with select(); the totals and
- * checksums are printed.
+ * qemu-user cannot execve an aarch64 binary on a host without binfmt_misc;
+ * check_exec_self then re-runs the program through /usr/bin/qemu-aarch64
+ * (the output stays the same).
  *
- * Runs unmodified on armmap and on Linux; the output must be identical.
+ * The kernel needs: pipes (blocking reads and writes, partial transfers,
+ * EOF when all writers are gone, SIGPIPE/EPIPE when all readers are gone),
+ * fork, dup2 (dup3), close, execve with argv, SIG_IGN kept across execve,
+ * wait4.
  */
 #include "check.h"
 
-#include <poll.h>
+#include <signal.h>
 #include <stdint.h>
-#include <sys/select.h>
 
-#define TOTAL (10u << 20)
+#define TOTAL (10L * 1024 * 1024)
+#define EARLY (1L * 1024 * 1024)
 
-static unsigned char buf[1 << 17];
+static const char *self;
 
-/* The producer's byte at position i. */
-static unsigned char produced(uint64_t i)
+static uint64_t rng_state;
+static uint64_t rng(void)
 {
-    uint64_t x = i * 0x9e3779b97f4a7c15ull;
-    x ^= x >> 29;
-    return (unsigned char)(x * 0xbf58476d1ce4e5b9ull >> 56);
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
 }
 
-/* The transformer's rule. */
-static unsigned char transform(unsigned char b, uint64_t i)
+static unsigned char transform(unsigned char b)
 {
-    return (unsigned char)((b ^ 0x5a) + (i % 13));
+    return (unsigned char)((b ^ 0x5a) + 1);
 }
 
+#define FNV_START 0xcbf29ce484222325ull
 static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -49,220 +62,208 @@ static uint64_t fnv(uint64_t h, const unsigned char *p, size_t n)
     return h;
 }
 
-#define FNV_START 0xcbf29ce484222325ull
-
-/* Writes all of p or exits the process (a child) with status 3. */
-static void write_all(int fd, const unsigned char *p, size_t n)
+static int write_all(int fd, const unsigned char *p, size_t n)
 {
     while (n > 0) {
         ssize_t w = write(fd, p, n);
-        if (w <= 0)
-            _exit(3);
+        if (w < 0)
+            return -1;
         p += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
-/* Producer: `total` bytes of the stream, starting at stream position
- * `from`, to descriptor 1. */
-static void produce(uint64_t from, uint64_t total)
+static unsigned char buf[64 * 1024];
+
+static int role_produce(void)
 {
-    uint64_t at = 0;
-    size_t step = 1;
-    while (at < total) {
-        size_t n = step % 100000 + 1;
-        if (n > total - at)
-            n = (size_t)(total - at);
+    rng_state = 0x9e3779b97f4a7c15ull;
+    long left = TOTAL;
+    while (left > 0) {
+        size_t n = (size_t)(rng() % sizeof buf) + 1;
+        if ((long)n > left)
+            n = (size_t)left;
         for (size_t i = 0; i < n; i++)
-            buf[i] = produced(from + at + i);
-        write_all(1, buf, n);
-        at += n;
-        step = step * 31 + 7;
+            buf[i] = (unsigned char)(rng() >> 32);
+        if (write_all(1, buf, n) != 0)
+            return errno == EPIPE ? 3 : 4;
+        left -= (long)n;
     }
-    _exit(0);
+    return 0;
 }
 
-/* Transformer: descriptor 0 to descriptor 1, byte by byte rule. */
-static void transform_stream(void)
+static int role_filter(void)
 {
-    uint64_t at = 0;
-    size_t want = 4096;
     for (;;) {
-        ssize_t r = read(0, buf, want);
-        if (r < 0)
-            _exit(4);
-        if (r == 0)
-            break;
-        for (ssize_t i = 0; i < r; i++)
-            buf[i] = transform(buf[i], at + (uint64_t)i);
-        write_all(1, buf, (size_t)r);
-        at += (uint64_t)r;
-        want = want * 3 % 70000 + 1;
+        ssize_t n = read(0, buf, 4096);
+        if (n < 0)
+            return 5;
+        if (n == 0)
+            return 0;
+        for (ssize_t i = 0; i < n; i++)
+            buf[i] = transform(buf[i]);
+        if (write_all(1, buf, (size_t)n) != 0)
+            return errno == EPIPE ? 3 : 6;
     }
-    _exit(at == TOTAL ? 0 : 5);
 }
 
-/* Forks a child that runs `role` with `in` as 0 and `out` as 1, closing
- * every descriptor in `others` first. */
-static pid_t spawn(void (*role)(void), int in, int out, const int *others, int nothers)
+static int role_consume(long limit)
+{
+    uint64_t h = FNV_START;
+    long total = 0;
+    for (;;) {
+        size_t want = sizeof buf;
+        if (limit && total + (long)want > limit)
+            want = (size_t)(limit - total);
+        if (want == 0)
+            break;
+        ssize_t n = read(0, buf, want);
+        if (n < 0)
+            return 7;
+        if (n == 0)
+            break;
+        h = fnv(h, buf, (size_t)n);
+        total += n;
+    }
+    char line[64];
+    int len = snprintf(line, sizeof line, "%ld %016llx\n", total, (unsigned long long)h);
+    return write_all(1, (const unsigned char *)line, (size_t)len) == 0 ? 0 : 8;
+}
+
+/* The count and checksum the consumer must report. */
+static uint64_t expected_checksum(void)
+{
+    rng_state = 0x9e3779b97f4a7c15ull;
+    uint64_t h = FNV_START;
+    long left = TOTAL;
+    while (left > 0) {
+        size_t n = (size_t)(rng() % sizeof buf) + 1;
+        if ((long)n > left)
+            n = (size_t)left;
+        for (size_t i = 0; i < n; i++)
+            buf[i] = transform((unsigned char)(rng() >> 32));
+        h = fnv(h, buf, n);
+        left -= (long)n;
+    }
+    return h;
+}
+
+/* Forks a child with in/out on stdin/stdout (-1: unchanged), every fd in
+ * close_fds closed, SIGPIPE ignored if asked, exec'ing this program in
+ * role. */
+static pid_t stage(const char *role, int in, int out, const int *close_fds, int nclose, int ignore_sigpipe)
 {
     pid_t pid = fork();
     if (pid != 0)
         return pid;
-    if (in >= 0 && dup2(in, 0) != 0)
-        _exit(6);
-    if (out >= 0 && dup2(out, 1) != 1)
-        _exit(6);
-    for (int i = 0; i < nothers; i++)
-        close(others[i]);
-    role();
-    _exit(0);
+    if (in >= 0 && dup2(in, 0) < 0)
+        _exit(120);
+    if (out >= 0 && dup2(out, 1) < 0)
+        _exit(121);
+    for (int i = 0; i < nclose; i++)
+        close(close_fds[i]);
+    if (ignore_sigpipe)
+        signal(SIGPIPE, SIG_IGN);
+    char *args[] = {(char *)self, (char *)role, NULL};
+    check_exec_self(self, args);
+    _exit(122);
 }
 
-static void produce_all(void)
+struct run {
+    int st[3]; /* producer, filter, consumer */
+    char report[64];
+};
+
+static int run_pipeline(const char *consumer_role, int ignore_sigpipe_in_producer, struct run *r)
 {
-    produce(0, TOTAL);
+    int a[2], b[2], c[2];
+    if (pipe(a) || pipe(b) || pipe(c))
+        return -1;
+    int all[6] = {a[0], a[1], b[0], b[1], c[0], c[1]};
+    pid_t p = stage("produce", -1, a[1], all, 6, ignore_sigpipe_in_producer);
+    pid_t f = stage("filter", a[0], b[1], all, 6, 0);
+    pid_t k = stage(consumer_role, b[0], c[1], all, 6, 0);
+    for (int i = 0; i < 6; i++)
+        if (all[i] != c[0])
+            close(all[i]);
+    memset(r->report, 0, sizeof r->report);
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof r->report - 1 && (n = read(c[0], r->report + got, sizeof r->report - 1 - got)) > 0)
+        got += (size_t)n;
+    close(c[0]);
+    r->st[0] = check_wait(p);
+    r->st[1] = check_wait(f);
+    r->st[2] = check_wait(k);
+    return 0;
 }
 
-static void case_three_process_pipeline(void)
+static int exited(int st, int code)
 {
-    int a[2], b[2];
-    CHECK_SYS(pipe(a));
-    CHECK_SYS(pipe(b));
-    int all[4] = {a[0], a[1], b[0], b[1]};
-    fflush(stdout);
-    pid_t p1 = spawn(produce_all, -1, a[1], all, 4);
-    pid_t p2 = spawn(transform_stream, a[0], b[1], all, 4);
-    CHECK(p1 > 0 && p2 > 0, "fork failed");
-    close(a[0]);
-    close(a[1]);
-    close(b[1]);
-
-    uint64_t got = 0, h = FNV_START, expect = FNV_START;
-    int mismatch = 0;
-    for (;;) {
-        ssize_t r = read(b[0], buf, 65536);
-        CHECK_SYS(r);
-        if (r == 0)
-            break;
-        h = fnv(h, buf, (size_t)r);
-        for (ssize_t i = 0; i < r; i++) {
-            unsigned char e = transform(produced(got + (uint64_t)i), got + (uint64_t)i);
-            if (buf[i] != e && !mismatch)
-                mismatch = 1;
-            expect = fnv(expect, &e, 1);
-        }
-        got += (uint64_t)r;
-    }
-    close(b[0]);
-    int s1, s2;
-    CHECK(waitpid(p1, &s1, 0) == p1, "waitpid: errno %d", errno);
-    CHECK(waitpid(p2, &s2, 0) == p2, "waitpid: errno %d", errno);
-    printf("  pipeline: %llu bytes, checksum %016llx\n", (unsigned long long)got, (unsigned long long)h);
-    CHECK(WIFEXITED(s1) && WEXITSTATUS(s1) == 0, "producer status %#x", s1);
-    CHECK(WIFEXITED(s2) && WEXITSTATUS(s2) == 0, "transformer status %#x", s2);
-    CHECK(got == TOTAL, "got %llu bytes", (unsigned long long)got);
-    CHECK(!mismatch && h == expect, "the data differs from the rule");
+    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == code;
 }
 
-static void produce_first_half(void)
+static int killed(int st, int sig)
 {
-    produce(0, TOTAL / 4);
+    return st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == sig;
 }
 
-static void produce_second_half(void)
+static void case_ten_mib(void)
 {
-    produce(TOTAL / 4, TOTAL / 4);
+    struct run r;
+    CHECK_SYS(run_pipeline("consume", 0, &r));
+    const char *names[3] = {"producer", "filter", "consumer"};
+    for (int i = 0; i < 3; i++)
+        CHECK(exited(r.st[i], 0), "%s %s", names[i], check_status_str(r.st[i]));
+    char want[64];
+    snprintf(want, sizeof want, "%ld %016llx\n", TOTAL, (unsigned long long)expected_checksum());
+    CHECK(strcmp(r.report, want) == 0, "the consumer reported \"%.40s\", expected \"%.40s\"", r.report, want);
+    printf("  pipeline: %s", r.report);
 }
 
-/* Two producers, one consumer that waits with poll() or select(). */
-static void fan_in(int use_select)
+static void case_reader_exits_early(void)
 {
-    int a[2], b[2];
-    CHECK_SYS(pipe(a));
-    CHECK_SYS(pipe(b));
-    int all[4] = {a[0], a[1], b[0], b[1]};
-    fflush(stdout);
-    pid_t p1 = spawn(produce_first_half, -1, a[1], all, 4);
-    pid_t p2 = spawn(produce_second_half, -1, b[1], all, 4);
-    CHECK(p1 > 0 && p2 > 0, "fork failed");
-    close(a[1]);
-    close(b[1]);
-    int fds[2] = {a[0], b[0]};
-    uint64_t got[2] = {0, 0}, h[2] = {FNV_START, FNV_START};
-    int open_ends = 2, wakeups = 0;
-    while (open_ends > 0) {
-        int ready[2] = {0, 0};
-        if (use_select) {
-            fd_set rd;
-            FD_ZERO(&rd);
-            for (int i = 0; i < 2; i++)
-                if (fds[i] >= 0)
-                    FD_SET(fds[i], &rd);
-            struct timeval tv = {5, 0};
-            int n = select((a[0] > b[0] ? a[0] : b[0]) + 1, &rd, NULL, NULL, &tv);
-            CHECK(n > 0, "select returned %d", n);
-            for (int i = 0; i < 2; i++)
-                ready[i] = fds[i] >= 0 && FD_ISSET(fds[i], &rd);
-        } else {
-            struct pollfd p[2] = {{fds[0], POLLIN, 0}, {fds[1], POLLIN, 0}};
-            int n = poll(p, 2, 5000);
-            CHECK(n > 0, "poll returned %d", n);
-            for (int i = 0; i < 2; i++) {
-                CHECK(!(p[i].revents & (POLLERR | POLLNVAL)), "revents %#x", p[i].revents);
-                ready[i] = (p[i].revents & (POLLIN | POLLHUP)) != 0;
-            }
-        }
-        wakeups++;
-        for (int i = 0; i < 2; i++) {
-            if (!ready[i])
-                continue;
-            ssize_t r = read(fds[i], buf, sizeof buf);
-            CHECK_SYS(r);
-            if (r == 0) {
-                close(fds[i]);
-                fds[i] = -1;
-                open_ends--;
-                continue;
-            }
-            h[i] = fnv(h[i], buf, (size_t)r);
-            got[i] += (uint64_t)r;
-        }
-    }
-    int s1, s2;
-    CHECK(waitpid(p1, &s1, 0) == p1, "waitpid: errno %d", errno);
-    CHECK(waitpid(p2, &s2, 0) == p2, "waitpid: errno %d", errno);
-    uint64_t e0 = FNV_START, e1 = FNV_START;
-    for (uint64_t i = 0; i < TOTAL / 4; i++) {
-        unsigned char c0 = produced(i), c1 = produced(TOTAL / 4 + i);
-        e0 = fnv(e0, &c0, 1);
-        e1 = fnv(e1, &c1, 1);
-    }
-    printf("  %s: %llu + %llu bytes, checksums %016llx %016llx\n", use_select ? "select" : "poll",
-           (unsigned long long)got[0], (unsigned long long)got[1], (unsigned long long)h[0],
-           (unsigned long long)h[1]);
-    CHECK(WIFEXITED(s1) && WEXITSTATUS(s1) == 0 && WIFEXITED(s2) && WEXITSTATUS(s2) == 0, "producers %#x %#x", s1,
-          s2);
-    CHECK(got[0] == TOTAL / 4 && got[1] == TOTAL / 4, "short stream");
-    CHECK(h[0] == e0 && h[1] == e1, "the data differs from the stream");
-    CHECK(wakeups >= 2, "%d wake-ups", wakeups);
+    struct run r;
+    CHECK_SYS(run_pipeline("consume-early", 0, &r));
+    CHECK(exited(r.st[2], 0), "consumer %s", check_status_str(r.st[2]));
+    CHECK(strncmp(r.report, "1048576 ", 8) == 0, "the consumer reported \"%.40s\"", r.report);
+    CHECK(killed(r.st[1], SIGPIPE), "filter %s, expected killed by SIGPIPE", check_status_str(r.st[1]));
+    CHECK(killed(r.st[0], SIGPIPE), "producer %s, expected killed by SIGPIPE", check_status_str(r.st[0]));
 }
 
-static void case_two_producers_poll(void)
+static void case_sigpipe_ignored_epipe(void)
 {
-    fan_in(0);
+    struct run r;
+    CHECK_SYS(run_pipeline("consume-early", 1, &r));
+    CHECK(exited(r.st[2], 0), "consumer %s", check_status_str(r.st[2]));
+    CHECK(killed(r.st[1], SIGPIPE), "filter %s, expected killed by SIGPIPE", check_status_str(r.st[1]));
+    CHECK(exited(r.st[0], 3), "producer %s, expected exit 3 (EPIPE)", check_status_str(r.st[0]));
+    /* The same in this process. */
+    int p[2];
+    CHECK_SYS(pipe(p));
+    close(p[0]);
+    void (*old)(int) = signal(SIGPIPE, SIG_IGN);
+    CHECK_ERRNO(write(p[1], "x", 1), EPIPE);
+    signal(SIGPIPE, old);
+    close(p[1]);
 }
 
-static void case_two_producers_select(void)
+int main(int argc, char **argv)
 {
-    fan_in(1);
-}
-
-int main(void)
-{
+    if (argc == 2 && strcmp(argv[1], "produce") == 0)
+        return role_produce();
+    if (argc == 2 && strcmp(argv[1], "filter") == 0)
+        return role_filter();
+    if (argc == 2 && strcmp(argv[1], "consume") == 0)
+        return role_consume(0);
+    if (argc == 2 && strcmp(argv[1], "consume-early") == 0)
+        return role_consume(EARLY);
+    self = argv[0];
     check_init("pipeline");
-    RUN(three_process_pipeline);
-    RUN(two_producers_poll);
-    RUN(two_producers_select);
+    check_filter(argc, argv);
+    RUN(ten_mib);
+    RUN(reader_exits_early);
+    RUN(sigpipe_ignored_epipe);
     return check_finish();
 }

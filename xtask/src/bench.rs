@@ -812,8 +812,7 @@ pub const BUDGETS: &[(&str, u64)] = &[
     ("file_shared_write", 1_350),
     ("munmap_per_page", 220),
     ("populate_per_page", 870),
-    // Every process has two more areas since the vDSO (about +180).
-    ("mmap_munmap_4k", 5_400),
+    ("mmap_munmap_4k", 5_200),
     ("memdev_remap_mmap_2M", 4_300),
     ("sched_yield_switch", 500),
 ];

@@ -1,11 +1,12 @@
 //! task: processes, ELF loading, scheduling.
 //!
-//! `elf`, `stack` and `sigset` are portable (unit-tested on the host); the
+//! `elf`, `stack`, `sigset` and `timers` are portable (unit-tested on the host); the
 //! rest runs on the target.
 
 pub mod elf;
 pub mod sigset;
 pub mod stack;
+pub mod timers;
 
 target_only! {
     pub mod exec;

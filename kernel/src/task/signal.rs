@@ -327,7 +327,7 @@ fn continue_process(t: &mut Tables, p: &Process) {
 fn notify_parent_locked(t: &mut Tables, p: &Process, why: i32, status: i32) {
     let ppid = p.inner.lock().ppid;
     let Some(parent) = t.procs.get(&ppid).cloned() else { return };
-    parent.child_wait.wake_all();
+    parent.child_wait.wake_all_locked(t);
     if parent.sighand.lock().get(SIGCHLD).flags & flags::SA_NOCLDSTOP != 0 {
         return;
     }
@@ -446,6 +446,15 @@ pub fn send(pid: Pid, sig: u32) {
 pub fn send_info(pid: Pid, info: &Siginfo) {
     let mut t = TABLE.lock();
     let _ = send_locked(&mut t, Target::Process(pid), info);
+}
+
+/// Sends `info` to thread `tid` of process `pid` from the kernel (a
+/// SIGEV_THREAD_ID timer); nothing if that thread is gone.
+pub fn send_info_to_thread(pid: Pid, tid: Pid, info: &Siginfo) {
+    let mut t = TABLE.lock();
+    if t.threads.get(&tid).is_some_and(|th| th.pid() == pid && th.state != State::Dead) {
+        let _ = send_locked(&mut t, Target::Thread(tid), info);
+    }
 }
 
 /// Sends `sig` from the kernel to every process of group `pgid` (the
