@@ -43,14 +43,33 @@ pub const SOFT_TRACK_DIRTY: u8 = 0b001;
 
 static ASIDS: Mutex<Option<AsidAllocator>> = Mutex::new(None);
 
+/// The id the next address space gets.
+static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
 /// A user address space.
 pub struct AddressSpace {
+    /// Names this address space for as long as the kernel runs (never
+    /// reused): what private futexes are keyed by.
+    id: u64,
     table: PageTable<Stage1>,
     asid: AsidTag,
     pub vmas: VmaList,
     /// Start and current end of the `brk` heap.
     pub brk_start: u64,
     pub brk: u64,
+}
+
+/// Where a futex word lives ([`AddressSpace::futex_place`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FutexPlace {
+    /// No area holds it.
+    Unmapped,
+    /// A private area: keyed by address space and address.
+    Private,
+    /// A shared area, the page present: the word's physical address.
+    Shared(u64),
+    /// A shared area whose page is not mapped yet (fault it in, ask again).
+    NotPresent,
 }
 
 /// The attributes a page of `vma` gets, writable only if `writable`.
@@ -86,7 +105,25 @@ impl AddressSpace {
     /// An empty address space (one root table).
     pub fn new() -> Result<Self, Errno> {
         let table = PageTable::new(&mut HwContext::user(0)).map_err(|_| Errno::ENOMEM)?;
-        Ok(Self { table, asid: AsidTag::default(), vmas: VmaList::new(), brk_start: 0, brk: 0 })
+        let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+        Ok(Self { id, table, asid: AsidTag::default(), vmas: VmaList::new(), brk_start: 0, brk: 0 })
+    }
+
+    /// This address space's id (unique since boot).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Where the word at `va` lives, for a futex key (see `task/futex.rs`).
+    pub fn futex_place(&self, va: u64) -> FutexPlace {
+        match self.vmas.find(va) {
+            None => FutexPlace::Unmapped,
+            Some(v) if !v.shared => FutexPlace::Private,
+            Some(_) => match self.translate(va) {
+                Some((pa, _, _)) => FutexPlace::Shared(pa.as_u64()),
+                None => FutexPlace::NotPresent,
+            },
+        }
     }
 
     /// The paging context for this address space's TLB entries.

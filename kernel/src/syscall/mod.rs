@@ -46,6 +46,7 @@ pub mod nr {
     pub const SET_TID_ADDRESS: u64 = 96;
     pub const FUTEX: u64 = 98;
     pub const SET_ROBUST_LIST: u64 = 99;
+    pub const GET_ROBUST_LIST: u64 = 100;
     pub const NANOSLEEP: u64 = 101;
     pub const CLOCK_GETTIME: u64 = 113;
     pub const CLOCK_NANOSLEEP: u64 = 115;
@@ -146,8 +147,11 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::GETRANDOM => misc::getrandom(a[0], a[1], a[2]),
         nr::PERF_EVENT_OPEN => fs::perf_event_open(a[0], a[1], a[2], a[3], a[4]),
         nr::REBOOT => misc::reboot(a[0], a[1], a[2]),
-        // Threads are not supported: glibc's start-up copes with ENOSYS.
-        nr::SET_ROBUST_LIST | nr::RSEQ | nr::FUTEX => Err(Errno::ENOSYS),
+        nr::FUTEX => crate::task::futex::sys_futex(a[0], a[1], a[2], a[3], a[4], a[5]),
+        nr::SET_ROBUST_LIST => crate::task::futex::set_robust_list(a[0], a[1]),
+        nr::GET_ROBUST_LIST => crate::task::futex::get_robust_list(a[0], a[1], a[2]),
+        // Restartable sequences are not supported: glibc's start-up copes with ENOSYS.
+        nr::RSEQ => Err(Errno::ENOSYS),
         _ => {
             let pid = crate::task::sched::current();
             log::warn!("pid {pid}: unknown system call {n}, returning ENOSYS");

@@ -77,6 +77,8 @@ pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_t
             user_ticks: 0,
             perf: crate::task::perf::inherit(&parent.perf, me),
             fault_watch: Default::default(),
+            // Not inherited (Linux's futex_init_task).
+            robust_list: 0,
         })?
     };
     let f = child.trap_frame();

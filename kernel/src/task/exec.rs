@@ -162,6 +162,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
         user_ticks: 0,
         perf: alloc::vec::Vec::new(),
         fault_watch: Default::default(),
+        robust_list: 0,
     })?;
     *p.trap_frame() = initial_frame(entry, sp);
     super::process::TABLE.lock().insert(pid, p);
@@ -190,6 +191,10 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     let image = read_file(path)?;
     let (mm, entry, sp) = load(&image, path, &argv, &envp)?;
     let pid = super::sched::current();
+    // The old program's robust futexes are released, as at exit (Linux's
+    // exec_mm_release), while its memory is still there.
+    let head = super::process::with(pid, |p| core::mem::take(&mut p.robust_list)).unwrap_or(0);
+    super::futex::exit_robust_list(head, pid);
     let old = super::process::with(pid, |p| {
         let old = core::mem::replace(&mut p.mm, mm);
         p.mm.activate();

@@ -34,6 +34,10 @@ pub fn signaled(sig: u32) -> i32 {
 /// Ends the current process with `wait_status`; never returns.
 pub fn exit_current(wait_status: i32) -> ! {
     let pid = sched::current();
+    // Robust futexes first, while the memory they live in is still there
+    // (and without the table locked: the walk reads user memory).
+    let head = super::process::with(pid, |p| core::mem::take(&mut p.robust_list)).unwrap_or(0);
+    super::futex::exit_robust_list(head, pid);
     let mut parent = 0;
     let mut old_files = alloc::vec::Vec::new();
     {

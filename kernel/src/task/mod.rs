@@ -1,9 +1,10 @@
 //! task: processes, ELF loading, scheduling.
 //!
-//! `elf` and `stack` are portable (unit-tested on the host); the rest runs
-//! on the target.
+//! `elf`, `stack` and the logic of `futex` are portable (unit-tested on
+//! the host); the rest runs on the target.
 
 pub mod elf;
+pub mod futex;
 pub mod stack;
 
 target_only! {

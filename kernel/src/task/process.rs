@@ -97,6 +97,10 @@ pub struct Process {
     pub perf: super::perf::Events,
     /// Catches a fault that repeats without progress (see `mm/fault.rs`).
     pub fault_watch: crate::mm::spurious::SpuriousWatch<(u64, crate::mm::fault::Access)>,
+    /// The user address of the robust-futex list head (`set_robust_list`;
+    /// 0: none), walked at exit (see `futex.rs`). Linux keeps one per
+    /// thread: it moves to the thread record when threads arrive.
+    pub robust_list: u64,
 }
 
 impl Process {
