@@ -99,6 +99,7 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("user-files", "init=/bin/files"),
         TargetRun::tests("user-robust", "init=/bin/robust"),
         TargetRun::tests("user-robust_io", "init=/bin/robust_io"),
+        TargetRun::tests("user-futex", "init=/bin/futex"),
         TargetRun::tests_and_log(
             "user-mmap",
             "memdev=4M init=/bin/mmap",
@@ -162,6 +163,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "files",
     "robust",
     "robust_io",
+    "futex",
     "classic_hello",
     "classic_copy",
     "classic_pitfalls",

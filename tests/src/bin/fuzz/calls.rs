@@ -101,6 +101,15 @@ pub enum Arg {
     Zero,
     /// `wait4` options.
     WaitOpts,
+    /// `futex`'s operation: the known ones with and without
+    /// `FUTEX_PRIVATE_FLAG` (and sometimes `FUTEX_CLOCK_REALTIME`), rarely
+    /// anything.
+    FutexOp,
+    /// `futex`'s fourth argument, a timeout pointer for the waits and a
+    /// count for the others: short or past timeouts, bad timespecs, bad
+    /// pointers, counts; never null or a far deadline, so that no wait
+    /// blocks for long.
+    FutexTimeout,
     /// Any 64-bit value, small ones more often.
     Any,
 }
@@ -152,8 +161,9 @@ pub const CALLS: &[Call] = &[
     call("fstat", 80, &[Fd, Out]),
     call("fsync", 82, &[Fd]),
     call("set_tid_address", 96, &[Out]),
-    call("futex", 98, &[Out, Any, Any, Timespec, Out, Any]),
+    call("futex", 98, &[Out, FutexOp, Any, FutexTimeout, Out, Any]),
     call("set_robust_list", 99, &[In, Len]),
+    call("get_robust_list", 100, &[Pid, Out, Out]),
     call("nanosleep", 101, &[Timespec, Out]),
     call("clock_gettime", 113, &[Clock, Out]),
     call("clock_nanosleep", 115, &[Clock, Flags, Timespec, Out]),

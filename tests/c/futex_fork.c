@@ -1,0 +1,186 @@
+/* futex_fork: futexes shared across fork, through syscall(SYS_futex).
+ *
+ * The words live in a MAP_SHARED anonymous page. A child that must act
+ * only once the parent sleeps probes for the sleeper without waking it: a
+ * FUTEX_REQUEUE of at most one sleeper from the word onto itself returns 1
+ * once one is queued. Every wait has a timeout and every probe loop a
+ * bound, so a broken kernel fails the case instead of hanging it.
+ *
+ * Runs unmodified on armmap and on Linux; the output must be identical.
+ */
+#include "check.h"
+
+#include <linux/futex.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+static long futex(unsigned *uaddr, int op, unsigned val, const struct timespec *t, unsigned *uaddr2, unsigned val3)
+{
+    return syscall(SYS_futex, uaddr, op, val, t, uaddr2, val3);
+}
+
+/* A count in the timeout argument (requeue and wake-op). */
+static long futex2(unsigned *uaddr, int op, unsigned val, unsigned long val2, unsigned *uaddr2, unsigned val3)
+{
+    return syscall(SYS_futex, uaddr, op, val, val2, uaddr2, val3);
+}
+
+static int has_sleeper(unsigned *w)
+{
+    return futex2(w, FUTEX_REQUEUE, 0, 1, w, 0) == 1;
+}
+
+/* Polls (at most about 5 s) until a sleeper is queued on w. */
+static int await_sleeper(unsigned *w)
+{
+    for (int i = 0; i < 5000; i++) {
+        if (has_sleeper(w))
+            return 1;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return 0;
+}
+
+static unsigned *words;
+
+static void case_map_shared_page(void)
+{
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    CHECK(p != MAP_FAILED, "mmap: errno %d (%s)", errno, strerror(errno));
+    words = p;
+}
+
+static void case_value_mismatch_is_eagain(void)
+{
+    CHECK(words, "no page");
+    words[0] = 1;
+    CHECK_ERRNO(futex(&words[0], FUTEX_WAIT, 0, NULL, NULL, 0), EAGAIN);
+    words[0] = 0;
+}
+
+static void case_timeout_is_etimedout(void)
+{
+    CHECK(words, "no page");
+    struct timespec t = {0, 20 * 1000000}, t0, t1;
+    CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &t0));
+    CHECK_ERRNO(futex(&words[0], FUTEX_WAIT, 0, &t, NULL, 0), ETIMEDOUT);
+    CHECK_SYS(clock_gettime(CLOCK_MONOTONIC, &t1));
+    long long ns = (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+    CHECK(ns >= 20000000, "a 20 ms wait lasted %lld ns", ns);
+}
+
+static void case_child_wakes_parent(void)
+{
+    CHECK(words, "no page");
+    words[0] = 0;
+    pid_t pid = fork();
+    CHECK_SYS(pid);
+    if (pid == 0) {
+        for (int i = 0; i < 5000; i++) {
+            long n = futex(&words[0], FUTEX_WAKE, 1, NULL, NULL, 0);
+            if (n == 1)
+                _exit(0);
+            if (n != 0)
+                _exit(2);
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
+        _exit(1);
+    }
+    struct timespec t = {10, 0};
+    long r = futex(&words[0], FUTEX_WAIT, 0, &t, NULL, 0);
+    int e = errno;
+    int status = check_wait(pid);
+    CHECK(r == 0, "FUTEX_WAIT returned %ld, errno %d (%s)", r, e, strerror(e));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+    printf("parent woken by its child\n");
+}
+
+static void case_requeue_then_wake(void)
+{
+    CHECK(words, "no page");
+    words[1] = 5;
+    pid_t pid = fork();
+    CHECK_SYS(pid);
+    if (pid == 0) {
+        if (!await_sleeper(&words[1]))
+            _exit(1);
+        if (futex2(&words[1], FUTEX_CMP_REQUEUE, 0, 1, &words[2], 6) != -1 || errno != EAGAIN)
+            _exit(2);
+        if (futex2(&words[1], FUTEX_CMP_REQUEUE, 0, 1, &words[2], 5) != 1)
+            _exit(3);
+        if (futex(&words[1], FUTEX_WAKE, 1, NULL, NULL, 0) != 0)
+            _exit(4);
+        if (futex(&words[2], FUTEX_WAKE, 1, NULL, NULL, 0) != 1)
+            _exit(5);
+        _exit(0);
+    }
+    struct timespec t = {10, 0};
+    long r = futex(&words[1], FUTEX_WAIT, 5, &t, NULL, 0);
+    int status = check_wait(pid);
+    CHECK(r == 0, "FUTEX_WAIT returned %ld, errno %d", r, errno);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+    printf("requeued from one word to the other, then woken\n");
+}
+
+static void case_wake_op(void)
+{
+    CHECK(words, "no page");
+    words[3] = 0;
+    pid_t pid = fork();
+    CHECK_SYS(pid);
+    if (pid == 0) {
+        if (!await_sleeper(&words[3]))
+            _exit(1);
+        /* words[3] += 1; wake words[3] if it was 0. */
+        long n = futex2(&words[4], FUTEX_WAKE_OP, 1, 1, &words[3], FUTEX_OP(FUTEX_OP_ADD, 1, FUTEX_OP_CMP_EQ, 0));
+        _exit(n == 1 ? 0 : 2);
+    }
+    struct timespec t = {10, 0};
+    long r = futex(&words[3], FUTEX_WAIT, 0, &t, NULL, 0);
+    int status = check_wait(pid);
+    CHECK(r == 0, "FUTEX_WAIT returned %ld, errno %d", r, errno);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+    printf("wake-op left %u in the word\n", words[3]);
+}
+
+static void case_private_flag_needs_same_process(void)
+{
+    CHECK(words, "no page");
+    words[5] = 0;
+    pid_t pid = fork();
+    CHECK_SYS(pid);
+    if (pid == 0) {
+        struct timespec t = {0, 100 * 1000000};
+        long r = futex(&words[5], FUTEX_WAIT_PRIVATE, 0, &t, NULL, 0);
+        _exit(r == -1 && errno == ETIMEDOUT ? 0 : 1);
+    }
+    long woken = 0;
+    int status = 0, reaped = 0;
+    for (int i = 0; i < 5000 && !reaped; i++) {
+        woken += futex(&words[5], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        reaped = waitpid(pid, &status, WNOHANG) == pid;
+        if (reaped)
+            break;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    if (!reaped)
+        status = check_wait(pid);
+    CHECK(woken == 0, "private wakes in the parent woke %ld", woken);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+}
+
+int main(void)
+{
+    check_init("futex_fork");
+    RUN(map_shared_page);
+    RUN(value_mismatch_is_eagain);
+    RUN(timeout_is_etimedout);
+    RUN(child_wakes_parent);
+    RUN(requeue_then_wake);
+    RUN(wake_op);
+    RUN(private_flag_needs_same_process);
+    return check_finish();
+}
