@@ -329,6 +329,7 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "mmap_hello", args: &[] },
     CompareRun { program: "mmap_copy", args: &[] },
     CompareRun { program: "mmap_pitfalls", args: &[] },
+    CompareRun { program: "futex_fork", args: &[] },
 ];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).

@@ -290,12 +290,12 @@ fn wake_op_arithmetic() -> TestResult {
     let (a, b) = (addr(&w[0]), addr(&w[1]));
     let cases: [(u32, u32, u32); 7] = [
         // (before, op, after)
-        (5, futex_op(0, 9, 0, 0), 9),                   // SET
-        (5, futex_op(1, 0xfff, 0, 0), 4),               // ADD -1
-        (1, futex_op(2, 6, 0, 0), 7),                   // OR
-        (7, futex_op(3, 6, 0, 0), 1),                   // ANDN
-        (6, futex_op(4, 5, 0, 0), 3),                   // XOR
-        (0, 1 << 31 | futex_op(2, 4, 0, 0), 16),        // OR 1 << 4
+        (5, futex_op(0, 9, 0, 0), 9),                  // SET
+        (5, futex_op(1, 0xfff, 0, 0), 4),              // ADD -1
+        (1, futex_op(2, 6, 0, 0), 7),                  // OR
+        (7, futex_op(3, 6, 0, 0), 1),                  // ANDN
+        (6, futex_op(4, 5, 0, 0), 3),                  // XOR
+        (0, 1 << 31 | futex_op(2, 4, 0, 0), 16),       // OR 1 << 4
         (0, 1 << 31 | futex_op(0, 31, 0, 0), 1 << 31), // SET 1 << 31
     ];
     for (before, op, after) in cases {
@@ -500,7 +500,9 @@ fn signal_ends_a_sleeper() -> TestResult {
 fn get_robust(pid: i32) -> Result<(usize, usize), Errno> {
     let (mut head, mut len) = (0usize, 0usize);
     // SAFETY: the kernel writes one pointer and one size_t into these.
-    ret(unsafe { syscall3(SYS_GET_ROBUST_LIST, pid as usize, &mut head as *mut usize as usize, &mut len as *mut usize as usize) })?;
+    ret(unsafe {
+        syscall3(SYS_GET_ROBUST_LIST, pid as usize, &mut head as *mut usize as usize, &mut len as *mut usize as usize)
+    })?;
     Ok((head, len))
 }
 

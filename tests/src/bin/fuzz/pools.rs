@@ -584,7 +584,7 @@ impl Pools {
                 if rng.one_in(16) {
                     x
                 } else {
-                    x % 14 | flags
+                    (x % 14) | flags
                 }
             }
             // Never 0 (no timeout) nor far: no wait lasts more than 20 ms
