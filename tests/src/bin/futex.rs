@@ -20,7 +20,7 @@ use user::fs;
 use user::mm::{self, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE};
 use user::process::{self, wexitstatus, wifexited, wifsignaled, wtermsig, ExitStatus, SIGTERM};
 use user::syscall::{ret, syscall3, syscall6};
-use user::test::{Deadline, Harness, TestResult};
+use user::test::{Deadline, Failed, Harness, TestResult};
 use user::time::{self, Timespec, CLOCK_MONOTONIC, CLOCK_REALTIME};
 use user::util;
 use user::{check, check_eq, fail, Args};
@@ -64,6 +64,7 @@ fn main(_args: Args) -> i32 {
     h.case("robust_list_set_and_get", robust_list_set_and_get);
     h.case("robust_owner_died_wakes_sleeper", robust_owner_died_wakes_sleeper);
     h.case("robust_pending_op_marked", robust_pending_op_marked);
+    h.case("frames_back_to_baseline", frames_back_to_baseline);
     h.finish()
 }
 
@@ -444,29 +445,44 @@ fn shared_file_at_different_addresses() -> TestResult {
     Ok(())
 }
 
+/// A word in private memory (copied on write after `fork`).
+static PRIVATE_WORD: AtomicU32 = AtomicU32::new(0);
+
 fn private_futex_stays_in_its_process() -> TestResult {
+    let w = shared_words(2)?;
     // Same memory, same address in both processes: a private futex is
     // still a different one in each.
-    let w = shared_words(2)?;
+    not_woken_from_other_process(&w[0], PRIVATE, &w[1])?;
+    // A shared-flag futex in private memory is keyed like a private one.
+    not_woken_from_other_process(&PRIVATE_WORD, 0, &w[1])?;
+    unmap(w);
+    Ok(())
+}
+
+/// A child sleeps on `word` (with `flags`) for 200 ms after setting
+/// `ready`; the parent's wakes of the same address until then must reach
+/// nobody, and the child must time out.
+fn not_woken_from_other_process(word: &AtomicU32, flags: u32, ready: &AtomicU32) -> TestResult {
+    ready.store(0, SeqCst);
     let child = process::fork_run(|| {
-        w[1].store(1, SeqCst);
+        ready.store(1, SeqCst);
         let t = Timespec::from_millis(200);
-        match futex(addr(&w[0]), WAIT | PRIVATE, 0, ts_ptr(&t), 0, 0) {
+        match futex(addr(word), WAIT | flags, 0, ts_ptr(&t), 0, 0) {
             Err(Errno::ETIMEDOUT) => 0,
             Ok(_) => 1,
             _ => 2,
         }
     })?;
     let mut d = Deadline::after_ms(5000, 5_000_000);
-    while w[1].load(SeqCst) == 0 && !d.expired() {
+    while ready.load(SeqCst) == 0 && !d.expired() {
         process::sched_yield();
     }
-    // Private wakes from here until the child's wait ends: none may reach it.
+    // Wakes from here until the child's wait ends: none may reach it.
     let mut woke = 0;
     let mut status = None;
     let mut d = Deadline::after_ms(5000, 100_000);
     while status.is_none() && !d.expired() {
-        woke += futex(addr(&w[0]), WAKE | PRIVATE, 1, 0, 0, 0)?;
+        woke += futex(addr(word), WAKE | flags, 1, 0, 0, 0)?;
         let mut s = 0;
         if process::wait4(child, Some(&mut s), process::WNOHANG, None)? == child {
             status = Some(s);
@@ -475,8 +491,7 @@ fn private_futex_stays_in_its_process() -> TestResult {
     }
     let Some(status) = status else { fail!("the child did not end") };
     check!(wifexited(status) && wexitstatus(status) == 0, "child (0: timed out): {}", ExitStatus(status));
-    check_eq!(woke, 0, "private wakes in the parent woke someone");
-    unmap(w);
+    check_eq!(woke, 0, "wakes (flags {flags:#x}) in the parent woke someone");
     Ok(())
 }
 
@@ -606,5 +621,40 @@ fn robust_pending_op_marked() -> TestResult {
     child_ok(child)?;
     check_eq!(w[10].load(SeqCst), 1);
     unmap(w);
+    Ok(())
+}
+
+/// Free frames, from armmap's `/proc/vmstat`.
+fn free_frames() -> Result<u64, Failed> {
+    let mut buf = [0u8; 1024];
+    let n = util::read_path(c"/proc/vmstat", &mut buf)?;
+    let text = core::str::from_utf8(&buf[..n]).unwrap_or("");
+    match util::key_value(text, "nr_free_pages") {
+        Some(v) => Ok(v),
+        None => fail!("no nr_free_pages in /proc/vmstat"),
+    }
+}
+
+/// Sleepers, wakes, requeues and robust deaths across processes leave no
+/// frame behind.
+fn frames_back_to_baseline() -> TestResult {
+    if !util::armmap_only("the frame count (/proc/vmstat)") {
+        return Ok(());
+    }
+    let round = || -> TestResult {
+        shared_anon_wait_wake_across_fork()?;
+        cmp_requeue_moves_sleeper()?;
+        shared_file_at_different_addresses()?;
+        signal_ends_a_sleeper()?;
+        robust_owner_died_wakes_sleeper()
+    };
+    // Once for the pages this program itself touches.
+    round()?;
+    let before = free_frames()?;
+    for _ in 0..5 {
+        round()?;
+    }
+    let after = free_frames()?;
+    check_eq!(after, before, "free frames before and after 5 rounds");
     Ok(())
 }
