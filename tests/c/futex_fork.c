@@ -145,6 +145,34 @@ static void case_wake_op(void)
     printf("wake-op left %u in the word\n", words[3]);
 }
 
+/* Each comparison of FUTEX_WAKE_OP, with the old value below, equal to
+ * and above the argument (0): is the sleeper on the second word woken?
+ * The operation sets the word to the value it held, so the sleeper sleeps
+ * on; one that is not woken is woken by a plain FUTEX_WAKE after. */
+static void case_wake_op_comparisons(void)
+{
+    CHECK(words, "no page");
+    for (int cmp = FUTEX_OP_CMP_EQ; cmp <= FUTEX_OP_CMP_GE; cmp++) {
+        for (int old = -1; old <= 1; old++) {
+            words[6] = (unsigned)old;
+            pid_t pid = fork();
+            CHECK_SYS(pid);
+            if (pid == 0) {
+                struct timespec t = {10, 0};
+                _exit(futex(&words[6], FUTEX_WAIT, (unsigned)old, &t, NULL, 0) == 0 ? 0 : 1);
+            }
+            int slept = await_sleeper(&words[6]);
+            long n = futex2(&words[7], FUTEX_WAKE_OP, 1, 1, &words[6], FUTEX_OP(FUTEX_OP_SET, old & 0xfff, cmp, 0));
+            if (n == 0)
+                futex(&words[6], FUTEX_WAKE, 1, NULL, NULL, 0);
+            int status = check_wait(pid);
+            CHECK(slept, "the child never slept");
+            CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %#x", status);
+            printf("comparison %d, old value %d against 0: %ld woken\n", cmp, old, n);
+        }
+    }
+}
+
 static void case_private_flag_needs_same_process(void)
 {
     CHECK(words, "no page");
@@ -181,6 +209,7 @@ int main(void)
     RUN(child_wakes_parent);
     RUN(requeue_then_wake);
     RUN(wake_op);
+    RUN(wake_op_comparisons);
     RUN(private_flag_needs_same_process);
     return check_finish();
 }

@@ -157,6 +157,12 @@ impl WakeOp {
     pub const OR: u32 = 2;
     pub const ANDN: u32 = 3;
     pub const XOR: u32 = 4;
+    pub const CMP_EQ: u32 = 0;
+    pub const CMP_NE: u32 = 1;
+    pub const CMP_LT: u32 = 2;
+    pub const CMP_LE: u32 = 3;
+    pub const CMP_GT: u32 = 4;
+    pub const CMP_GE: u32 = 5;
     const OPARG_SHIFT: u32 = 1 << 31;
 
     pub fn decode(encoded: u32) -> WakeOp {
@@ -192,12 +198,12 @@ impl WakeOp {
     pub fn compare(self, old: u32) -> Result<bool, Errno> {
         let (o, c) = (old as i32, self.cmparg);
         Ok(match self.cmp {
-            0 => o == c,
-            1 => o != c,
-            2 => o < c,
-            3 => o >= c,
-            4 => o <= c,
-            5 => o > c,
+            Self::CMP_EQ => o == c,
+            Self::CMP_NE => o != c,
+            Self::CMP_LT => o < c,
+            Self::CMP_LE => o <= c,
+            Self::CMP_GT => o > c,
+            Self::CMP_GE => o >= c,
             _ => return Err(Errno::ENOSYS),
         })
     }
@@ -475,14 +481,26 @@ mod tests {
         assert_eq!(WakeOp::decode(shift | enc(WakeOp::SET, 33, 0, 0)).apply(0), 2);
         assert_eq!(WakeOp::decode(shift | enc(WakeOp::SET, -1, 0, 0)).apply(0), 1 << 31);
         // Comparisons are signed.
+        // Comparisons are signed, numbered as Linux's FUTEX_OP_CMP_*:
+        // EQ 0, NE 1, LT 2, LE 3, GT 4, GE 5.
         let cmp = |c: u32, old: i32, arg: i32| WakeOp::decode(enc(0, 0, c, arg)).compare(old as u32);
-        assert_eq!(cmp(0, 3, 3), Ok(true));
-        assert_eq!(cmp(1, 3, 3), Ok(false));
+        let table = [
+            // (cmp, results for old < arg, old == arg, old > arg)
+            (0, [false, true, false]),
+            (1, [true, false, true]),
+            (2, [true, false, false]),
+            (3, [true, true, false]),
+            (4, [false, false, true]),
+            (5, [false, true, true]),
+        ];
+        for (c, want) in table {
+            for (old, w) in [-1, 0, 1].into_iter().zip(want) {
+                assert_eq!(cmp(c, old, 0), Ok(w), "cmp {c}, old {old}, arg 0");
+            }
+        }
         assert_eq!(cmp(2, -1, 0), Ok(true));
-        assert_eq!(cmp(3, 0, 0), Ok(true));
-        assert_eq!(cmp(4, 1, 0), Ok(false));
-        assert_eq!(cmp(5, 1, 0), Ok(true));
         assert_eq!(cmp(6, 1, 0), Err(Errno::ENOSYS));
+        assert_eq!(cmp(15, 1, 0), Err(Errno::ENOSYS));
         assert!(!WakeOp::decode(enc(5, 0, 0, 0)).valid_op());
         assert!(WakeOp::decode(enc(4, 0, 0, 0)).valid_op());
     }
