@@ -42,6 +42,18 @@ static int await_sleeper(unsigned *w)
     return 0;
 }
 
+/* Polls (at most about 5 s) until n sleepers are queued on w. */
+static int await_sleepers(unsigned *w, int n)
+{
+    for (int i = 0; i < 5000; i++) {
+        if (futex2(w, FUTEX_REQUEUE, 0, n, w, 0) == n)
+            return 1;
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    return 0;
+}
+
 static unsigned *words;
 
 static void case_map_shared_page(void)
@@ -173,6 +185,37 @@ static void case_wake_op_comparisons(void)
     }
 }
 
+/* Three sleepers on one word: a wake of 0 still wakes one; a requeue
+ * wakes one and moves one; the last stays. */
+static void case_counts(void)
+{
+    CHECK(words, "no page");
+    words[8] = 0;
+    words[9] = 0;
+    pid_t pids[3];
+    for (int i = 0; i < 3; i++) {
+        pids[i] = fork();
+        CHECK_SYS(pids[i]);
+        if (pids[i] == 0) {
+            struct timespec t = {10, 0};
+            _exit(futex(&words[8], FUTEX_WAIT, 0, &t, NULL, 0) == 0 ? 0 : 1);
+        }
+    }
+    int slept = await_sleepers(&words[8], 3);
+    long zero = futex(&words[8], FUTEX_WAKE, 0, NULL, NULL, 0);
+    long requeued = futex2(&words[8], FUTEX_CMP_REQUEUE, 1, 1, &words[9], 0);
+    long on_first = futex(&words[8], FUTEX_WAKE, 10, NULL, NULL, 0);
+    long on_second = futex(&words[9], FUTEX_WAKE, 10, NULL, NULL, 0);
+    int ok = 1;
+    for (int i = 0; i < 3; i++) {
+        int status = check_wait(pids[i]);
+        ok &= WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    CHECK(slept, "three sleepers never queued");
+    CHECK(ok, "a child was not woken");
+    printf("wake 0: %ld, cmp_requeue 1+1: %ld, then %ld and %ld woken\n", zero, requeued, on_first, on_second);
+}
+
 static void case_private_flag_needs_same_process(void)
 {
     CHECK(words, "no page");
@@ -210,6 +253,7 @@ int main(void)
     RUN(requeue_then_wake);
     RUN(wake_op);
     RUN(wake_op_comparisons);
+    RUN(counts);
     RUN(private_flag_needs_same_process);
     return check_finish();
 }
