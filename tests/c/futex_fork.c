@@ -216,6 +216,48 @@ static void case_counts(void)
     printf("wake 0: %ld, cmp_requeue 1+1: %ld, then %ld and %ld woken\n", zero, requeued, on_first, on_second);
 }
 
+/* A call's result, or -errno. */
+static long res(long r)
+{
+    return r == -1 ? -errno : r;
+}
+
+/* Which error wins when several apply: the order Linux checks in. */
+static void case_error_order(void)
+{
+    CHECK(words, "no page");
+    char *hole = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(hole != MAP_FAILED, "mmap: errno %d", errno);
+    CHECK_SYS(munmap(hole, 4096));
+    unsigned *w = &words[10], *h = (unsigned *)hole, *odd = (unsigned *)((char *)w + 2);
+    struct timespec bad = {0, 1000000000}, ok = {0, 1000};
+    struct {
+        const char *what;
+        long r;
+    } calls[] = {
+        {"realtime wait, bad timespec", res(futex(w, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 0, &bad, NULL, 0))},
+        {"realtime wait", res(futex(w, FUTEX_WAIT | FUTEX_CLOCK_REALTIME, 0, &ok, NULL, 0))},
+        {"realtime wake", res(futex(w, FUTEX_WAKE | FUTEX_CLOCK_REALTIME, 1, NULL, NULL, 0))},
+        {"misaligned wait, unreadable timeout", res(futex(odd, FUTEX_WAIT, 0, (void *)hole, NULL, 0))},
+        {"misaligned wait, bad timespec", res(futex(odd, FUTEX_WAIT, 0, &bad, NULL, 0))},
+        {"empty bitset, unmapped word", res(futex(h, FUTEX_WAKE_BITSET, 1, NULL, NULL, 0))},
+        {"empty bitset, misaligned word", res(futex(odd, FUTEX_WAIT_BITSET, 0, &ok, NULL, 0))},
+        {"negative requeue count, unmapped word", res(futex2(h, FUTEX_REQUEUE, 1, -1UL, w, 0))},
+        {"requeue, misaligned target, value differs", res(futex2(w, FUTEX_CMP_REQUEUE, 1, 1, odd, 99))},
+        {"requeue, unmapped target", res(futex2(w, FUTEX_REQUEUE, 1, 1, h, 0))},
+        {"requeue private, unmapped target", res(futex2(w, FUTEX_REQUEUE_PRIVATE, 1, 1, h, 0))},
+        {"wake-op, unknown operation, unmapped word", res(futex2(w, FUTEX_WAKE_OP_PRIVATE, 1, 1, h, 7u << 28))},
+        {"wake-op, unknown operation, misaligned word", res(futex2(w, FUTEX_WAKE_OP, 1, 1, odd, 7u << 28))},
+        {"wake-op, unmapped word", res(futex2(w, FUTEX_WAKE_OP, 1, 1, h, 0))},
+        {"wait on NULL", res(futex(NULL, FUTEX_WAIT, 0, &ok, NULL, 0))},
+        {"wake on NULL, private", res(futex(NULL, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0))},
+        {"operation -1", res(futex(w, -1, 0, NULL, NULL, 0))},
+        {"FUTEX_FD (removed)", res(futex(w, 2, 0, NULL, NULL, 0))},
+    };
+    for (unsigned i = 0; i < sizeof calls / sizeof calls[0]; i++)
+        printf("%s: %ld\n", calls[i].what, calls[i].r);
+}
+
 static void case_private_flag_needs_same_process(void)
 {
     CHECK(words, "no page");
@@ -254,6 +296,7 @@ int main(void)
     RUN(wake_op);
     RUN(wake_op_comparisons);
     RUN(counts);
+    RUN(error_order);
     RUN(private_flag_needs_same_process);
     return check_finish();
 }
