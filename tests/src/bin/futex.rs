@@ -67,6 +67,7 @@ fn main(_args: Args) -> i32 {
     h.case("robust_list_set_and_get", robust_list_set_and_get);
     h.case("robust_owner_died_wakes_sleeper", robust_owner_died_wakes_sleeper);
     h.case("robust_pending_op_marked", robust_pending_op_marked);
+    h.case("robust_list_released_at_exec", robust_list_released_at_exec);
     h.case("frames_back_to_baseline", frames_back_to_baseline);
     h.finish()
 }
@@ -644,6 +645,27 @@ fn robust_pending_op_marked() -> TestResult {
     })?;
     child_ok(child)?;
     check_eq!(w[10].load(SeqCst), 1);
+    unmap(w);
+    Ok(())
+}
+
+/// `execve` releases the old program's robust futexes, as exit does.
+fn robust_list_released_at_exec() -> TestResult {
+    if robust_lists_missing() || !util::armmap_only("execve of /bin/hello") {
+        return Ok(());
+    }
+    let w = shared_words(16)?;
+    let child = process::fork_run(|| {
+        let head = robust_layout(w, true);
+        w[10].store(process::gettid() as u32, SeqCst);
+        if set_robust(head) != Ok(0) {
+            return 1;
+        }
+        let _ = process::execve(c"/bin/hello", &[c"hello"], &[]);
+        2
+    })?;
+    child_ok(child)?;
+    check_eq!(w[10].load(SeqCst), OWNER_DIED);
     unmap(w);
     Ok(())
 }
