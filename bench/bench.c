@@ -45,6 +45,7 @@
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE 4096UL
@@ -257,6 +258,23 @@ static void row_null_syscall(void)
     for (int i = 0; i < N_SYSCALL; i++)
         syscall(SYS_getppid);
     report("getppid", c_stop(&pc), N_SYSCALL);
+}
+
+/* clock_gettime(CLOCK_MONOTONIC) as programs make it (glibc: through the
+ * vDSO when the kernel maps one), then as a system call. */
+static void row_clock_gettime(void)
+{
+    struct timespec ts;
+    for (int i = 0; i < 10; i++)
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+    c_start(&pc);
+    for (int i = 0; i < N_SYSCALL; i++)
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+    report("clock_gettime_vdso", c_stop(&pc), N_SYSCALL);
+    c_start(&pc);
+    for (int i = 0; i < N_SYSCALL; i++)
+        syscall(SYS_clock_gettime, CLOCK_MONOTONIC, &ts);
+    report("clock_gettime_syscall", c_stop(&pc), N_SYSCALL);
 }
 
 static void row_mmap_munmap(void)
@@ -593,6 +611,7 @@ int main(void)
         fail("mmap shared");
 
     row_null_syscall();
+    row_clock_gettime();
     row_mmap_munmap();
     row_anon_faults();
     row_populate_munmap();

@@ -94,6 +94,7 @@ pub fn kernel_main(info: BootInfo) -> ! {
         platform::Gic::V3 { .. } => boot_fail("GICv3 is not supported: run QEMU with -machine virt,gic-version=2"),
     }
     timer::init();
+    crate::vdso::init();
     crate::arch::aarch64::pmu::init();
     cpu::irq_enable();
     log::info!(
@@ -137,6 +138,7 @@ pub fn kernel_main(info: BootInfo) -> ! {
         Some("panic") => panic!("crash=panic on the command line"),
         _ => {}
     }
+    crate::task::init();
     BASELINE_FREE.store(mm::frame_counts().0, core::sync::atomic::Ordering::Relaxed);
     // From here on the kernel runs with interrupts masked; they are taken
     // only in user mode and in the idle loop, where no lock is held (the

@@ -74,6 +74,13 @@ errnos! {
     ETIMEDOUT = 110, "Connection timed out";
     ECANCELED = 125, "Operation canceled";
     EOWNERDEAD = 130, "Owner died";
+    // Linux's internal restart codes (include/linux/errno.h): a system
+    // call interrupted by a signal returns one, and signal delivery turns
+    // it into EINTR or a restart; a program never sees them.
+    ERESTARTSYS = 512, "Interrupted system call should be restarted";
+    ERESTARTNOINTR = 513, "Interrupted system call should be restarted";
+    ERESTARTNOHAND = 514, "Interrupted system call should be restarted";
+    ERESTART_RESTARTBLOCK = 516, "Interrupted by a signal";
 }
 
 /// A system call's result.

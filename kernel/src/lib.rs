@@ -27,6 +27,7 @@ pub mod errno;
 pub mod fs;
 pub mod mm;
 pub mod task;
+pub mod vdso;
 
 target_only! {
     pub mod drivers;

@@ -5,6 +5,7 @@
 use crate::arch::aarch64::esr::{Abort, FaultKind, Syndrome, ESR};
 use crate::arch::aarch64::exception::TrapFrame;
 use crate::mm::fault::{self, Access, Failure, Resolution};
+use crate::task::process::Counters;
 use crate::task::{exit, process, sched, signal};
 
 /// Counts of faults resolved and copies made, since boot (`/proc/vmstat`).
@@ -29,29 +30,42 @@ fn resolve(addr: u64, access: Access, no_entry: bool) -> Result<Resolution, Fail
     use core::sync::atomic::Ordering::Relaxed;
     let pid = sched::current();
     let page = addr & !(crate::mm::addr::PAGE_SIZE as u64 - 1);
-    let r = process::try_with(pid, |p| {
-        if p.pending.is_some() {
-            // A process with a signal pending makes no more progress.
-            return Err(Failure::SignalPending);
-        }
-        let mut r = fault::handle(&mut p.mm, addr, access, no_entry);
-        if let Err(n) = p.fault_watch.note((page, access), r == Ok(Resolution::Spurious)) {
-            log::error!(
-                "kernel bug: pid {pid}: {} fault at {addr:#x} resolved as spurious {n} times in a row; failing the access",
-                access_name(access)
-            );
-            r = Err(Failure::NoProgress);
-        }
-        if let Ok(res) = r {
-            p.counters.minflt += 1;
-            if res == Resolution::CowCopy {
-                p.counters.cow += 1;
-            }
-        }
-        r
+    // The thread table is held only to find the address space; the fault
+    // is resolved under the address space's own lock.
+    let found = process::try_with(pid, |t| {
+        // A thread with a signal pending (or told to exit) makes no more
+        // progress.
+        (!signal::interrupts(t)).then(|| (t.mm.clone(), t.process.clone()))
     });
-    let r = match r {
-        Ok(Some(r)) => r,
+    let r = match found {
+        Ok(Some(Some((mm, proc_)))) => match mm.try_lock() {
+            Some(mut mm) => {
+                let mut r = fault::handle(&mut mm, addr, access, no_entry);
+                if let Err(n) = mm.fault_watch.note((page, access), r == Ok(Resolution::Spurious)) {
+                    log::error!(
+                        "kernel bug: pid {pid}: {} fault at {addr:#x} resolved as spurious {n} times in a row; failing the access",
+                        access_name(access)
+                    );
+                    r = Err(Failure::NoProgress);
+                }
+                if let Ok(res) = r {
+                    Counters::add(&proc_.counters.minflt, 1);
+                    if res == Resolution::CowCopy {
+                        Counters::add(&proc_.counters.cow, 1);
+                    }
+                }
+                r
+            }
+            None => {
+                // One CPU: the address space can only be locked by the code
+                // that faulted.
+                log::error!(
+                    "kernel bug: pid {pid}: user access at {addr:#x} with the address space locked; failing it"
+                );
+                Err(Failure::NoProgress)
+            }
+        },
+        Ok(Some(None)) => Err(Failure::SignalPending),
         Ok(None) => Err(Failure::Unmapped),
         Err(process::Busy) => {
             // One CPU: the table can only be locked by the code that faulted.
@@ -83,18 +97,44 @@ fn access_name(a: Access) -> &'static str {
     }
 }
 
-/// Kills the current process for a fault it cannot survive, with the
+/// The calling process's name, for reports.
+fn process_name() -> alloc::string::String {
+    process::current_process().map(|p| p.inner.lock().name.clone()).unwrap_or_default()
+}
+
+/// The signal and `si_code` a failed fault raises.
+fn fault_signal(why: Failure) -> (u32, i32) {
+    use signal::code::*;
+    match why {
+        Failure::Unmapped => (signal::SIGSEGV, SEGV_MAPERR),
+        Failure::Protection | Failure::NoProgress | Failure::SignalPending => (signal::SIGSEGV, SEGV_ACCERR),
+        Failure::BeyondEnd => (signal::SIGBUS, BUS_ADRERR),
+        Failure::Alignment => (signal::SIGBUS, BUS_ADRALN),
+        Failure::OutOfMemory => (signal::SIGKILL, SI_KERNEL),
+    }
+}
+
+/// A user fault that cannot be resolved becomes its signal: a handler
+/// runs if the program has one, otherwise the process dies with the
 /// one-line report users read.
-fn kill_for_fault(frame: &TrapFrame, addr: u64, access: Access, why: Failure) -> ! {
+fn fail_fault(frame: &TrapFrame, addr: u64, access: Access, why: Failure, esr: u64) {
+    let (sig, code) = fault_signal(why);
+    if sig != signal::SIGKILL && signal::force_fault(sig, code, addr, Some(esr)) == signal::Forced::Handled {
+        return;
+    }
     let pid = sched::current();
-    let name = process::with(pid, |p| p.name.clone()).unwrap_or_default();
-    let (sig, sig_name) = (why.signal(), why.signal_name());
+    let name = process_name();
     let what = match access {
         Access::Read => "read from",
         Access::Write => "write to",
         Access::Exec => "execute at",
     };
-    log::warn!("pid {pid} ({name}): {sig_name} at {addr:#x}, {what} {}, pc {:#x}", why.describe(), frame.elr);
+    log::warn!(
+        "pid {pid} ({name}): {} at {addr:#x}, {what} {}, pc {:#x}",
+        why.signal_name(),
+        why.describe(),
+        frame.elr
+    );
     exit::exit_current(exit::signaled(sig))
 }
 
@@ -114,21 +154,27 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
             };
             match result {
                 Ok(_) => {}
-                // Killed by the signal, at this fault (no fault report).
-                Err(Failure::SignalPending) => signal::deliver_pending(),
+                // The signal acts on the way back to user mode; the access
+                // is retried after a handler, if there is one.
+                Err(Failure::SignalPending) => {}
                 // Another process goes; the access is retried afterwards.
                 Err(Failure::OutOfMemory) if crate::task::oom::make_room_for(sched::current()) => {}
-                Err(why) => kill_for_fault(frame, far, access, why),
+                Err(why) => fail_fault(frame, far, access, why, esr.raw()),
             }
         }
         _ => {
-            let pid = sched::current();
-            let name = process::with(pid, |p| p.name.clone()).unwrap_or_default();
-            let (sig, sig_name) = match esr.class() {
-                Some(EC::PcAlignment) | Some(EC::SpAlignment) => (exit::SIGBUS, "SIGBUS"),
-                Some(EC::Brk64) => (5, "SIGTRAP"),
-                _ => (4, "SIGILL"),
+            use signal::code::*;
+            let (sig, sig_name, code, addr, esr_for_frame) = match esr.class() {
+                Some(EC::PcAlignment) => (signal::SIGBUS, "SIGBUS", BUS_ADRALN, far, Some(esr.raw())),
+                Some(EC::SpAlignment) => (signal::SIGBUS, "SIGBUS", BUS_ADRALN, frame.sp_el0, Some(esr.raw())),
+                Some(EC::Brk64) => (5, "SIGTRAP", TRAP_BRKPT, frame.elr, None),
+                _ => (4, "SIGILL", ILL_ILLOPC, frame.elr, None),
             };
+            if signal::force_fault(sig, code, addr, esr_for_frame) == signal::Forced::Handled {
+                return;
+            }
+            let pid = sched::current();
+            let name = process_name();
             log::warn!(
                 "pid {pid} ({name}): {sig_name}: {} (ESR {:#x}), pc {:#x}",
                 esr.class_name(),
@@ -141,11 +187,11 @@ pub fn user_sync(frame: &mut TrapFrame, esr: Syndrome, far: u64) {
 }
 
 /// Called before returning to EL0: the reschedule point and signal delivery.
-pub fn return_to_user(_frame: &mut TrapFrame) {
+pub fn return_to_user(frame: &mut TrapFrame) {
     if sched::take_resched() {
         sched::schedule();
     }
-    signal::deliver_pending();
+    signal::deliver(frame, None);
 }
 
 /// A kernel access to a user address faulted (a copy to or from user
@@ -169,9 +215,9 @@ pub fn timer_tick() {
     let now = crate::arch::aarch64::timer::uptime_ns();
     let pid = sched::current();
     if pid != 0 {
-        process::with(pid, |p| {
-            p.user_ticks += 1;
-            crate::task::perf::fold(&mut p.perf);
+        process::with(pid, |t| {
+            t.user_ticks += 1;
+            crate::task::perf::fold(&mut t.perf);
         });
     }
     sched::tick(now);

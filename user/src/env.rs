@@ -38,6 +38,8 @@ pub const AT_HWCAP: usize = 16;
 pub const AT_RANDOM: usize = 25;
 /// Auxiliary vector: address of the file name that was executed.
 pub const AT_EXECFN: usize = 31;
+/// Auxiliary vector: address of the vDSO's ELF header.
+pub const AT_SYSINFO_EHDR: usize = 33;
 
 /// The program's arguments, environment and auxiliary vector.
 ///

@@ -150,6 +150,7 @@ fn target_runs() -> Vec<TargetRun> {
             &["memdev at shutdown: \"hello-from-user\""],
         ),
         TargetRun::tests("user-msync_counts", "init=/bin/msync_counts"),
+        TargetRun::tests("user-vdso", "init=/bin/vdso"),
         // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
         TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000"),
     ]
@@ -168,6 +169,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "classic_copy",
     "classic_pitfalls",
     "mmap",
+    "vdso",
     "fuzz",
 ];
 
@@ -330,6 +332,7 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "mmap_copy", args: &[] },
     CompareRun { program: "mmap_pitfalls", args: &[] },
     CompareRun { program: "futex_fork", args: &[] },
+    CompareRun { program: "vdso_clock", args: &[] },
 ];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).

@@ -111,14 +111,18 @@ pub fn maps_text(mm: &AddressSpace) -> Result<String, Errno> {
 /// Generates the text of `/proc` file number `which` for the calling
 /// process; ENOMEM if it does not fit in memory.
 pub fn generate(which: u32) -> Result<String, Errno> {
-    let pid = sched::current();
     match which {
-        PROC_SELF_MAPS => process::with(pid, |p| maps_text(&p.mm)).unwrap_or(Ok(String::new())),
-        PROC_SELF_MMSTAT => process::with(pid, |p| {
-            let c = &p.counters;
-            text(|s| write!(s, "minflt {}\ncow {}\neager_pages {}\n", c.minflt, c.cow, c.eager_pages))
-        })
-        .unwrap_or(Ok(String::new())),
+        PROC_SELF_MAPS => process::with_mm(|mm| maps_text(mm)).unwrap_or(Ok(String::new())),
+        PROC_SELF_MMSTAT => match process::current_process() {
+            Ok(p) => {
+                let c = &p.counters;
+                let get = process::Counters::get;
+                text(|s| {
+                    write!(s, "minflt {}\ncow {}\neager_pages {}\n", get(&c.minflt), get(&c.cow), get(&c.eager_pages))
+                })
+            }
+            Err(_) => Ok(String::new()),
+        },
         PROC_VMSTAT => {
             let (free, total) = crate::mm::frame_counts();
             text(|s| {
@@ -149,12 +153,19 @@ pub fn write(which: u32, buf: &[u8]) -> Result<usize, Errno> {
     }
     let text_in = core::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
     let pid: u32 = text_in.trim().parse().map_err(|_| Errno::EINVAL)?;
-    let dump = process::with(pid, |p| {
+    let (name, mm) = {
+        let mut t = process::TABLE.lock();
+        let name = t.procs.get(&pid).map(|p| p.inner.lock().name.clone());
+        let mm = t.main_thread(pid).map(|th| th.mm.clone());
+        name.zip(mm).ok_or(Errno::ESRCH)?
+    };
+    let dump = {
+        let mm = mm.lock();
         text(|s| {
-            writeln!(s, "areas of pid {pid} ({}):", p.name)?;
-            for v in p.mm.vmas.iter() {
+            writeln!(s, "areas of pid {pid} ({name}):")?;
+            for v in mm.vmas.iter() {
                 let (mut pages, mut blocks) = (0u64, 0u64);
-                p.mm.for_each_leaf(v.start, v.end, |size| {
+                mm.for_each_leaf(v.start, v.end, |size| {
                     if size >= 2 << 20 {
                         blocks += 1;
                     } else {
@@ -169,8 +180,7 @@ pub fn write(which: u32, buf: &[u8]) -> Result<usize, Errno> {
             }
             Ok(())
         })
-    })
-    .ok_or(Errno::ESRCH)??;
+    }?;
     log::info!("{}", dump.trim_end());
     Ok(buf.len())
 }

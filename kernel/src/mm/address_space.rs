@@ -57,6 +57,9 @@ pub struct AddressSpace {
     /// Start and current end of the `brk` heap.
     pub brk_start: u64,
     pub brk: u64,
+    /// Catches a fault that repeats without progress (see `mm/fault.rs`);
+    /// kept with the space the faults are resolved in, under its lock.
+    pub fault_watch: super::spurious::SpuriousWatch<(u64, super::fault::Access)>,
 }
 
 /// Where a futex word lives ([`AddressSpace::futex_place`]).
@@ -106,7 +109,15 @@ impl AddressSpace {
     pub fn new() -> Result<Self, Errno> {
         let table = PageTable::new(&mut HwContext::user(0)).map_err(|_| Errno::ENOMEM)?;
         let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
-        Ok(Self { id, table, asid: AsidTag::default(), vmas: VmaList::new(), brk_start: 0, brk: 0 })
+        Ok(Self {
+            id,
+            table,
+            asid: AsidTag::default(),
+            vmas: VmaList::new(),
+            brk_start: 0,
+            brk: 0,
+            fault_watch: Default::default(),
+        })
     }
 
     /// This address space's id (unique since boot).

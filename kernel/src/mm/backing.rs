@@ -12,12 +12,14 @@
 //! Implementations here: [`ZeroFill`] (private anonymous memory: a fresh
 //! zeroed frame per page), [`SharedAnon`] (shared anonymous memory: frames
 //! kept by the object so every mapper sees the same ones), [`PhysRange`]
-//! (device memory: a fixed physical range, no frames allocated). Files add
-//! their page cache in `fs`.
+//! (device memory: a fixed physical range, no frames allocated),
+//! [`PinnedFrames`] (frames the kernel keeps for good and shows to every
+//! process: the vDSO). Files add their page cache in `fs`.
 
 use super::addr::{PhysAddr, PAGE_SIZE};
 use alloc::collections::BTreeMap;
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use spin::Mutex;
 
 /// How the CPU may cache a mapping's memory (selects the MAIR index).
@@ -239,6 +241,47 @@ impl Drop for SharedAnon {
     }
 }
 
+/// Frames the kernel owns for good and hands to every process that maps the
+/// object: the vDSO's code and its data page. Every mapping sees the same
+/// frames, as with [`SharedAnon`], but the object is never freed.
+///
+/// Invariant: the kernel holds one reference on each frame in `frames` and
+/// never drops it, so the frames are never freed or handed out again,
+/// whatever mappings come and go; each page-table entry holds a reference
+/// of its own, as for any shared frame, and gives it back when unmapped.
+/// Because the count never falls to one, a private mapping made writable
+/// (`mprotect`) copies a frame on the first store instead of changing it.
+pub struct PinnedFrames {
+    frames: Vec<PhysAddr>,
+    name: &'static str,
+}
+
+impl PinnedFrames {
+    /// `frames` must carry the kernel's own reference, kept for ever.
+    pub fn new(frames: Vec<PhysAddr>, name: &'static str) -> Self {
+        Self { frames, name }
+    }
+
+    /// Number of pages.
+    pub fn pages(&self) -> u64 {
+        self.frames.len() as u64
+    }
+}
+
+impl Backing for PinnedFrames {
+    fn kind_name(&self) -> &'static str {
+        self.name
+    }
+    fn page(&self, pgoff: u64, _store: bool) -> Result<PageFrame, BackingError> {
+        self.present_page(pgoff).ok_or(BackingError::BeyondEnd)
+    }
+    fn present_page(&self, pgoff: u64) -> Option<PageFrame> {
+        let pa = *self.frames.get(usize::try_from(pgoff).ok()?)?;
+        frame_ops().get(pa);
+        Some(PageFrame::Shared(pa))
+    }
+}
+
 /// A physical range that is not managed by the frame allocator, such as the
 /// reserved `memdev` buffer or device registers.
 ///
@@ -272,5 +315,61 @@ impl Backing for PhysRange {
     }
     fn contiguous_pages(&self, pgoff: u64) -> u64 {
         (self.size / PAGE_SIZE as u64).saturating_sub(pgoff)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Frame services that only count references to frames in
+    /// `[TEST_BASE, TEST_BASE + 16 pages)` (installed once for the whole
+    /// test process; other frames are ignored).
+    struct Counting;
+    const TEST_BASE: u64 = 0x4000_0000;
+    static GETS: AtomicUsize = AtomicUsize::new(0);
+    static PUTS: AtomicUsize = AtomicUsize::new(0);
+
+    fn ours(pa: PhysAddr) -> bool {
+        (TEST_BASE..TEST_BASE + 16 * PAGE_SIZE as u64).contains(&pa.0)
+    }
+
+    impl FrameOps for Counting {
+        fn alloc_zeroed(&self) -> Option<PhysAddr> {
+            None
+        }
+        fn get(&self, pa: PhysAddr) {
+            if ours(pa) {
+                GETS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        fn put(&self, pa: PhysAddr) {
+            if ours(pa) {
+                PUTS.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[test]
+    fn pinned_frames_give_the_same_frames_with_a_reference_each() {
+        static OPS: Counting = Counting;
+        set_frame_ops(&OPS);
+        let frames = vec![PhysAddr(TEST_BASE), PhysAddr(TEST_BASE + 0x1000)];
+        let b = PinnedFrames::new(frames, "vdso");
+        assert_eq!((b.kind_name(), b.pages(), b.is_anonymous()), ("vdso", 2, false));
+        let (g0, p0) = (GETS.load(Ordering::SeqCst), PUTS.load(Ordering::SeqCst));
+        // A load and a store get the same shared frame (a private store copies it in fault.rs).
+        assert_eq!(b.page(0, false), Ok(PageFrame::Shared(PhysAddr(TEST_BASE))));
+        assert_eq!(b.page(0, true), Ok(PageFrame::Shared(PhysAddr(TEST_BASE))));
+        assert_eq!(b.present_page(1), Some(PageFrame::Shared(PhysAddr(TEST_BASE + 0x1000))));
+        assert_eq!(GETS.load(Ordering::SeqCst) - g0, 3, "one reference per page handed out");
+        // Past the end: nothing, and no reference taken.
+        assert_eq!(b.page(2, false), Err(BackingError::BeyondEnd));
+        assert_eq!(b.present_page(u64::MAX), None);
+        assert_eq!(GETS.load(Ordering::SeqCst) - g0, 3);
+        // Dropping the object gives nothing back: the kernel's references stay.
+        drop(b);
+        assert_eq!(PUTS.load(Ordering::SeqCst), p0);
     }
 }

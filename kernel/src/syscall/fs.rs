@@ -40,7 +40,7 @@ const UIO_MAXIOV: u64 = 1024;
 
 /// The open file behind `fd` in the current process.
 pub fn file(fd: u64) -> Result<Arc<OpenFile>, Errno> {
-    process::with_current(|p| files::get(&p.files, fd))?
+    process::with_files(|files| files::get(files, fd))?
 }
 
 /// Linux's `PATH_MAX`: the longest path with its NUL.
@@ -76,7 +76,7 @@ pub fn user_path(dirfd: u64, ptr: u64) -> Result<String, Errno> {
         return Err(Errno::ENOENT);
     }
     let path = if s.starts_with('/') || dirfd as i64 == AT_FDCWD {
-        process::with_current(|p| vfs::normalize(&p.cwd, s))?
+        process::with_fs(|f| vfs::normalize(&f.cwd, s))?
     } else {
         let f = file(dirfd)?;
         if !f.inode.is_dir() {
@@ -409,17 +409,18 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
         truncate(&inode, 0);
     }
     let f = OpenFile::new(inode, &path, flags);
-    process::with_current(|p| files::install(&mut p.files, f, 0))?
+    process::with_files(|files| files::install(files, f, 0))?
 }
 
 pub fn close(fd: u64) -> SysResult {
-    process::with_current(|p| {
-        let f = files::get(&p.files, fd)?;
-        if let Kind::Perf(id) = f.inode.kind {
-            crate::task::perf::close(&mut p.perf, id);
-        }
-        files::close(&mut p.files, fd)
+    let f = process::with_files(|files| {
+        let f = files::get(files, fd)?;
+        files::close(files, fd)?;
+        Ok::<_, Errno>(f)
     })??;
+    if let Kind::Perf(id) = f.inode.kind {
+        process::with_current(|t| crate::task::perf::close(&mut t.perf, id))?;
+    }
     Ok(0)
 }
 
@@ -516,8 +517,9 @@ fn truncate(inode: &Inode, len: u64) {
     inode.truncate(len);
     if len < old {
         let first = len.div_ceil(crate::mm::addr::PAGE_SIZE as u64);
-        for p in process::TABLE.lock().values_mut() {
-            p.mm.unmap_object_from(inode.ino, first);
+        // Threads sharing an address space repeat the (idempotent) walk.
+        for t in process::TABLE.lock().threads.values() {
+            t.mm.lock().unmap_object_from(inode.ino, first);
         }
     }
 }
@@ -619,7 +621,7 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
 
 pub fn dup(fd: u64) -> SysResult {
     let f = file(fd)?;
-    process::with_current(|p| files::install(&mut p.files, f, 0))?
+    process::with_files(|files| files::install(files, f, 0))?
 }
 
 pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
@@ -632,7 +634,7 @@ pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
         return Err(Errno::EBADF);
     }
     let f = file(old)?;
-    process::with_current(|p| files::install_at(&mut p.files, f, new))??;
+    process::with_files(|files| files::install_at(files, f, new))??;
     Ok(new as u64)
 }
 
@@ -653,7 +655,7 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             if from >= files::MAX_FDS {
                 return Err(Errno::EINVAL);
             }
-            process::with_current(|p| files::install(&mut p.files, f, from))?
+            process::with_files(|files| files::install(files, f, from))?
         }
         F_GETFD => Ok(u64::from(f.flags & oflags::O_CLOEXEC != 0)),
         F_GETFL => Ok((f.flags & !oflags::O_CLOEXEC) as u64),
@@ -665,7 +667,7 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
 /// `getcwd(buf, size)`: ERANGE if the path and its NUL do not fit in
 /// `size`; only those bytes are copied (and checked), as on Linux.
 pub fn getcwd(buf: u64, size: u64) -> SysResult {
-    let cwd = process::with_current(|p| try_string(&p.cwd))??;
+    let cwd = process::with_fs(|f| try_string(&f.cwd))??;
     let len = cwd.len() as u64 + 1;
     if size < len {
         return Err(Errno::ERANGE);
@@ -683,7 +685,7 @@ pub fn chdir(path: u64) -> SysResult {
     if !vfs::lookup(&path)?.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    process::with_current(|p| p.cwd = path)?;
+    process::with_fs(|f| f.cwd = path)?;
     Ok(0)
 }
 
@@ -730,13 +732,21 @@ pub fn perf_event_open(attr: u64, pid: u64, cpu: u64, group_fd: u64, flags: u64)
     let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
     let oflags =
         if flags & PERF_FLAG_FD_CLOEXEC != 0 { oflags::O_RDONLY | oflags::O_CLOEXEC } else { oflags::O_RDONLY };
-    process::with_current(|p| {
-        crate::task::perf::open(&mut p.perf, &a, id)?;
-        files::install(&mut p.files, OpenFile::new(Inode::new_perf(id), "anon_inode:[perf_event]", oflags), 0)
-    })?
+    process::with_current(|t| crate::task::perf::open(&mut t.perf, &a, id))??;
+    let file = OpenFile::new(Inode::new_perf(id), "anon_inode:[perf_event]", oflags);
+    let fd = process::with_files(|files| files::install(files, file, 0))?;
+    if fd.is_err() {
+        process::with_current(|t| crate::task::perf::close(&mut t.perf, id))?;
+    }
+    fd
 }
 
 pub fn fsync(fd: u64) -> SysResult {
     file(fd)?;
     Ok(0)
+}
+
+/// `umask(mask)`: sets the file-creation mask; returns the old one.
+pub fn umask(mask: u64) -> SysResult {
+    process::with_fs(|f| core::mem::replace(&mut f.umask, (mask & 0o777) as u32) as u64)
 }

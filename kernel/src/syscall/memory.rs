@@ -10,7 +10,7 @@ use crate::mm::addr::{page_round_up, PAGE_SIZE};
 use crate::mm::backing::zero_fill;
 use crate::mm::mmap::{self, FileMapping, Request, MAP_ANONYMOUS};
 use crate::mm::vma::{Prot, Vma};
-use crate::task::process;
+use crate::task::process::{self, Counters};
 use alloc::sync::Arc;
 
 /// What mapping an open file means.
@@ -34,12 +34,11 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) ->
     mmap::check_offset(offset)?;
     let file = if flags & MAP_ANONYMOUS == 0 { Some(file_mapping(fd)?) } else { None };
     let req = Request { addr, len, prot, flags, offset };
-    let (pid, r) = process::with_current(|p| (p.pid, mmap::mmap(&mut p.mm, &req, file)))?;
-    let m = r?;
-    process::with_current(|p| {
-        p.counters.eager_pages += m.eager_pages;
-        p.counters.minflt += m.prefaulted;
-    })?;
+    let pid = crate::task::sched::current();
+    let m = process::with_mm(|mm| mmap::mmap(mm, &req, file))??;
+    let p = process::current_process()?;
+    Counters::add(&p.counters.eager_pages, m.eager_pages);
+    Counters::add(&p.counters.minflt, m.prefaulted);
     if log::log_enabled!(log::Level::Debug) {
         let l = Prot((prot & 7) as u8).letters();
         log::debug!(
@@ -61,24 +60,23 @@ pub fn mmap(addr: u64, len: u64, prot: u64, flags: u64, fd: u64, offset: u64) ->
 }
 
 pub fn munmap(addr: u64, len: u64) -> SysResult {
-    process::with_current(|p| mmap::munmap(&mut p.mm, addr, len))??;
+    process::with_mm(|mm| mmap::munmap(mm, addr, len))??;
     Ok(0)
 }
 
 pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
-    process::with_current(|p| mmap::mprotect(&mut p.mm, addr, len, prot))??;
+    process::with_mm(|mm| mmap::mprotect(mm, addr, len, prot))??;
     Ok(0)
 }
 
 pub fn msync(addr: u64, len: u64, flags: u64) -> SysResult {
-    process::with_current(|p| crate::mm::msync::msync(&mut p.mm, addr, len, flags))?
+    process::with_mm(|mm| crate::mm::msync::msync(mm, addr, len, flags))?
 }
 
 /// `brk(addr)`: moves the end of the heap area; returns the (new or
 /// unchanged) break, as Linux does, never an error.
 pub fn brk(addr: u64) -> SysResult {
-    process::with_current(|p| {
-        let mm = &mut p.mm;
+    process::with_mm(|mm| {
         if addr < mm.brk_start {
             return mm.brk;
         }

@@ -1,11 +1,13 @@
-//! Time, identity and limits: clock_gettime, nanosleep, getrusage, uname,
-//! prlimit64, getrandom, and the signal calls armmap accepts and ignores.
+//! Time, identity and limits: clock_gettime, clock_getres, gettimeofday
+//! (the same numbers the vDSO computes: `vdso/data.rs`), nanosleep,
+//! getrusage, uname, prlimit64, getrandom.
 
 use crate::arch::aarch64::timer;
 use crate::arch::aarch64::uaccess::{access_ok, copy_to_user, copy_to_user_prefix, read_user, write_user};
 use crate::errno::{Errno, SysResult};
 use crate::task::process::{self, Block};
 use crate::task::sched;
+use crate::vdso::{self, data};
 
 /// `struct timespec`.
 #[repr(C)]
@@ -32,41 +34,120 @@ pub struct Rusage {
 
 const _: () = assert!(core::mem::size_of::<Rusage>() == 144);
 
+/// `struct timeval`.
+#[repr(C)]
+#[derive(Copy, Clone, Default)]
+pub struct Timeval {
+    pub sec: i64,
+    pub usec: i64,
+}
+
+/// The time of `clock` in nanoseconds; EINVAL for an unknown clock.
+///
+/// CLOCK_REALTIME (0), MONOTONIC (1), MONOTONIC_RAW (4), *_COARSE (5, 6)
+/// and BOOTTIME (7) are computed by `vdso::data::clock_ns` from the counter
+/// and the data page's parameters, exactly as the vDSO computes them; the
+/// CPU-time clocks (2, 3), which the vDSO leaves to this call, are the
+/// counter too (armmap does not account CPU time per process).
+fn clock_now_ns(clock: u64) -> Result<u64, Errno> {
+    // Linux's clockid_t is an int.
+    let clock = u32::try_from(clock as i32).ok().filter(|&c| c <= data::CLOCK_MAX).ok_or(Errno::EINVAL)?;
+    let p = vdso::params();
+    Ok(data::clock_ns(clock, timer::counter(), &p).unwrap_or_else(timer::uptime_ns))
+}
+
+fn timespec(ns: u64) -> Timespec {
+    let (sec, nsec) = data::split_ns(ns);
+    Timespec { sec, nsec }
+}
+
 pub fn clock_gettime(clock: u64, tp: u64) -> SysResult {
-    // CLOCK_REALTIME (0), MONOTONIC (1), PROCESS/THREAD_CPUTIME (2, 3),
-    // MONOTONIC_RAW (4), *_COARSE (5, 6), BOOTTIME (7): all the counter.
-    if clock > 7 {
-        return Err(Errno::EINVAL);
-    }
-    let ns = timer::uptime_ns();
-    let ts = Timespec { sec: (ns / 1_000_000_000) as i64, nsec: (ns % 1_000_000_000) as i64 };
+    let ts = timespec(clock_now_ns(clock)?);
     write_user(tp, &ts).map_err(|_| Errno::EFAULT)?;
     Ok(0)
 }
 
-fn sleep_for(req: u64) -> SysResult {
-    let ts: Timespec = read_user(req).map_err(|_| Errno::EFAULT)?;
-    if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
-        return Err(Errno::EINVAL);
-    }
-    let ns = (ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64);
-    if ns == 0 {
-        sched::yield_now();
-    } else {
-        sched::block(Block::Sleep(timer::uptime_ns().saturating_add(ns)))?;
+/// `clock_getres(clock, res)`: the vDSO's answer for the clocks it
+/// computes, 1 ns for the CPU-time clocks (Linux's for a scheduler clock);
+/// EINVAL for an unknown clock, nothing written for a null `res`.
+pub fn clock_getres(clock: u64, res: u64) -> SysResult {
+    let clock = u32::try_from(clock as i32).ok().filter(|&c| c <= data::CLOCK_MAX).ok_or(Errno::EINVAL)?;
+    let ns = data::resolution_ns(clock, &vdso::params()).unwrap_or(1);
+    if res != 0 {
+        write_user(res, &timespec(ns)).map_err(|_| Errno::EFAULT)?;
     }
     Ok(0)
 }
 
-pub fn nanosleep(req: u64, _rem: u64) -> SysResult {
-    sleep_for(req)
+/// `gettimeofday(tv, tz)`: CLOCK_REALTIME in microseconds; the time zone
+/// is UTC (zeros), as Linux's default `sys_tz`. Either pointer may be null.
+pub fn gettimeofday(tv: u64, tz: u64) -> SysResult {
+    if tv != 0 {
+        let (sec, nsec) = data::split_ns(clock_now_ns(data::CLOCK_REALTIME.into())?);
+        write_user(tv, &Timeval { sec, usec: nsec / 1000 }).map_err(|_| Errno::EFAULT)?;
+    }
+    if tz != 0 {
+        write_user(tz, &[0i32; 2]).map_err(|_| Errno::EFAULT)?;
+    }
+    Ok(0)
 }
 
-pub fn clock_nanosleep(_clock: u64, flags: u64, req: u64, _rem: u64) -> SysResult {
-    if flags != 0 {
+/// Sleeps until the clock reaches `until`. Interrupted by a signal: the
+/// time left goes to `rem` (when given) and the call ends with EINTR if a
+/// handler runs, or starts over if none does (Linux restarts it with the
+/// time left; here with the request, a deviation only a stopped and
+/// continued sleeper sees).
+fn sleep_until(until: u64, rem: u64) -> SysResult {
+    loop {
+        let now = timer::uptime_ns();
+        if now >= until {
+            return Ok(0);
+        }
+        if sched::block(Block::Sleep(until)).is_err() {
+            if rem != 0 {
+                let left = until.saturating_sub(timer::uptime_ns());
+                let ts = Timespec { sec: (left / 1_000_000_000) as i64, nsec: (left % 1_000_000_000) as i64 };
+                write_user(rem, &ts).map_err(|_| Errno::EFAULT)?;
+            }
+            return Err(Errno::ERESTARTNOHAND);
+        }
+    }
+}
+
+/// Reads a relative or absolute sleep request (EFAULT, EINVAL as Linux).
+fn read_request(req: u64) -> Result<u64, Errno> {
+    let ts: Timespec = read_user(req).map_err(|_| Errno::EFAULT)?;
+    if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
         return Err(Errno::EINVAL);
     }
-    sleep_for(req)
+    Ok((ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64))
+}
+
+pub fn nanosleep(req: u64, rem: u64) -> SysResult {
+    let ns = read_request(req)?;
+    if ns == 0 {
+        sched::yield_now();
+        return Ok(0);
+    }
+    sleep_until(timer::uptime_ns().saturating_add(ns), rem)
+}
+
+/// `clock_nanosleep(clock, flags, req, rem)`: relative, or absolute with
+/// TIMER_ABSTIME (every clock reads the same counter here, see
+/// `clock_gettime`); `rem` is written only for a relative sleep.
+pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult {
+    const TIMER_ABSTIME: u64 = 1;
+    // The CPU-time clocks are not slept on here; others as clock_gettime.
+    if clock > 7 || clock == 2 || clock == 3 {
+        return Err(Errno::EINVAL);
+    }
+    let ns = read_request(req)?;
+    if flags & TIMER_ABSTIME != 0 {
+        // The deadline on this clock, moved onto the monotonic one.
+        let offset = clock_now_ns(clock)?.wrapping_sub(timer::uptime_ns());
+        return sleep_until(ns.saturating_sub(offset), 0);
+    }
+    sleep_until(timer::uptime_ns().saturating_add(ns), rem)
 }
 
 pub fn getrusage(who: u64, usage: u64) -> SysResult {
@@ -75,7 +156,7 @@ pub fn getrusage(who: u64, usage: u64) -> SysResult {
     let mut r = Rusage::default();
     match who {
         RUSAGE_SELF => {
-            let (flt, ticks) = process::with_current(|p| (p.counters.minflt, p.user_ticks)).unwrap_or((0, 0));
+            let (flt, ticks) = process_usage().unwrap_or((0, 0));
             r.minflt = flt as i64;
             let us = ticks * (1_000_000 / timer::HZ);
             r.utime = [(us / 1_000_000) as i64, (us % 1_000_000) as i64];
@@ -103,12 +184,13 @@ pub fn uname(buf: u64) -> SysResult {
 pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
     const RLIMIT_STACK: u64 = 3;
     const RLIMIT_NOFILE: u64 = 7;
+    const RLIMIT_CORE: u64 = 4;
     const INFINITY: u64 = u64::MAX;
     let new: Option<[u64; 2]> = match new {
         0 => None,
         p => Some(read_user(p).map_err(|_| Errno::EFAULT)?),
     };
-    if pid as i32 != 0 && pid as u32 != sched::current() {
+    if pid as i32 != 0 && Ok(pid as u32) != process::current_process().map(|p| p.pid) {
         return Err(Errno::ESRCH);
     }
     // Linux's resource is an unsigned int.
@@ -120,6 +202,8 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
         let lim: [u64; 2] = match resource {
             RLIMIT_STACK => [crate::mm::address_space::STACK_SIZE, INFINITY],
             RLIMIT_NOFILE => [crate::task::files::MAX_FDS as u64; 2],
+            // No core files are written (wait statuses never have the core bit).
+            RLIMIT_CORE => [0, INFINITY],
             _ => [INFINITY, INFINITY],
         };
         write_user(old, &lim).map_err(|_| Errno::EFAULT)?;
@@ -187,9 +271,12 @@ pub fn reboot(magic: u64, magic2: u64, cmd: u64) -> SysResult {
 
 /// rt_sigaction / rt_sigprocmask: accepted, with an empty old value of
 /// `size` bytes (32 for `struct sigaction`, 8 for a signal set).
-pub fn sigaction_ignored(old: u64, size: usize) -> SysResult {
-    if old != 0 {
-        copy_to_user(old, &[0u8; 32][..size]).map_err(|_| Errno::EFAULT)?;
-    }
-    Ok(0)
+/// The calling process's page faults and ticks (all its threads, the
+/// finished ones included).
+fn process_usage() -> Result<(u64, u64), Errno> {
+    let p = process::current_process()?;
+    let t = process::TABLE.lock();
+    let i = p.inner.lock();
+    let live: u64 = i.threads.iter().filter_map(|tid| t.threads.get(tid)).map(|th| th.user_ticks).sum();
+    Ok((process::Counters::get(&p.counters.minflt), i.dead_ticks + live))
 }

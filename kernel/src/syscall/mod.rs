@@ -11,6 +11,7 @@ mod fs;
 mod memory;
 mod misc;
 mod proc;
+mod signal;
 
 use crate::arch::aarch64::exception::TrapFrame;
 use crate::errno::{encode, Errno, SysResult};
@@ -49,19 +50,28 @@ pub mod nr {
     pub const GET_ROBUST_LIST: u64 = 100;
     pub const NANOSLEEP: u64 = 101;
     pub const CLOCK_GETTIME: u64 = 113;
+    pub const CLOCK_GETRES: u64 = 114;
     pub const CLOCK_NANOSLEEP: u64 = 115;
     pub const SCHED_YIELD: u64 = 124;
     pub const KILL: u64 = 129;
     pub const TKILL: u64 = 130;
     pub const TGKILL: u64 = 131;
+    pub const SIGALTSTACK: u64 = 132;
+    pub const RT_SIGSUSPEND: u64 = 133;
     pub const RT_SIGACTION: u64 = 134;
     pub const RT_SIGPROCMASK: u64 = 135;
+    pub const RT_SIGPENDING: u64 = 136;
+    pub const RT_SIGTIMEDWAIT: u64 = 137;
+    pub const RT_SIGQUEUEINFO: u64 = 138;
+    pub const RT_SIGRETURN: u64 = 139;
+    pub const RT_TGSIGQUEUEINFO: u64 = 240;
     pub const SETPGID: u64 = 154;
     pub const GETPGID: u64 = 155;
     pub const GETSID: u64 = 156;
     pub const SETSID: u64 = 157;
     pub const UNAME: u64 = 160;
     pub const GETRUSAGE: u64 = 165;
+    pub const GETTIMEOFDAY: u64 = 169;
     pub const GETPID: u64 = 172;
     pub const GETPPID: u64 = 173;
     pub const GETUID: u64 = 174;
@@ -83,6 +93,8 @@ pub mod nr {
     pub const PERF_EVENT_OPEN: u64 = 241;
     pub const REBOOT: u64 = 142;
     pub const RSEQ: u64 = 293;
+    pub const CLONE3: u64 = 435;
+    pub const UMASK: u64 = 166;
 }
 
 /// Handles the system call in `frame` and stores its result in x0.
@@ -120,12 +132,15 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::MSYNC => memory::msync(a[0], a[1], a[2]),
         nr::BRK => memory::brk(a[0]),
         nr::MADVISE => Ok(0),
-        nr::EXIT | nr::EXIT_GROUP => proc::exit(a[0]),
-        nr::GETPID | nr::GETTID => Ok(crate::task::sched::current() as u64),
+        nr::EXIT => proc::exit(a[0]),
+        nr::EXIT_GROUP => proc::exit_group(a[0]),
+        nr::GETPID => proc::getpid(),
+        nr::GETTID => Ok(crate::task::sched::current() as u64),
         nr::GETPPID => proc::getppid(),
         nr::GETUID | nr::GETEUID | nr::GETGID | nr::GETEGID => Ok(0),
         nr::SCHED_YIELD => proc::sched_yield(),
-        nr::CLONE => proc::clone(frame, a[0], a[1], a[2], a[4]),
+        nr::CLONE => proc::clone(frame, a[0], a[1], a[2], a[3], a[4]),
+        nr::CLONE3 => proc::clone3(frame, a[0], a[1]),
         nr::EXECVE => proc::execve(a[0], a[1], a[2]),
         nr::WAIT4 => proc::wait4(a[0], a[1], a[2], a[3]),
         nr::KILL => proc::kill(a[0], a[1]),
@@ -135,12 +150,22 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::SETSID => proc::setsid(),
         nr::TKILL => proc::tkill(a[0], a[1]),
         nr::TGKILL => proc::tgkill(a[0], a[1], a[2]),
-        nr::SET_TID_ADDRESS => Ok(crate::task::sched::current() as u64),
-        nr::RT_SIGACTION => misc::sigaction_ignored(a[2], 32),
-        nr::RT_SIGPROCMASK => misc::sigaction_ignored(a[2], 8),
+        nr::SET_TID_ADDRESS => proc::set_tid_address(a[0]),
+        nr::UMASK => fs::umask(a[0]),
+        nr::RT_SIGACTION => signal::rt_sigaction(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPROCMASK => signal::rt_sigprocmask(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGPENDING => signal::rt_sigpending(a[0], a[1]),
+        nr::RT_SIGSUSPEND => signal::rt_sigsuspend(a[0], a[1]),
+        nr::RT_SIGTIMEDWAIT => signal::rt_sigtimedwait(a[0], a[1], a[2], a[3]),
+        nr::RT_SIGQUEUEINFO => signal::rt_sigqueueinfo(a[0], a[1], a[2]),
+        nr::RT_TGSIGQUEUEINFO => signal::rt_tgsigqueueinfo(a[0], a[1], a[2], a[3]),
+        nr::SIGALTSTACK => signal::sigaltstack(frame, a[0], a[1]),
+        nr::RT_SIGRETURN => signal::rt_sigreturn(frame),
         nr::NANOSLEEP => misc::nanosleep(a[0], a[1]),
         nr::CLOCK_NANOSLEEP => misc::clock_nanosleep(a[0], a[1], a[2], a[3]),
         nr::CLOCK_GETTIME => misc::clock_gettime(a[0], a[1]),
+        nr::CLOCK_GETRES => misc::clock_getres(a[0], a[1]),
+        nr::GETTIMEOFDAY => misc::gettimeofday(a[0], a[1]),
         nr::GETRUSAGE => misc::getrusage(a[0], a[1]),
         nr::UNAME => misc::uname(a[0]),
         nr::PRLIMIT64 => misc::prlimit64(a[0], a[1], a[2], a[3]),
@@ -158,5 +183,12 @@ pub fn dispatch(frame: &mut TrapFrame) {
             Err(Errno::ENOSYS)
         }
     };
-    frame.x[0] = encode(r);
+    match r {
+        // Interrupted by a signal: EINTR or a restart, decided where the
+        // signal is delivered.
+        Err(e) if crate::task::signal::is_restart(e) => {
+            crate::task::signal::deliver(frame, Some(crate::task::signal::Restart { code: e, orig_x0: a[0] }))
+        }
+        r => frame.x[0] = encode(r),
+    }
 }

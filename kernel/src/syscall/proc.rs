@@ -6,17 +6,38 @@ use crate::arch::aarch64::exception::TrapFrame;
 use crate::arch::aarch64::uaccess::{read_user, read_user_cstr, write_user, CStrError};
 use crate::errno::{Errno, SysResult};
 use crate::mm::heap;
-use crate::task::exit::{self, SIGCHLD};
-use crate::task::process::{self, Counters, Process, State, TABLE};
+use crate::task::exit;
+use crate::task::process::{self, FsContext, ProcInner, Process, State, Thread, TABLE};
+use crate::task::signal::ThreadSignals;
 use crate::task::{exec, sched, signal};
+use alloc::sync::Arc;
 use alloc::vec::Vec;
 
+/// `exit`: ends the calling thread (the process, if it was the last).
 pub fn exit(code: u64) -> SysResult {
+    exit::exit_thread(exit::exited(code as i32))
+}
+
+/// `exit_group`: ends every thread of the process.
+pub fn exit_group(code: u64) -> SysResult {
     exit::exit_current(exit::exited(code as i32))
 }
 
+pub fn getpid() -> SysResult {
+    process::with_current(|t| t.pid() as u64)
+}
+
 pub fn getppid() -> SysResult {
-    process::with_current(|p| p.ppid as u64)
+    process::with_current(|t| t.process.inner.lock().ppid as u64)
+}
+
+/// `set_tid_address(tidptr)`: where the thread's id is zeroed (and a futex
+/// waiter woken) when it exits; returns the caller's tid.
+pub fn set_tid_address(tidptr: u64) -> SysResult {
+    process::with_current(|t| {
+        t.clear_child_tid = tidptr;
+        t.tid as u64
+    })
 }
 
 pub fn sched_yield() -> SysResult {
@@ -24,80 +45,269 @@ pub fn sched_yield() -> SysResult {
     Ok(0)
 }
 
-/// `clone(flags, stack, parent_tid, tls, child_tid)` with fork semantics:
-/// the exit signal must be SIGCHLD, and the only other flags accepted are
-/// the ones glibc's `fork()` adds: CLONE_CHILD_SETTID (the child's pid is
-/// stored at `child_tid` in the child's memory), CLONE_PARENT_SETTID (at
-/// `parent_tid` in the parent's) and CLONE_CHILD_CLEARTID (for thread
-/// joins; with no threads nobody can observe it, so it is accepted and
-/// ignored). Anything that asks for threads (CLONE_VM, ...) is EINVAL.
+/// What `clone` and `clone3` ask for.
+pub struct CloneArgs {
+    pub flags: u64,
+    pub exit_signal: u64,
+    /// The child's stack pointer (0: the parent's).
+    pub stack: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+    pub tls: u64,
+}
+
+/// `clone` flags (include/uapi/linux/sched.h). CLONE_SYSVSEM, CLONE_IO,
+/// CLONE_PTRACE and CLONE_UNTRACED are accepted and change nothing: armmap
+/// has no System V semaphores, I/O contexts or tracing.
+pub mod clone_flags {
+    pub const CSIGNAL: u64 = 0xff;
+    pub const CLONE_VM: u64 = 0x100;
+    pub const CLONE_FS: u64 = 0x200;
+    pub const CLONE_FILES: u64 = 0x400;
+    pub const CLONE_SIGHAND: u64 = 0x800;
+    pub const CLONE_PIDFD: u64 = 0x1000;
+    pub const CLONE_VFORK: u64 = 0x4000;
+    pub const CLONE_PARENT: u64 = 0x8000;
+    pub const CLONE_THREAD: u64 = 0x10000;
+    pub const CLONE_NEWNS: u64 = 0x20000;
+    pub const CLONE_SETTLS: u64 = 0x80000;
+    pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
+    pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
+    pub const CLONE_DETACHED: u64 = 0x40_0000;
+    pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
+    pub const CLONE_NEWCGROUP: u64 = 0x200_0000;
+    pub const CLONE_NEWUTS: u64 = 0x400_0000;
+    pub const CLONE_NEWIPC: u64 = 0x800_0000;
+    pub const CLONE_NEWUSER: u64 = 0x1000_0000;
+    pub const CLONE_NEWPID: u64 = 0x2000_0000;
+    pub const CLONE_NEWNET: u64 = 0x4000_0000;
+    pub const CLONE_NEWTIME: u64 = 0x80;
+    /// clone3 only.
+    pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+    pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    /// The namespaces: armmap has none, as a Linux built without them
+    /// (which answers EINVAL).
+    pub const NAMESPACES: u64 =
+        CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+}
+
+/// `clone(flags, stack, parent_tid, tls, child_tid)` (arm64's argument
+/// order).
+pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, tls: u64, child_tid: u64) -> SysResult {
+    use clone_flags::*;
+    // The legacy call has no room for the clone3-only flags (its flags are
+    // an int-sized field on Linux; the upper bits are ignored).
+    let flags = flags & 0xffff_ffff;
+    let args = CloneArgs { flags: flags & !CSIGNAL, exit_signal: flags & CSIGNAL, stack, parent_tid, child_tid, tls };
+    do_clone(frame, &args)
+}
+
+/// Linux's `struct clone_args` (clone3), version 2 (88 bytes).
+#[repr(C)]
+#[derive(Copy, Clone, Default)]
+struct CloneArgsV2 {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// `clone3(args, size)`, checked as Linux's `copy_clone_args_from_user` and
+/// `clone3_args_valid`.
+pub fn clone3(frame: &TrapFrame, uargs: u64, size: u64) -> SysResult {
+    use clone_flags::*;
+    const VER0: u64 = 64;
+    let known = core::mem::size_of::<CloneArgsV2>() as u64;
+    if size < VER0 {
+        return Err(Errno::EINVAL);
+    }
+    if size > crate::mm::addr::PAGE_SIZE as u64 {
+        return Err(Errno::E2BIG);
+    }
+    let mut raw = [0u8; crate::mm::addr::PAGE_SIZE];
+    let n = size as usize;
+    crate::arch::aarch64::uaccess::copy_from_user(&mut raw[..n], uargs).map_err(|_| Errno::EFAULT)?;
+    // Bytes past the fields this kernel knows must be zero.
+    if raw[known as usize..n.max(known as usize)].iter().any(|&b| b != 0) {
+        return Err(Errno::E2BIG);
+    }
+    // SAFETY: CloneArgsV2 is plain u64 fields; `raw` holds at least its
+    // size, and read_unaligned copes with any alignment.
+    let a: CloneArgsV2 = unsafe { core::ptr::read_unaligned(raw.as_ptr() as *const CloneArgsV2) };
+    if a.set_tid_size > 0 || a.set_tid != 0 {
+        // Choosing the child's pid needs pid namespaces.
+        return Err(Errno::EINVAL);
+    }
+    if a.flags & (CSIGNAL | CLONE_DETACHED | CLONE_CLEAR_SIGHAND | CLONE_INTO_CGROUP) != 0
+        || a.flags >> 32 > 3
+        || a.exit_signal & !CSIGNAL != 0
+        || a.exit_signal > 64
+        || (a.stack == 0) != (a.stack_size == 0)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let stack = if a.stack == 0 { 0 } else { a.stack.checked_add(a.stack_size).ok_or(Errno::EINVAL)? };
+    let args = CloneArgs {
+        flags: a.flags,
+        exit_signal: a.exit_signal,
+        stack,
+        parent_tid: a.parent_tid,
+        child_tid: a.child_tid,
+        tls: a.tls,
+    };
+    do_clone(frame, &args)
+}
+
+/// Checks the flags as Linux's `copy_process` does.
+fn check_clone_flags(flags: u64) -> Result<(), Errno> {
+    use clone_flags::*;
+    if flags & NAMESPACES != 0 || flags & CLONE_NEWTIME != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_THREAD != 0 && flags & CLONE_SIGHAND == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    // Descriptors handed back through pidfds are not implemented.
+    if flags & CLONE_PIDFD != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+/// Creates a thread (CLONE_THREAD) or a process, sharing what `args.flags`
+/// asks for (CLONE_VM: the address space, CLONE_FILES: the descriptor
+/// table, CLONE_FS: cwd and umask) and copying the rest.
 ///
 /// Everything that can fail (memory for the kernel stack, the copied
-/// address space, the records) is done before the child enters the process
-/// table, whole, in one step: a failure (ENOMEM) leaves nothing behind.
-/// As on Linux, a bad `parent_tid` or `child_tid` pointer does not fail
-/// the fork: that store is skipped.
-pub fn clone(frame: &TrapFrame, flags: u64, stack: u64, parent_tid: u64, child_tid: u64) -> SysResult {
-    const CLONE_PARENT_SETTID: u64 = 0x0010_0000;
-    const CLONE_CHILD_CLEARTID: u64 = 0x0020_0000;
-    const CLONE_CHILD_SETTID: u64 = 0x0100_0000;
-    let extra = flags & !0xff;
-    if flags & 0xff != SIGCHLD || extra & !(CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_CHILD_SETTID) != 0 {
+/// address space, the records) is done before the child enters the tables,
+/// whole, in one step: a failure (ENOMEM) leaves nothing behind. As on
+/// Linux, a bad `parent_tid` or `child_tid` pointer does not fail the call:
+/// that store is skipped. With CLONE_VFORK the caller sleeps until the
+/// child execs or exits.
+pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
+    use clone_flags::*;
+    let flags = args.flags;
+    check_clone_flags(flags)?;
+    let me = sched::current();
+    let parent = process::current_process()?;
+    if flags & CLONE_PARENT != 0 && parent.pid == 1 {
+        // init cannot make siblings (Linux: its signal flags are unkillable).
         return Err(Errno::EINVAL);
     }
     if !crate::mm::kernel_has_room() {
         return Err(Errno::ENOMEM);
     }
-    let me = sched::current();
     let mut kstack = exec::new_kernel_stack()?;
     let mut fp = heap::try_box(FpState::default())?;
     context::save_fp(&mut fp);
     sched::reserve_slot()?;
     let ctx = exec::initial_context(&mut kstack);
-    let pid = process::alloc_pid();
-    let mut child = {
-        let mut t = TABLE.lock();
-        let parent = t.get_mut(&me).ok_or(Errno::ESRCH)?;
-        heap::try_box(Process {
-            pid,
-            ppid: me,
-            pgid: parent.pgid,
-            sid: parent.sid,
-            pending: None,
-            name: heap::try_string(&parent.name)?,
-            state: State::Ready,
-            mm: parent.mm.fork()?,
-            files: heap::try_clone_vec(&parent.files)?,
-            cwd: heap::try_string(&parent.cwd)?,
-            kstack,
-            ctx,
-            fp,
-            tpidr: context::tpidr_el0(),
-            counters: Counters::default(),
-            user_ticks: 0,
-            perf: crate::task::perf::inherit(&parent.perf, me),
-            fault_watch: Default::default(),
-            // Not inherited (Linux's futex_init_task).
-            robust_list: 0,
-        })?
+    let tid = process::alloc_pid();
+    // Linux clears the alternate stack for a child that shares the memory
+    // but not the caller's wait (it would run on the same stack).
+    let keep_altstack = flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM;
+    let (mm, files, fs, perf, sig) = process::with_current(|t| {
+        (
+            t.mm.clone(),
+            t.files.clone(),
+            t.fs.clone(),
+            crate::task::perf::inherit(&t.perf, me),
+            ThreadSignals::inherit(&t.sig, keep_altstack),
+        )
+    })?;
+    let mm = if flags & CLONE_VM != 0 { mm } else { Arc::new(spin::Mutex::new(mm.lock().fork()?)) };
+    let files =
+        if flags & CLONE_FILES != 0 { files } else { Arc::new(spin::Mutex::new(heap::try_clone_vec(&files.lock())?)) };
+    let fs = if flags & CLONE_FS != 0 {
+        fs
+    } else {
+        let f = fs.lock();
+        Arc::new(spin::Mutex::new(FsContext { cwd: heap::try_string(&f.cwd)?, umask: f.umask }))
     };
+    let process = if flags & CLONE_THREAD != 0 {
+        parent.inner.lock().threads.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        parent.clone()
+    } else {
+        let i = parent.inner.lock();
+        let mut threads = Vec::new();
+        threads.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+        threads.push(tid);
+        let ppid = if flags & CLONE_PARENT != 0 { i.ppid } else { parent.pid };
+        let inner = ProcInner {
+            ppid,
+            pgid: i.pgid,
+            sid: i.sid,
+            name: heap::try_string(&i.name)?,
+            threads,
+            group_exit: None,
+            zombie: None,
+            dead_ticks: 0,
+            exit_signal: args.exit_signal as u32,
+        };
+        let actions = heap::try_box(parent.sighand.lock().clone())?;
+        Arc::new(Process::new(tid, inner, Arc::new(spin::Mutex::new(*actions))))
+    };
+    let mut child = heap::try_box(Thread {
+        tid,
+        process: process.clone(),
+        state: State::Ready,
+        mm,
+        files,
+        fs,
+        sig,
+        must_exit: false,
+        clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { args.child_tid } else { 0 },
+        robust_list: 0,
+        kstack,
+        ctx,
+        fp,
+        tpidr: if flags & CLONE_SETTLS != 0 { args.tls } else { context::tpidr_el0() },
+        user_ticks: 0,
+        perf,
+    })?;
     let f = child.trap_frame();
     *f = frame.clone();
     f.x[0] = 0;
-    if stack != 0 {
-        f.sp_el0 = stack;
+    if args.stack != 0 {
+        f.sp_el0 = args.stack;
     }
-    if extra & CLONE_CHILD_SETTID != 0 {
+    if flags & CLONE_CHILD_SETTID != 0 {
         // The child would store it itself, as a user store: skipped where
         // that store would fault.
-        let _ = child.mm.store_u32(child_tid, pid);
+        let _ = child.mm.lock().store_u32(args.child_tid, tid);
     }
-    TABLE.lock().insert(pid, child);
-    if extra & CLONE_PARENT_SETTID != 0 {
-        let _ = write_user(parent_tid, &pid);
+    let vfork = flags & CLONE_VFORK != 0;
+    process.vfork_pending.store(vfork, core::sync::atomic::Ordering::Relaxed);
+    {
+        let mut t = TABLE.lock();
+        if flags & CLONE_THREAD != 0 {
+            process.inner.lock().threads.push(tid); // room reserved above
+        } else {
+            t.procs.insert(tid, process.clone());
+        }
+        t.threads.insert(tid, child);
     }
-    sched::start(pid);
-    Ok(pid as u64)
+    if flags & CLONE_PARENT_SETTID != 0 {
+        let _ = write_user(args.parent_tid, &tid);
+    }
+    sched::start(tid);
+    if vfork {
+        // Sleeps until the child stops borrowing the memory; only the end
+        // of this process ends the wait (its exit happens on the way out).
+        let released = || !process.vfork_pending.load(core::sync::atomic::Ordering::Relaxed);
+        let _ = process.vfork_wait.wait_killable(released);
+    }
+    Ok(tid as u64)
 }
 
 /// Most bytes of arguments and environment together that `execve` takes
@@ -137,9 +347,12 @@ pub fn execve(path: u64, argv: u64, envp: u64) -> SysResult {
 }
 
 pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
-    let pid = pid as i64;
-    let want = if pid > 0 { pid as i32 } else { -1 };
-    match exit::wait(want, options)? {
+    // Linux's pid_t: -1 any child, 0 the caller's group, < -1 group -pid.
+    let pid = pid as i32;
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
+    match exit::wait(pid, options)? {
         None => Ok(0),
         Some((child, wait_status, minflt)) => {
             if status != 0 {
@@ -155,16 +368,17 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
 }
 
 pub fn kill(pid: u64, sig: u64) -> SysResult {
-    signal::kill(pid as i32, sig as u32)?;
+    signal::kill(pid as i32, sig as u32, None)?;
     Ok(0)
 }
 
-/// `tkill(tid, sig)`: one thread (every process is one thread here).
+/// `tkill(tid, sig)`: one thread.
 pub fn tkill(tid: u64, sig: u64) -> SysResult {
     if tid as i32 <= 0 {
         return Err(Errno::EINVAL);
     }
-    kill(tid, sig)
+    signal::kill_thread(None, tid as u32, sig as u32, None)?;
+    Ok(0)
 }
 
 /// `tgkill(tgid, tid, sig)`: thread `tid` of process `tgid`.
@@ -172,42 +386,41 @@ pub fn tgkill(tgid: u64, tid: u64, sig: u64) -> SysResult {
     if tgid as i32 <= 0 || tid as i32 <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid as i32 != tid as i32 {
-        return Err(Errno::ESRCH);
-    }
-    kill(tid, sig)
+    signal::kill_thread(Some(tgid as u32), tid as u32, sig as u32, None)?;
+    Ok(0)
 }
 
 /// The process `pid` names for the process-group calls (0: the caller).
-fn who(pid: u64) -> Result<process::Pid, Errno> {
+fn who(pid: u64) -> Result<Arc<Process>, Errno> {
     match pid as i64 {
-        0 => Ok(sched::current()),
-        p if p > 0 && p <= u32::MAX as i64 => Ok(p as process::Pid),
+        0 => process::current_process(),
+        p if p > 0 && p <= u32::MAX as i64 => {
+            process::process(p as process::Pid).filter(|p| !p.is_zombie()).ok_or(Errno::ESRCH)
+        }
         _ => Err(Errno::ESRCH),
     }
 }
 
 pub fn getpgid(pid: u64) -> SysResult {
-    let pid = who(pid)?;
-    process::with(pid, |p| p.pgid as u64).ok_or(Errno::ESRCH)
+    Ok(who(pid)?.inner.lock().pgid as u64)
 }
 
 pub fn getsid(pid: u64) -> SysResult {
-    let pid = who(pid)?;
-    process::with(pid, |p| p.sid as u64).ok_or(Errno::ESRCH)
+    Ok(who(pid)?.inner.lock().sid as u64)
 }
 
-/// `setsid()`: the caller leads a new session and process group, unless it
-/// already leads a process group (EPERM).
+/// `setsid()`: the caller leads a new session and process group, unless
+/// a process group with its id exists (EPERM).
 pub fn setsid() -> SysResult {
-    process::with_current(|p| {
-        if p.pgid == p.pid {
-            return Err(Errno::EPERM);
-        }
-        p.sid = p.pid;
-        p.pgid = p.pid;
-        Ok(p.pid as u64)
-    })?
+    let me = process::current_process()?;
+    let t = TABLE.lock();
+    if t.procs.values().any(|p| p.inner.lock().pgid == me.pid) {
+        return Err(Errno::EPERM);
+    }
+    let mut i = me.inner.lock();
+    i.sid = me.pid;
+    i.pgid = me.pid;
+    Ok(me.pid as u64)
 }
 
 /// `setpgid(pid, pgid)` with Linux's rules: the caller or one of its
@@ -215,24 +428,36 @@ pub fn setsid() -> SysResult {
 /// session (EPERM), into a new group named after it or an existing group
 /// of the same session (EPERM otherwise).
 pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
-    let me = sched::current();
-    let target = who(pid)?;
+    let me = process::current_process()?;
+    let target = match pid as i64 {
+        0 => me.pid,
+        p if p > 0 && p <= u32::MAX as i64 => p as process::Pid,
+        _ => return Err(Errno::ESRCH),
+    };
     let pgid = match pgid as i64 {
         0 => target,
         g if g > 0 && g <= u32::MAX as i64 => g as process::Pid,
         _ => return Err(Errno::EINVAL),
     };
-    let mut t = TABLE.lock();
-    let my_sid = t.get(&me).ok_or(Errno::ESRCH)?.sid;
-    let p = t.get(&target).filter(|p| p.pid == me || p.ppid == me).ok_or(Errno::ESRCH)?;
-    if p.sid == p.pid || p.sid != my_sid {
+    let t = TABLE.lock();
+    let my_sid = me.inner.lock().sid;
+    let p = t.procs.get(&target).filter(|p| p.pid == me.pid || p.inner.lock().ppid == me.pid);
+    let p = p.filter(|p| !p.is_zombie()).ok_or(Errno::ESRCH)?;
+    let (sid, _) = {
+        let i = p.inner.lock();
+        (i.sid, i.pgid)
+    };
+    if sid == p.pid || sid != my_sid {
         return Err(Errno::EPERM);
     }
-    if pgid != target && !t.values().any(|q| q.pgid == pgid && q.sid == my_sid) {
+    if pgid != target
+        && !t.procs.values().any(|q| {
+            let qi = q.inner.lock();
+            qi.pgid == pgid && qi.sid == my_sid
+        })
+    {
         return Err(Errno::EPERM);
     }
-    if let Some(p) = t.get_mut(&target) {
-        p.pgid = pgid;
-    }
+    p.inner.lock().pgid = pgid;
     Ok(0)
 }

@@ -5,11 +5,12 @@
 //! per loadable segment (its file bytes copied in, the rest zero: .bss), a
 //! stack area with the Linux initial stack at its top (`stack.rs`: argc,
 //! argv, envp, auxv), and the start of the `brk` heap after the highest
-//! segment. The process's user registers are then reset so that returning
+//! segment, and the vDSO's two areas (`vdso/`, announced in
+//! `AT_SYSINFO_EHDR`). The process's user registers are then reset so that returning
 //! to user mode jumps to the entry point with `sp` at argc.
 
 use super::elf::{self, LoadPlan};
-use super::process::{Counters, KernelStack, Process, State};
+use super::process::{FsContext, KernelStack, ProcInner, Process, State, Thread};
 use super::stack::{self, AuxInfo};
 use crate::arch::aarch64::context::{exception_return, Context, FpState};
 use crate::arch::aarch64::exception::TrapFrame;
@@ -95,6 +96,7 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
         pgoff: (STACK_TOP - STACK_SIZE) / PAGE_SIZE as u64,
         name: Some(Arc::from("[stack]")),
     })?;
+    let vdso = crate::vdso::map_into(&mut mm)?;
     let argv_refs: Vec<&[u8]> = argv.iter().map(|a| a.as_slice()).collect();
     let envp_refs: Vec<&[u8]> = envp.iter().map(|a| a.as_slice()).collect();
     let aux = AuxInfo {
@@ -105,6 +107,7 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
         hwcap: HWCAP_FP | HWCAP_ASIMD,
         random: crate::random::bytes(),
         execfn: path.as_bytes(),
+        sysinfo_ehdr: vdso,
     };
     let st = stack::build_initial_stack(STACK_TOP, &argv_refs, &envp_refs, &aux).map_err(|e| match e {
         stack::StackError::TooBig => Errno::E2BIG,
@@ -141,31 +144,55 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
     let mut kstack: Box<KernelStack> = new_kernel_stack()?;
     let ctx = initial_context(&mut kstack);
     super::sched::reserve_slot()?;
-    let mut p = crate::mm::heap::try_box(Process {
+    // The first process starts in session 0, process group 0, as Linux's
+    // init does; later ones join their parent's.
+    let (pgid, sid) = super::process::process(ppid).map_or((0, 0), |p| {
+        let i = p.inner.lock();
+        (i.pgid, i.sid)
+    });
+    let mut threads = Vec::new();
+    threads.try_reserve(1).map_err(|_| Errno::ENOMEM)?;
+    threads.push(pid);
+    let actions = Arc::new(spin::Mutex::new(super::sigset::Actions::default()));
+    let process = Arc::new(Process::new(
         pid,
-        ppid,
-        // The first process starts in session 0, process group 0, as
-        // Linux's init does; later ones join their parent's.
-        pgid: super::process::with(ppid, |p| p.pgid).unwrap_or(0),
-        sid: super::process::with(ppid, |p| p.sid).unwrap_or(0),
-        pending: None,
-        name: basename(path),
+        ProcInner {
+            ppid,
+            pgid,
+            sid,
+            name: basename(path),
+            threads,
+            group_exit: None,
+            zombie: None,
+            dead_ticks: 0,
+            exit_signal: 17,
+        },
+        actions,
+    ));
+    let mut t = crate::mm::heap::try_box(Thread {
+        tid: pid,
+        process: process.clone(),
         state: State::Ready,
-        mm,
-        files: super::files::standard_files(),
-        cwd: String::from("/"),
+        mm: Arc::new(spin::Mutex::new(mm)),
+        files: Arc::new(spin::Mutex::new(super::files::standard_files())),
+        fs: Arc::new(spin::Mutex::new(FsContext { cwd: String::from("/"), umask: 0o022 })),
+        sig: Default::default(),
+        must_exit: false,
+        clear_child_tid: 0,
+        robust_list: 0,
         kstack,
         ctx,
         fp: Box::default(),
         tpidr: 0,
-        counters: Counters::default(),
         user_ticks: 0,
         perf: alloc::vec::Vec::new(),
-        fault_watch: Default::default(),
-        robust_list: 0,
     })?;
-    *p.trap_frame() = initial_frame(entry, sp);
-    super::process::TABLE.lock().insert(pid, p);
+    *t.trap_frame() = initial_frame(entry, sp);
+    {
+        let mut tables = super::process::TABLE.lock();
+        tables.procs.insert(pid, process);
+        tables.threads.insert(pid, t);
+    }
     super::sched::start(pid);
     Ok(pid)
 }
@@ -186,28 +213,70 @@ pub fn new_kernel_stack() -> Result<Box<KernelStack>, Errno> {
     Ok(unsafe { Box::from_raw(p) })
 }
 
-/// Replaces the current process's program (`execve`).
+/// Replaces the current process's program (`execve`). The program is
+/// loaded first (a failure leaves the caller as it was); then the other
+/// threads of the process exit, the caller takes the process's id as its
+/// thread id (Linux's `de_thread`), gets a descriptor table of its own
+/// with the close-on-exec descriptors closed, and a vfork parent waiting
+/// for it is released.
 pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Result<(), Errno> {
     let image = read_file(path)?;
     let (mm, entry, sp) = load(&image, path, &argv, &envp)?;
-    let pid = super::sched::current();
+    let mm = crate::mm::heap::try_box(spin::Mutex::new(mm))?;
+    let process = super::process::current_process()?;
+    become_only_thread(&process)?;
     // The old program's robust futexes are released, as at exit (Linux's
     // exec_mm_release), while its memory is still there.
-    let head = super::process::with(pid, |p| core::mem::take(&mut p.robust_list)).unwrap_or(0);
-    super::futex::exit_robust_list(head, pid);
-    let old = super::process::with(pid, |p| {
-        let old = core::mem::replace(&mut p.mm, mm);
-        p.mm.activate();
-        p.name = basename(path);
-        p.tpidr = 0;
+    let tid = super::sched::current();
+    let head = super::process::with(tid, |t| core::mem::take(&mut t.robust_list)).unwrap_or(0);
+    super::futex::exit_robust_list(head, tid);
+    let files = super::process::with_current(|t| t.files.clone())?;
+    let own_files = if Arc::strong_count(&files) > 2 {
+        // Shared with another process (CLONE_FILES): exec unshares it.
+        let copy = crate::mm::heap::try_clone_vec(&files.lock())?;
+        Some(Arc::new(spin::Mutex::new(copy)))
+    } else {
+        None
+    };
+    drop(files);
+    let tid = super::sched::current();
+    let (old_mm, old_files) = super::process::with(tid, |t| {
+        let old_mm = core::mem::replace(&mut t.mm, Arc::from(mm));
+        t.mm.lock().activate();
+        t.tpidr = 0;
         crate::arch::aarch64::context::set_tpidr_el0(0);
-        *p.fp = FpState::default();
-        crate::arch::aarch64::context::restore_fp(&p.fp);
-        *p.trap_frame() = initial_frame(entry, sp);
-        super::files::close_on_exec(&mut p.files);
-        old
-    });
+        *t.fp = FpState::default();
+        crate::arch::aarch64::context::restore_fp(&t.fp);
+        *t.trap_frame() = initial_frame(entry, sp);
+        let old_files = own_files.map(|f| core::mem::replace(&mut t.files, f));
+        super::files::close_on_exec(&mut t.files.lock());
+        (old_mm, old_files)
+    })
+    .ok_or(Errno::ESRCH)?;
+    process.inner.lock().name = basename(path);
+    // Handlers go back to the default (their code is gone).
+    process.sighand.lock().reset_for_exec();
+    super::process::with(tid, |t| t.sig.altstack = Default::default());
     // The old address space goes after TTBR0 points at the new one.
-    drop(old);
+    drop(old_mm);
+    drop(old_files);
+    if process.vfork_pending.swap(false, core::sync::atomic::Ordering::Relaxed) {
+        process.vfork_wait.wake_all();
+    }
+    Ok(())
+}
+
+/// Makes the calling thread the only one of `process`, with the process's
+/// id as its tid. EINTR if a signal ends the process meanwhile.
+fn become_only_thread(process: &Arc<Process>) -> Result<(), Errno> {
+    let me = super::sched::current();
+    let alone = || process.inner.lock().threads.len() == 1;
+    if !alone() {
+        super::exit::kill_other_threads(process);
+        process.thread_exit.wait_until(None, alone)?;
+    }
+    if me != process.pid {
+        super::sched::take_tid(me, process.pid);
+    }
     Ok(())
 }

@@ -1,18 +1,29 @@
-//! The end of a process: `exit`, death by signal, and `wait4`.
+//! The end of a thread and of a process: `exit`, `exit_group`, death by
+//! signal, and `wait4`.
 //!
-//! An exiting process gives back its address space (every frame it held)
-//! and its files at once, becomes a *zombie* holding only its exit status,
-//! hands its children to pid 1, and wakes its parent if it is waiting. The
-//! parent's `wait4` collects the status and frees the zombie's last memory,
-//! its kernel stack (a process cannot free the stack it is running on).
+//! A thread that exits gives up its references to the address space,
+//! descriptor table and fs context (the last reference frees them: every
+//! frame and every open file), zeroes its `clear_child_tid` word and wakes
+//! a futex waiter there (how `pthread_join` learns of it), and makes one
+//! last switch; the scheduler frees its kernel stack afterwards (a thread
+//! cannot free the stack it is running on).
+//!
+//! A process ends when its last thread does. `exit_group` and a fatal
+//! signal decide the process's status first and make every other thread
+//! exit at its next return to user mode (or at once, if it is asleep).
+//! The process then becomes a *zombie* holding only its status, hands its
+//! children to pid 1, releases a vfork parent, and wakes its parent's
+//! `wait4`. The parent collects the status and the record goes.
 //!
 //! Wait statuses are encoded as Linux does: `(code << 8)` for a normal
 //! exit, the signal number for a death by signal.
 
-use super::process::{Block, Pid, State, TABLE};
+use super::process::{self, Pid, Process, TABLE};
 use super::sched;
 use crate::arch::aarch64::mmu;
 use crate::errno::Errno;
+use alloc::sync::Arc;
+use core::sync::atomic::Ordering;
 
 pub const SIGKILL: u32 = 9;
 pub const SIGBUS: u32 = 7;
@@ -20,6 +31,9 @@ pub const SIGSEGV: u32 = 11;
 pub const SIGCHLD: u64 = 17;
 /// `wait4` option: do not block.
 pub const WNOHANG: u64 = 1;
+/// `wait4` options accepted (WNOHANG, WUNTRACED, WCONTINUED, __WNOTHREAD,
+/// __WALL, __WCLONE).
+const WAIT_OPTIONS: u64 = 1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000;
 
 /// The wait status of a normal exit.
 pub fn exited(code: i32) -> i32 {
@@ -31,83 +45,192 @@ pub fn signaled(sig: u32) -> i32 {
     (sig & 0x7f) as i32
 }
 
-/// Ends the current process with `wait_status`; never returns.
+/// Ends the calling process (every thread) with `wait_status`: `exit_group`,
+/// and death by a signal. Never returns.
 pub fn exit_current(wait_status: i32) -> ! {
-    let pid = sched::current();
-    // Robust futexes first, while the memory they live in is still there
-    // (and without the table locked: the walk reads user memory).
-    let head = super::process::with(pid, |p| core::mem::take(&mut p.robust_list)).unwrap_or(0);
-    super::futex::exit_robust_list(head, pid);
-    let mut parent = 0;
-    let mut old_files = alloc::vec::Vec::new();
-    {
+    if let Ok(p) = process::current_process() {
+        p.inner.lock().group_exit.get_or_insert(wait_status);
+        kill_other_threads(&p);
+    }
+    exit_thread(wait_status)
+}
+
+/// Tells every thread of `p` but the caller to exit (at its next return
+/// to user mode; a sleeping one is woken for it).
+pub fn kill_other_threads(p: &Process) {
+    let me = sched::current();
+    let mut t = TABLE.lock();
+    let inner = p.inner.lock();
+    for &tid in inner.threads.iter().filter(|&&tid| tid != me) {
+        if let Some(th) = t.threads.get_mut(&tid) {
+            super::signal::tell_to_exit(th);
+        }
+    }
+}
+
+/// Ends the calling thread (`exit`); the process ends with `wait_status`
+/// (or the status its group exit decided) if it was the last one.
+pub fn exit_thread(wait_status: i32) -> ! {
+    let tid = sched::current();
+    // Futexes first, while the memory is still there (Linux's
+    // mm_release): the robust list's locks are released, then the
+    // `clear_child_tid` word is zeroed and one waiter woken. The thread is
+    // past its signals now (a pending one would make its user accesses
+    // fail), and no table is locked (they read and write user memory).
+    let (clear_tid, robust) = process::with(tid, |t| {
+        super::signal::exit_told(t);
+        (core::mem::take(&mut t.clear_child_tid), core::mem::take(&mut t.robust_list))
+    })
+    .unwrap_or((0, 0));
+    super::futex::exit_robust_list(robust, tid);
+    super::futex::clear_child_tid(clear_tid);
+    let (empty_mm, empty_files, empty_fs) = super::empty_resources();
+    // Take the thread's resources; they are dropped below without locks.
+    let Some((proc_, mm, files, fs, ticks)) = process::with(tid, |t| {
+        (
+            t.process.clone(),
+            core::mem::replace(&mut t.mm, empty_mm),
+            core::mem::replace(&mut t.files, empty_files),
+            core::mem::replace(&mut t.fs, empty_fs),
+            t.user_ticks,
+        )
+    }) else {
+        // Only a thread calls this.
+        loop {
+            sched::schedule();
+        }
+    };
+    // TTBR0 must stop pointing at the tables before they can be freed.
+    mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
+    drop(mm);
+    drop(files);
+    drop(fs);
+    // Inherited perf events: the count (teardown included) goes to the
+    // thread that opened them.
+    let counts = process::with(tid, |t| super::perf::exit_counts(&mut t.perf)).unwrap_or_default();
+    for (owner, id, n) in counts {
+        process::with(owner, |t| super::perf::add_child_count(&mut t.perf, id, n));
+    }
+    let (last, status) = {
         let mut t = TABLE.lock();
-        if let Some(p) = t.get_mut(&pid) {
-            // TTBR0 must stop pointing at the tables before they are freed.
-            mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
-            p.mm.clear();
-            old_files = core::mem::take(&mut p.files);
-            super::signal::take_pending(p);
-            p.state = State::Zombie { wait_status };
-            parent = p.ppid;
+        if let Some(th) = t.threads.get_mut(&tid) {
+            super::signal::exit_told(th);
+            sched::retire(th);
         }
-        for c in t.values_mut().filter(|c| c.ppid == pid) {
-            c.ppid = 1;
-        }
+        let mut i = proc_.inner.lock();
+        i.threads.retain(|&t| t != tid);
+        i.dead_ticks += ticks;
+        (i.threads.is_empty(), i.group_exit.unwrap_or(wait_status))
+    };
+    proc_.thread_exit.wake_all();
+    if last {
+        process_exited(&proc_, status);
     }
-    drop(old_files);
-    // Inherited perf events: the count (teardown included) goes to the parent.
-    let counts = super::process::with(pid, |p| super::perf::exit_counts(&mut p.perf)).unwrap_or_default();
-    for (ppid, id, n) in counts {
-        super::process::with(ppid, |p| super::perf::add_child_count(&mut p.perf, id, n));
-    }
-    if pid == 1 {
-        super::init_exited(wait_status);
-    }
-    wake_waiter(parent, pid);
-    // A zombie is never made ready again: this switch is its last.
+    drop(proc_);
+    // A dead thread is never made ready again: this switch is its last.
     loop {
         sched::schedule();
     }
 }
 
-fn wake_waiter(parent: Pid, child: Pid) {
-    let waiting = TABLE.lock().get(&parent).is_some_and(|p| match p.state {
-        State::Blocked(Block::Wait(w)) => w == -1 || w == child as i32,
-        _ => false,
-    });
-    if waiting {
-        sched::make_ready(parent);
+/// The last thread of `p` has gone: `p` becomes a zombie with `status`.
+fn process_exited(p: &Arc<Process>, status: i32) {
+    let pid = p.pid;
+    let (parent, orphan_zombies) = {
+        let t = TABLE.lock();
+        let mut orphan_zombies = false;
+        for c in t.procs.values() {
+            let mut ci = c.inner.lock();
+            if ci.ppid == pid {
+                // As Linux's reparent_leader: init gets SIGCHLD from it.
+                ci.ppid = 1;
+                ci.exit_signal = SIGCHLD as u32;
+                orphan_zombies |= ci.zombie.is_some();
+            }
+        }
+        let mut i = p.inner.lock();
+        i.zombie = Some(status);
+        (t.procs.get(&i.ppid).cloned(), orphan_zombies)
+    };
+    if p.vfork_pending.swap(false, Ordering::Relaxed) {
+        p.vfork_wait.wake_all();
+    }
+    if pid == 1 {
+        super::init_exited(status);
+    }
+    // SIGCHLD (or the exit signal clone chose); a parent that ignores it
+    // does not wait: the record goes now.
+    if super::signal::notify_parent_of_exit(p, status) {
+        TABLE.lock().procs.remove(&pid);
+    }
+    if let Some(parent) = parent {
+        parent.child_wait.wake_all();
+    }
+    if orphan_zombies {
+        if let Some(init) = process::process(1) {
+            init.child_wait.wake_all();
+        }
+    }
+}
+
+/// Whether child `c` (of a process in group `my_pgid`) is one `wait4(pid,
+/// options)` asks for. As on Linux, a child whose exit signal is not
+/// SIGCHLD (a "clone" child) is waited for only with __WCLONE, the others
+/// only without it; __WALL waits for both.
+fn wanted(pid: i32, options: u64, my_pgid: Pid, c: &Process) -> bool {
+    const WCLONE: u64 = 0x8000_0000;
+    const WALL: u64 = 0x4000_0000;
+    let clone_child = c.inner.lock().exit_signal != SIGCHLD as u32;
+    if options & WALL == 0 && clone_child != (options & WCLONE != 0) {
+        return false;
+    }
+    match pid {
+        -1 => true,
+        0 => c.inner.lock().pgid == my_pgid,
+        p if p < -1 => c.inner.lock().pgid == p.unsigned_abs(),
+        p => c.pid == p as Pid,
     }
 }
 
 /// `wait4(pid, ...)`: returns (child pid, wait status, its fault count).
 pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
-    let me = sched::current();
-    loop {
-        {
-            let mut t = TABLE.lock();
-            let mine =
-                |p: &&alloc::boxed::Box<super::process::Process>| p.ppid == me && (pid == -1 || p.pid as i32 == pid);
-            if !t.values().any(|p| mine(&p)) {
-                return Err(Errno::ECHILD);
-            }
-            let zombie = t.values().filter(mine).find_map(|p| match p.state {
-                State::Zombie { wait_status } => Some((p.pid, wait_status)),
-                _ => None,
-            });
-            if let Some((z, wait_status)) = zombie {
-                let p = t.remove(&z);
-                // Its last memory (kernel stack, root table) goes without
-                // the table locked.
-                drop(t);
-                let flt = p.map_or(0, |p| p.counters.minflt);
-                return Ok(Some((z, wait_status, flt)));
-            }
-        }
-        if options & WNOHANG != 0 {
-            return Ok(None);
-        }
-        sched::block(Block::Wait(pid))?;
+    if options & !WAIT_OPTIONS != 0 {
+        return Err(Errno::EINVAL);
     }
+    let me = process::current_process()?;
+    let my_pgid = me.inner.lock().pgid;
+    let mut outcome = None;
+    me.child_wait.wait_until(None, || {
+        let mut t = TABLE.lock();
+        let mut any = false;
+        let mut zombie = None;
+        for c in t.procs.values() {
+            if c.inner.lock().ppid != me.pid || !wanted(pid, options, my_pgid, c) {
+                continue;
+            }
+            any = true;
+            if let Some(status) = c.inner.lock().zombie {
+                zombie = Some((c.pid, status));
+                break;
+            }
+            if let Some(status) = super::signal::take_stop_report(c, options) {
+                // Stopped or continued: reported, not reaped.
+                outcome = Some(Ok(Some((c.pid, status, 0))));
+                return true;
+            }
+        }
+        outcome = match zombie {
+            Some((z, status)) => {
+                let gone = t.procs.remove(&z);
+                drop(t);
+                let flt = gone.map_or(0, |c| process::Counters::get(&c.counters.minflt));
+                Some(Ok(Some((z, status, flt))))
+            }
+            None if !any => Some(Err(Errno::ECHILD)),
+            None if options & WNOHANG != 0 => Some(Ok(None)),
+            None => None,
+        };
+        outcome.is_some()
+    })?;
+    outcome.unwrap_or(Ok(None))
 }

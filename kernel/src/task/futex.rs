@@ -115,10 +115,11 @@ impl Op {
 /// The deadline (nanoseconds since boot, the clock `CLOCK_MONOTONIC`
 /// reads) of a wait with timeout `sec`/`nsec`: relative to `now` for
 /// `FUTEX_WAIT`, absolute otherwise, on `CLOCK_REALTIME` (which reads
-/// `realtime_offset` nanoseconds ahead of the monotonic clock) if
-/// `realtime`. EINVAL for a timespec Linux rejects (negative seconds,
-/// nanoseconds outside 0..1e9). Far futures saturate.
-pub fn deadline(op: Op, sec: i64, nsec: i64, now: u64, realtime_offset: u64) -> Result<u64, Errno> {
+/// `realtime_offset` nanoseconds ahead of the monotonic clock, possibly a
+/// negative amount) if `realtime`. EINVAL for a timespec Linux rejects
+/// (negative seconds, nanoseconds outside 0..1e9). Far futures saturate;
+/// a deadline before boot is 0 (already passed).
+pub fn deadline(op: Op, sec: i64, nsec: i64, now: u64, realtime_offset: i64) -> Result<u64, Errno> {
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
         return Err(Errno::EINVAL);
     }
@@ -126,7 +127,7 @@ pub fn deadline(op: Op, sec: i64, nsec: i64, now: u64, realtime_offset: u64) -> 
     Ok(if op.cmd == cmd::WAIT {
         now.saturating_add(ns)
     } else if op.realtime {
-        ns.saturating_sub(realtime_offset)
+        (i128::from(ns) - i128::from(realtime_offset)).clamp(0, i128::from(u64::MAX)) as u64
     } else {
         ns
     })
@@ -453,6 +454,8 @@ mod tests {
         assert_eq!(deadline(bits, 1, 5, 100, 0), Ok(1_000_000_005));
         assert_eq!(deadline(rt, 1, 5, 100, 1_000), Ok(999_999_005));
         assert_eq!(deadline(rt, 0, 5, 100, 1_000), Ok(0));
+        assert_eq!(deadline(rt, 0, 5, 100, -1_000), Ok(1_005));
+        assert_eq!(deadline(rt, i64::MAX, 999_999_999, 0, -1), Ok(u64::MAX));
         assert_eq!(deadline(wait, i64::MAX, 999_999_999, 100, 0), Ok(u64::MAX));
         for (s, ns) in [(-1, 0), (0, -1), (0, 1_000_000_000), (i64::MIN, 0)] {
             assert_eq!(deadline(wait, s, ns, 0, 0), Err(Errno::EINVAL));

@@ -1,10 +1,11 @@
 //! task: processes, ELF loading, scheduling.
 //!
-//! `elf`, `stack` and the logic of `futex` are portable (unit-tested on
-//! the host); the rest runs on the target.
+//! `elf`, `stack`, `sigset` and the logic of `futex` are portable
+//! (unit-tested on the host); the rest runs on the target.
 
 pub mod elf;
 pub mod futex;
+pub mod sigset;
 pub mod stack;
 
 target_only! {
@@ -17,6 +18,46 @@ target_only! {
     pub mod sched;
     pub mod signal;
     pub mod wait;
+}
+
+/// What an exited thread holds instead of its address space, descriptor
+/// table and fs context: empty ones, made once at boot, so that exiting
+/// never allocates.
+#[cfg(target_os = "none")]
+static EMPTY: spin::Once<EmptyResources> = spin::Once::new();
+
+#[cfg(target_os = "none")]
+type EmptyResources = (
+    alloc::sync::Arc<process::Mm>,
+    alloc::sync::Arc<spin::Mutex<process::Files>>,
+    alloc::sync::Arc<spin::Mutex<process::FsContext>>,
+);
+
+/// Makes what the task code needs before the first process starts.
+#[cfg(target_os = "none")]
+pub fn init() {
+    EMPTY.call_once(|| {
+        let mm = crate::mm::address_space::AddressSpace::new().expect("no memory for the first address space");
+        (
+            alloc::sync::Arc::new(spin::Mutex::new(mm)),
+            alloc::sync::Arc::new(spin::Mutex::new(alloc::vec::Vec::new())),
+            alloc::sync::Arc::new(spin::Mutex::new(process::FsContext { cwd: alloc::string::String::new(), umask: 0 })),
+        )
+    });
+}
+
+/// References to the empty resources (see [`init`]).
+#[cfg(target_os = "none")]
+pub fn empty_resources() -> EmptyResources {
+    let (m, f, s) = EMPTY.get().expect("task::init not called");
+    (m.clone(), f.clone(), s.clone())
+}
+
+/// Where a signal handler returns to when the program gave no SA_RESTORER:
+/// `__kernel_rt_sigreturn` in the vDSO.
+#[cfg(target_os = "none")]
+pub fn vdso_sigreturn() -> u64 {
+    crate::vdso::sigreturn_address()
 }
 
 /// Called when pid 1 exits: report its status and end the machine, with

@@ -12,7 +12,7 @@
 //! dying (a signal pending) counts as the victim: nobody new is killed while
 //! memory is on its way back.
 
-use super::process::{Pid, State, TABLE};
+use super::process::{Pid, TABLE};
 use super::{sched, signal};
 
 /// Makes room for process `me`'s page: true if another process was chosen
@@ -21,16 +21,26 @@ use super::{sched, signal};
 pub fn make_room_for(me: Pid) -> bool {
     let (victim, frames, name) = {
         let t = TABLE.lock();
-        let candidates = || t.values().filter(|p| p.pid != 1 && !matches!(p.state, State::Zombie { .. }));
-        if candidates().any(|p| p.pid != me && p.pending.is_some()) {
+        let my_pid = t.threads.get(&me).map_or(0, |th| th.pid());
+        // Each live process with its address space (its first thread's).
+        let candidates = || {
+            t.procs.values().filter(|p| p.pid != 1 && !p.is_zombie()).filter_map(|p| {
+                let tid = *p.inner.lock().threads.first()?;
+                t.threads.get(&tid).map(|th| (p, th))
+            })
+        };
+        if candidates().any(|(p, th)| p.pid != my_pid && (th.sig.flag || th.must_exit)) {
+            // A victim is already on its way out: let it go first.
             drop(t);
             sched::yield_now();
             return true;
         }
-        let best = candidates().map(|p| (p.mm.private_frames(), p.pid)).max();
+        // The faulting thread holds no address-space lock here (its fault
+        // has failed and returned).
+        let best = candidates().map(|(p, th)| (th.mm.lock().private_frames(), p.pid)).max();
         match best {
-            Some((frames, pid)) if pid != me && frames > 0 => {
-                (pid, frames, t.get(&pid).map(|p| p.name.clone()).unwrap_or_default())
+            Some((frames, pid)) if pid != my_pid && frames > 0 => {
+                (pid, frames, t.procs.get(&pid).map(|p| p.inner.lock().name.clone()).unwrap_or_default())
             }
             _ => return false,
         }

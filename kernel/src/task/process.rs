@@ -1,19 +1,33 @@
-//! Processes: the process table and what each process owns.
+//! Processes and threads: the tables and what each one owns.
 //!
-//! A process is a user address space ([`AddressSpace`]), open files, a
-//! kernel stack on which its system calls and faults run, and the saved
-//! state of whatever it was doing when it last stopped running: a kernel
-//! [`Context`] (inside the scheduler) and its user FP/SIMD registers and
-//! thread pointer. The table maps pids to boxed processes, so a process's
-//! context stays at one address while it sleeps in `switch_context`.
+//! A **thread** is what the scheduler runs: a kernel stack on which its
+//! system calls and faults run, the saved state of whatever it was doing
+//! when it last stopped (a kernel [`Context`], its FP/SIMD registers and
+//! thread pointer), its signal state, and the resources it works with. A
+//! **process** (Linux's thread group) is what `getpid`, `kill`, `wait4` and
+//! process groups name: its id (the tgid, which is its first thread's tid),
+//! parent, process group, session, name, exit status, and the list of its
+//! threads.
 //!
-//! armmap is a uniprocessor kernel that runs with interrupts masked (they
-//! are taken in user mode and in the idle loop only), so the table's lock is
-//! never contended; it still is a lock, and it is never held across a
-//! context switch.
+//! The resources live behind shared pointers held by each thread, as in
+//! Linux's `task_struct`, because `clone` decides what is shared: an
+//! address space ([`Mm`], shared with CLONE_VM), a file descriptor table
+//! (CLONE_FILES), a working directory and umask (CLONE_FS). Threads of one
+//! process share all three; a vfork child shares the address space only.
+//!
+//! ## Locks
+//!
+//! [`TABLE`] holds both maps (tid -> thread, pid -> process) and every
+//! thread's scheduling state; it is held only to look something up or to
+//! change who exists and who runs, never across a user access, a page fault
+//! or a sleep. Each process's [`ProcInner`] has its own lock, each address
+//! space, descriptor table and fs context its own. Order: `TABLE`, then a
+//! process's `inner`, then an address space; an address-space lock is never
+//! held while taking `TABLE`. See docs/architecture.md, "Locks".
 
 use crate::arch::aarch64::context::{Context, FpState};
 use crate::arch::aarch64::exception::TrapFrame;
+use crate::errno::Errno;
 use crate::fs::vfs::OpenFile;
 use crate::mm::address_space::AddressSpace;
 use alloc::boxed::Box;
@@ -21,135 +35,275 @@ use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use spin::Mutex;
 
-/// A process id.
+/// A process or thread id (they share one number space, as on Linux).
 pub type Pid = u32;
 
-/// Size of each process's kernel stack.
+/// Size of each thread's kernel stack.
 pub const KSTACK_SIZE: usize = 32 << 10;
 
 /// A kernel stack (16-byte aligned for the AAPCS).
 #[repr(C, align(16))]
 pub struct KernelStack(pub [u8; KSTACK_SIZE]);
 
-/// Why a process is not runnable.
+/// Why a thread is not runnable.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Block {
-    /// In `wait4`, for the given pid (or -1 for any child).
-    Wait(i32),
     /// In `nanosleep`, until the clock (nanoseconds since boot) reaches
     /// this value; checked at every tick, so never woken early.
     Sleep(u64),
     /// On a [`WaitQueue`](super::wait::WaitQueue), until woken or until
     /// the clock reaches the deadline, if there is one.
     Queue(Option<u64>),
+    /// Its process is stopped (job control), until SIGCONT or SIGKILL.
+    Stopped,
 }
 
-/// Where a process is in its life.
+/// Where a thread is in its life.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum State {
     Ready,
     Running,
     Blocked(Block),
-    /// Exited; `wait_status` is encoded as Linux's wait4 reports it.
-    Zombie {
-        wait_status: i32,
-    },
+    /// Exited: it never runs again and is freed by the scheduler once it
+    /// has switched away from it for the last time.
+    Dead,
 }
 
-/// Per-process counters (see `/proc/self/stat`-like output in docs).
-#[derive(Copy, Clone, Default, Debug)]
+/// Per-process counters (`/proc/self/mmstat`).
+#[derive(Default, Debug)]
 pub struct Counters {
     /// Page faults resolved without I/O (Linux `ru_minflt`).
-    pub minflt: u64,
+    pub minflt: AtomicU64,
     /// Copy-on-write copies made.
-    pub cow: u64,
+    pub cow: AtomicU64,
     /// Pages mapped at mmap time by one-pass remap.
-    pub eager_pages: u64,
+    pub eager_pages: AtomicU64,
+}
+
+impl Counters {
+    pub fn add(c: &AtomicU64, n: u64) {
+        c.fetch_add(n, Ordering::Relaxed);
+    }
+    pub fn get(c: &AtomicU64) -> u64 {
+        c.load(Ordering::Relaxed)
+    }
 }
 
 /// The file descriptor table.
 pub type Files = Vec<Option<Arc<OpenFile>>>;
 
-/// A process.
-pub struct Process {
-    pub pid: Pid,
+/// An address space and its lock, shared by the threads that use it.
+pub type Mm = Mutex<AddressSpace>;
+
+/// Where relative paths start, and the file-creation mask (CLONE_FS).
+pub struct FsContext {
+    pub cwd: String,
+    pub umask: u32,
+}
+
+/// A process's changing state, under its own lock.
+pub struct ProcInner {
     pub ppid: Pid,
     /// Process group and session (`setpgid`, `setsid`; inherited by fork).
     pub pgid: Pid,
     pub sid: Pid,
-    /// A signal sent and not acted on yet (see `signal.rs`).
-    pub pending: Option<u32>,
     pub name: String,
+    /// Its live threads (tids), the first one first while it lives.
+    pub threads: Vec<Pid>,
+    /// The wait status every thread exits with, once `exit_group` or a
+    /// fatal signal has decided it.
+    pub group_exit: Option<i32>,
+    /// Set when the last thread has gone: the status `wait4` reports.
+    pub zombie: Option<i32>,
+    /// Ticks its finished threads ran (added to the live ones' for rusage).
+    pub dead_ticks: u64,
+    /// The signal its parent gets when it ends (SIGCHLD, unless `clone`
+    /// chose another; 0 for none).
+    pub exit_signal: u32,
+}
+
+/// A process (thread group).
+///
+/// Invariant: `pid` is the tid of its first thread; it is in the process
+/// map from its creation until its parent collects its status (or, with no
+/// one to collect it, until it is reaped by init).
+pub struct Process {
+    pub pid: Pid,
+    pub inner: Mutex<ProcInner>,
+    pub counters: Counters,
+    /// Woken whenever one of its threads exits (`execve` waits here for
+    /// the others to go).
+    pub thread_exit: super::wait::WaitQueue,
+    /// Its threads in `wait4` sleep here until a child changes state.
+    pub child_wait: super::wait::WaitQueue,
+    /// A vfork parent sleeps here until this process execs or exits.
+    pub vfork_wait: super::wait::WaitQueue,
+    /// Whether this process still borrows its vfork parent's memory.
+    pub vfork_pending: AtomicBool,
+    /// Its signals pending for any thread, and its stop state.
+    pub signals: Mutex<super::signal::ProcSignals>,
+    /// Its signal actions, shared by its threads. (A process made by
+    /// `clone(CLONE_SIGHAND)` without CLONE_THREAD gets a copy: a
+    /// deviation from Linux, which shares the table between the two.)
+    pub sighand: Arc<Mutex<super::sigset::Actions>>,
+}
+
+impl Process {
+    pub fn new(pid: Pid, inner: ProcInner, sighand: Arc<Mutex<super::sigset::Actions>>) -> Process {
+        Process {
+            pid,
+            inner: Mutex::new(inner),
+            counters: Counters::default(),
+            thread_exit: super::wait::WaitQueue::new(),
+            child_wait: super::wait::WaitQueue::new(),
+            vfork_wait: super::wait::WaitQueue::new(),
+            vfork_pending: AtomicBool::new(false),
+            signals: Mutex::new(super::signal::ProcSignals::default()),
+            sighand,
+        }
+    }
+
+    /// Whether it has exited (every thread gone).
+    pub fn is_zombie(&self) -> bool {
+        self.inner.lock().zombie.is_some()
+    }
+}
+
+/// A thread.
+pub struct Thread {
+    pub tid: Pid,
+    pub process: Arc<Process>,
     pub state: State,
-    pub mm: AddressSpace,
-    pub files: Files,
-    pub cwd: String,
+    pub mm: Arc<Mm>,
+    pub files: Arc<Mutex<Files>>,
+    pub fs: Arc<Mutex<FsContext>>,
+    /// Its signal mask, pending signals and alternate stack.
+    pub sig: super::signal::ThreadSignals,
+    /// Told to exit (its process is exiting, or another thread execs): it
+    /// does at its next return to user mode, and wakes up if asleep.
+    pub must_exit: bool,
+    /// `set_tid_address`/CLONE_CHILD_CLEARTID: zeroed and woken at exit.
+    pub clear_child_tid: u64,
+    /// `set_robust_list`: the head of its robust futex list.
+    pub robust_list: u64,
     pub kstack: Box<KernelStack>,
     pub ctx: Context,
     pub fp: Box<FpState>,
     pub tpidr: u64,
-    pub counters: Counters,
-    /// Ticks spent running in user mode and in the kernel (for getrusage).
+    /// Ticks spent running (for getrusage).
     pub user_ticks: u64,
     /// Open `perf_event_open` events (index = PMU counter).
     pub perf: super::perf::Events,
-    /// Catches a fault that repeats without progress (see `mm/fault.rs`).
-    pub fault_watch: crate::mm::spurious::SpuriousWatch<(u64, crate::mm::fault::Access)>,
-    /// The user address of the robust-futex list head (`set_robust_list`;
-    /// 0: none), walked at exit (see `futex.rs`). Linux keeps one per
-    /// thread: it moves to the thread record when threads arrive.
-    pub robust_list: u64,
 }
 
-impl Process {
+impl Thread {
     /// The top of the kernel stack, where the user trap frame lives.
     pub fn trap_frame(&mut self) -> &mut TrapFrame {
         let top = self.kstack.0.as_mut_ptr_range().end as usize;
         let frame = (top - core::mem::size_of::<TrapFrame>()) as *mut TrapFrame;
-        // SAFETY: the frame area at the top of this process's own kernel
+        // SAFETY: the frame area at the top of this thread's own kernel
         // stack is reserved for its user trap frame (vectors.S pushes it
         // there on every entry from EL0, the stack being empty then).
         unsafe { &mut *frame }
     }
+
+    /// Its process id.
+    pub fn pid(&self) -> Pid {
+        self.process.pid
+    }
 }
 
-/// The process table.
-pub static TABLE: Mutex<BTreeMap<Pid, Box<Process>>> = Mutex::new(BTreeMap::new());
+/// The thread and process maps, under one lock.
+pub struct Tables {
+    pub threads: BTreeMap<Pid, Box<Thread>>,
+    pub procs: BTreeMap<Pid, Arc<Process>>,
+}
+
+impl Tables {
+    /// The first live thread of process `pid` (where a signal for the
+    /// process goes).
+    pub fn main_thread(&mut self, pid: Pid) -> Option<&mut Thread> {
+        let p = self.procs.get(&pid)?;
+        let tid = *p.inner.lock().threads.first()?;
+        self.threads.get_mut(&tid).map(|t| &mut **t)
+    }
+}
+
+/// Both tables.
+pub static TABLE: Mutex<Tables> = Mutex::new(Tables { threads: BTreeMap::new(), procs: BTreeMap::new() });
 
 static NEXT_PID: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(1);
 
-/// A fresh pid.
+/// A fresh pid (also used for tids).
 pub fn alloc_pid() -> Pid {
-    NEXT_PID.fetch_add(1, core::sync::atomic::Ordering::Relaxed)
+    NEXT_PID.fetch_add(1, Ordering::Relaxed)
 }
 
-/// Runs `f` on process `pid`.
-pub fn with<R>(pid: Pid, f: impl FnOnce(&mut Process) -> R) -> Option<R> {
-    TABLE.lock().get_mut(&pid).map(|p| f(p))
+/// Runs `f` on thread `tid`.
+pub fn with<R>(tid: Pid, f: impl FnOnce(&mut Thread) -> R) -> Option<R> {
+    TABLE.lock().threads.get_mut(&tid).map(|t| f(t))
 }
 
-/// The process table was locked when [`try_with`] needed it.
+/// The table was locked when [`try_with`] needed it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Busy;
 
-/// Runs `f` on process `pid` (`None` if there is none) unless the table
-/// is locked. The fault path uses it: on one CPU a locked table means the
+/// Runs `f` on thread `tid` (`None` if there is none) unless the table is
+/// locked. The fault path uses it: on one CPU a locked table means the
 /// faulting code itself holds it (a user copy made under the lock), and
 /// waiting for it would hang the machine.
-pub fn try_with<R>(pid: Pid, f: impl FnOnce(&mut Process) -> R) -> Result<Option<R>, Busy> {
+pub fn try_with<R>(tid: Pid, f: impl FnOnce(&mut Thread) -> R) -> Result<Option<R>, Busy> {
     let mut t = TABLE.try_lock().ok_or(Busy)?;
-    Ok(t.get_mut(&pid).map(|p| f(p)))
+    Ok(t.threads.get_mut(&tid).map(|p| f(p)))
 }
 
-/// Runs `f` on the calling process (what system calls work on); ESRCH
-/// only if there is none, which a system call never sees.
-pub fn with_current<R>(f: impl FnOnce(&mut Process) -> R) -> Result<R, crate::errno::Errno> {
-    with(super::sched::current(), f).ok_or(crate::errno::Errno::ESRCH)
+/// Runs `f` on the calling thread (what system calls work on); ESRCH only
+/// if there is none, which a system call never sees.
+pub fn with_current<R>(f: impl FnOnce(&mut Thread) -> R) -> Result<R, Errno> {
+    with(super::sched::current(), f).ok_or(Errno::ESRCH)
 }
 
-/// Number of processes in the table (zombies included).
+/// The calling thread's process.
+pub fn current_process() -> Result<Arc<Process>, Errno> {
+    with_current(|t| t.process.clone())
+}
+
+/// The calling thread's address space.
+pub fn current_mm() -> Result<Arc<Mm>, Errno> {
+    with_current(|t| t.mm.clone())
+}
+
+/// Runs `f` on the calling thread's address space, locked (and the
+/// thread table not).
+pub fn with_mm<R>(f: impl FnOnce(&mut AddressSpace) -> R) -> Result<R, Errno> {
+    let mm = current_mm()?;
+    let mut g = mm.lock();
+    Ok(f(&mut g))
+}
+
+/// Runs `f` on the calling thread's descriptor table, locked.
+pub fn with_files<R>(f: impl FnOnce(&mut Files) -> R) -> Result<R, Errno> {
+    let files = with_current(|t| t.files.clone())?;
+    let mut g = files.lock();
+    Ok(f(&mut g))
+}
+
+/// Runs `f` on the calling thread's fs context (cwd, umask), locked.
+pub fn with_fs<R>(f: impl FnOnce(&mut FsContext) -> R) -> Result<R, Errno> {
+    let fs = with_current(|t| t.fs.clone())?;
+    let mut g = fs.lock();
+    Ok(f(&mut g))
+}
+
+/// Process `pid`, if it exists (zombies included).
+pub fn process(pid: Pid) -> Option<Arc<Process>> {
+    TABLE.lock().procs.get(&pid).cloned()
+}
+
+/// Number of threads in the table (dead ones not yet freed included).
 pub fn count() -> usize {
-    TABLE.lock().len()
+    TABLE.lock().threads.len()
 }

@@ -1,17 +1,19 @@
-//! The scheduler: round-robin over ready processes, preempted by the timer.
+//! The scheduler: round-robin over ready threads, preempted by the timer.
 //!
-//! Every process runs until it blocks (`wait4`, `nanosleep`), yields, exits,
+//! Every thread runs until it blocks (`wait4`, `nanosleep`, a wait queue), yields, exits,
 //! or the timer tick marks its time slice (one tick, 10 ms) as used; the
 //! switch then happens on its way back to user mode. When nothing is ready
 //! the CPU runs the idle loop (the boot thread), which waits in `wfi` with
 //! interrupts enabled.
 //!
-//! A switch saves the outgoing process's FP/SIMD registers and thread
-//! pointer, installs the incoming process's page tables in TTBR0 with its
+//! A switch saves the outgoing thread's FP/SIMD registers and thread
+//! pointer, installs the incoming thread's page tables in TTBR0 with its
 //! ASID (no TLB flush), restores its registers and jumps into its kernel
-//! stack with `switch_context`.
+//! stack with `switch_context`. A thread that has exited makes one last
+//! switch; the next switch made by anyone else frees it (its kernel stack
+//! cannot be freed while it runs on it).
 
-use super::process::{Block, Pid, State, TABLE};
+use super::process::{Block, Pid, State, Thread, TABLE};
 use crate::arch::aarch64::context::{self, Context};
 use crate::arch::aarch64::{cpu, mmu};
 use alloc::collections::VecDeque;
@@ -21,6 +23,8 @@ use spin::Mutex;
 
 static CURRENT: AtomicU32 = AtomicU32::new(0);
 static RUN_QUEUE: Mutex<VecDeque<Pid>> = Mutex::new(VecDeque::new());
+/// Threads that have exited and made their last switch, or are making it.
+static DEAD: Mutex<alloc::vec::Vec<Pid>> = Mutex::new(alloc::vec::Vec::new());
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 /// Context switches since boot.
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
@@ -31,42 +35,90 @@ struct IdleContext(UnsafeCell<Context>);
 unsafe impl Sync for IdleContext {}
 static IDLE: IdleContext = IdleContext(UnsafeCell::new(Context { x19_28: [0; 10], fp: 0, lr: 0, sp: 0 }));
 
-/// The running process (0 = the idle thread).
+/// The running thread (0 = the idle thread).
 pub fn current() -> Pid {
     CURRENT.load(Ordering::Relaxed)
 }
 
-/// Puts `pid` on the run queue.
-pub fn make_ready(pid: Pid) {
-    if let Some(p) = TABLE.lock().get_mut(&pid) {
-        make_ready_locked(p);
+/// Puts thread `tid` on the run queue if it is blocked.
+pub fn make_ready(tid: Pid) {
+    if let Some(t) = TABLE.lock().threads.get_mut(&tid) {
+        make_ready_locked(t);
     }
 }
 
-/// Puts process `p` (the table being locked by the caller) on the run
-/// queue, unless it is already there or has exited.
+/// Puts thread `t` (the table being locked by the caller) on the run
+/// queue, unless it is already there, running or dead.
 ///
-/// Invariant: a process is on the run queue at most once, so the queue
-/// never holds more entries than the table has processes, and the room
+/// Invariant: a thread is on the run queue at most once, so the queue
+/// never holds more entries than the table has threads, and the room
 /// [`reserve_slot`] made at creation is always enough (no allocation here,
 /// which the timer interrupt also relies on).
-pub fn make_ready_locked(p: &mut super::process::Process) {
-    if matches!(p.state, State::Blocked(_)) {
-        p.state = State::Ready;
-        RUN_QUEUE.lock().push_back(p.pid);
+pub fn make_ready_locked(t: &mut Thread) {
+    if matches!(t.state, State::Blocked(_)) {
+        t.state = State::Ready;
+        RUN_QUEUE.lock().push_back(t.tid);
     }
 }
 
-/// Makes room on the run queue for one more process (before it exists);
-/// ENOMEM if there is no memory for it.
+/// Makes room on the run queue and the dead list for one more thread
+/// (before it exists); ENOMEM if there is no memory for it.
 pub fn reserve_slot() -> Result<(), crate::errno::Errno> {
-    let n = TABLE.lock().len() + 1;
+    let n = TABLE.lock().threads.len() + 1;
     let mut rq = RUN_QUEUE.lock();
     let more = n.saturating_sub(rq.len());
-    rq.try_reserve(more).map_err(|_| crate::errno::Errno::ENOMEM)
+    rq.try_reserve(more).map_err(|_| crate::errno::Errno::ENOMEM)?;
+    let mut dead = DEAD.lock();
+    let more = n.saturating_sub(dead.len());
+    dead.try_reserve(more).map_err(|_| crate::errno::Errno::ENOMEM)
 }
 
-/// Queues a process that was just created (state `Ready`, not queued yet).
+/// Marks the current thread dead; its next switch is its last.
+pub fn retire(t: &mut Thread) {
+    t.state = State::Dead;
+    DEAD.lock().push(t.tid);
+}
+
+/// Frees the threads that have made their last switch (every dead one but
+/// the caller).
+fn free_dead() {
+    let me = current();
+    loop {
+        let gone = {
+            let mut dead = DEAD.lock();
+            let Some(i) = dead.iter().position(|&t| t != me) else { return };
+            let tid = dead.swap_remove(i);
+            TABLE.lock().threads.remove(&tid)
+        };
+        // Its kernel stack and records go with the table unlocked.
+        drop(gone);
+    }
+}
+
+/// The running thread `old` takes the id `new` (`execve` from a thread
+/// other than the first: it becomes the process's only thread, under the
+/// process's id). The thread that had `new` is dead; its record goes now.
+pub fn take_tid(old: Pid, new: Pid) {
+    let gone = {
+        let mut t = TABLE.lock();
+        DEAD.lock().retain(|&d| d != new);
+        let gone = t.threads.remove(&new);
+        if let Some(mut me) = t.threads.remove(&old) {
+            me.tid = new;
+            if let Some(p) = t.procs.get(&me.pid()) {
+                let mut i = p.inner.lock();
+                i.threads.clear();
+                i.threads.push(new); // within its capacity: it held `old`
+            }
+            t.threads.insert(new, me);
+        }
+        CURRENT.store(new, Ordering::Relaxed);
+        gone
+    };
+    drop(gone);
+}
+
+/// Queues a thread that was just created (state `Ready`, not queued yet).
 pub fn start(pid: Pid) {
     RUN_QUEUE.lock().push_back(pid);
 }
@@ -85,7 +137,7 @@ pub fn take_resched() -> bool {
 /// nanoseconds since boot) and ends the slice.
 pub fn tick(now: u64) {
     let mut t = TABLE.lock();
-    for p in t.values_mut() {
+    for p in t.threads.values_mut() {
         let due = match p.state {
             State::Blocked(Block::Sleep(until)) | State::Blocked(Block::Queue(Some(until))) => until <= now,
             _ => false,
@@ -99,38 +151,53 @@ pub fn tick(now: u64) {
 }
 
 /// A blocking wait ended, or did not start, because a signal is pending:
-/// the caller returns EINTR, and the signal acts on the way back to user
-/// mode.
+/// the caller returns (ERESTARTSYS, or EINTR where Linux never restarts),
+/// and the signal acts on the way back to user mode.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Interrupted;
 
 impl From<Interrupted> for crate::errno::Errno {
+    /// A call interrupted in a wait restarts under SA_RESTART or when no
+    /// handler runs, else fails with EINTR (see `signal::deliver`).
     fn from(_: Interrupted) -> Self {
-        crate::errno::Errno::EINTR
+        crate::errno::Errno::ERESTARTSYS
     }
 }
 
-/// Blocks the current process for `why` and runs something else; returns
+/// Blocks the current thread for `why` and runs something else; returns
 /// when it has been made ready again. Every blocking wait goes through
-/// here, so none can outlast a signal: with one pending, it does not block
-/// (or stops blocking: `kill` makes the process ready) and answers
-/// [`Interrupted`].
+/// here, so none can outlast a signal: with one pending (or its process
+/// exiting), it does not block (or stops blocking: `kill` makes the thread
+/// ready) and answers [`Interrupted`].
 #[must_use = "a wait interrupted by a signal must end the system call (EINTR)"]
 pub fn block(why: Block) -> Result<(), Interrupted> {
-    let pid = current();
+    block_unless(why, super::signal::interrupts)
+}
+
+/// Like [`block`], but only the end of the thread (SIGKILL, the process
+/// exiting) interrupts the wait, not other signals: Linux's killable
+/// sleep, for a vfork parent.
+#[must_use = "a killed thread must stop waiting"]
+pub fn block_killable(why: Block) -> Result<(), Interrupted> {
+    block_unless(why, |t| t.must_exit)
+}
+
+fn block_unless(why: Block, interrupted: fn(&Thread) -> bool) -> Result<(), Interrupted> {
+    let tid = current();
     {
         let mut t = TABLE.lock();
-        if let Some(p) = t.get_mut(&pid) {
-            if p.pending.is_some() {
+        if let Some(p) = t.threads.get_mut(&tid) {
+            if interrupted(p) {
                 return Err(Interrupted);
             }
             p.state = State::Blocked(why);
         }
     }
     schedule();
-    match super::signal::pending(pid) {
-        Some(_) => Err(Interrupted),
-        None => Ok(()),
+    if TABLE.lock().threads.get(&tid).is_some_and(|p| interrupted(p)) {
+        Err(Interrupted)
+    } else {
+        Ok(())
     }
 }
 
@@ -142,10 +209,12 @@ pub fn yield_now() {
 /// Switches to the next ready process (or the idle thread). Called with
 /// interrupts masked and no lock held.
 pub fn schedule() {
+    free_dead();
     let cur = current();
     let (prev, next): (*mut Context, *const Context);
     {
-        let mut t = TABLE.lock();
+        let mut tables = TABLE.lock();
+        let t = &mut tables.threads;
         let mut rq = RUN_QUEUE.lock();
         if let Some(p) = t.get_mut(&cur) {
             if p.state == State::Running {
@@ -182,7 +251,7 @@ pub fn schedule() {
                 context::restore_fp(&n.fp);
                 super::perf::restore(&n.perf);
                 context::set_tpidr_el0(n.tpidr);
-                n.mm.activate();
+                n.mm.lock().activate();
                 &n.ctx
             }
             None => {
@@ -193,9 +262,10 @@ pub fn schedule() {
         CURRENT.store(next_pid, Ordering::Relaxed);
         SWITCHES.fetch_add(1, Ordering::Relaxed);
     }
-    // SAFETY: both contexts live in boxed processes (or the idle static) that
-    // stay put until the switch completes: a zombie is only freed by its
-    // parent, which cannot run before this switch is done.
+    // SAFETY: both contexts live in boxed threads (or the idle static) that
+    // stay put until the switch completes: a dead thread is only freed by
+    // `free_dead`, which skips the thread that calls it, and runs in a
+    // later switch than this one.
     unsafe { context::switch(prev, next) };
 }
 

@@ -13,6 +13,7 @@
 //!               16 random bytes             <- AT_RANDOM (seeds libc's stack canary)
 //!               0..15 bytes of padding, so that sp is 16-byte aligned
 //!               auxv: (type, value) pairs, ending with (AT_NULL, 0)
+//!                     (the first is AT_SYSINFO_EHDR, the vDSO)
 //!               NULL
 //!               envp[envc - 1] .. envp[0]   (pointers to the strings above)
 //!               NULL
@@ -71,6 +72,8 @@ pub const AT_RANDOM: u64 = 25;
 pub const AT_HWCAP2: u64 = 26;
 /// Address of the program's path.
 pub const AT_EXECFN: u64 = 31;
+/// Address of the vDSO's ELF header (0: none).
+pub const AT_SYSINFO_EHDR: u64 = 33;
 
 /// The platform name `AT_PLATFORM` points at, NUL included.
 pub const PLATFORM: &[u8] = b"aarch64\0";
@@ -83,7 +86,7 @@ pub const MAX_ARG_BYTES: usize = 128 * 1024;
 pub const MAX_EXECFN: usize = 4096;
 
 /// Number of auxv pairs, `AT_NULL` included.
-const AUXV_LEN: usize = 19;
+const AUXV_LEN: usize = 20;
 
 /// What the auxiliary vector says about the program (from its
 /// [`LoadPlan`](super::elf::LoadPlan)) and the machine.
@@ -100,6 +103,8 @@ pub struct AuxInfo<'a> {
     pub random: [u8; 16],
     /// The path the program was executed as (without NUL).
     pub execfn: &'a [u8],
+    /// Where the vDSO is mapped (`AT_SYSINFO_EHDR`).
+    pub sysinfo_ehdr: u64,
 }
 
 /// The initial stack image.
@@ -183,7 +188,9 @@ pub fn build_initial_stack(
     image.put(random, &aux.random);
 
     // The table, ascending from `sp`.
+    // The vDSO first, as Linux's ARCH_DLINFO puts it.
     let auxv: [(u64, u64); AUXV_LEN] = [
+        (AT_SYSINFO_EHDR, aux.sysinfo_ehdr),
         (AT_HWCAP, aux.hwcap),
         (AT_PAGESZ, PAGE_SIZE as u64),
         (AT_CLKTCK, CLOCK_TICKS),
@@ -248,6 +255,7 @@ mod tests {
             hwcap: 0b11,
             random: *b"0123456789abcdef",
             execfn,
+            sysinfo_ehdr: 0xffff_f79f_1000,
         }
     }
 
@@ -330,6 +338,7 @@ mod tests {
             (AT_CLKTCK, 100),
             (AT_SECURE, 0),
             (AT_HWCAP2, 0),
+            (AT_SYSINFO_EHDR, 0xffff_f79f_1000),
         ] {
             assert_eq!(p.aux(key), value, "auxv key {key}");
         }
@@ -386,7 +395,8 @@ mod tests {
         let p = parse(&st);
         assert!(p.argv.is_empty() && p.envp.is_empty());
         assert_eq!(&st.bytes[..24], &[0; 24]); // argc, argv NULL, envp NULL
-        assert_eq!(p.auxv[0], (AT_HWCAP, 0b11));
+        assert_eq!(p.auxv[0], (AT_SYSINFO_EHDR, 0xffff_f79f_1000));
+        assert_eq!(p.auxv[1], (AT_HWCAP, 0b11));
     }
 
     #[test]

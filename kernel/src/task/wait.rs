@@ -37,9 +37,12 @@ pub enum WaitError {
 }
 
 impl From<WaitError> for Errno {
+    /// An interrupted wait restarts under SA_RESTART or when no handler
+    /// runs (ERESTARTSYS); calls that Linux never restarts map
+    /// `Interrupted` to EINTR themselves.
     fn from(e: WaitError) -> Self {
         match e {
-            WaitError::Interrupted => Errno::EINTR,
+            WaitError::Interrupted => Errno::ERESTARTSYS,
             WaitError::TimedOut => Errno::ETIMEDOUT,
             WaitError::NoMemory => Errno::ENOMEM,
         }
@@ -74,7 +77,22 @@ impl WaitQueue {
     /// Sleeps until `ready()` returns true (checked first, then after
     /// every wake-up), a signal is pending, or the clock (nanoseconds since
     /// boot, see `timer::uptime_ns`) reaches `deadline`.
-    pub fn wait_until(&self, deadline: Option<u64>, mut ready: impl FnMut() -> bool) -> Result<(), WaitError> {
+    pub fn wait_until(&self, deadline: Option<u64>, ready: impl FnMut() -> bool) -> Result<(), WaitError> {
+        self.wait_with(deadline, ready, sched::block)
+    }
+
+    /// Like [`wait_until`](Self::wait_until) with no deadline, but only the
+    /// end of the thread interrupts it (Linux's killable wait).
+    pub fn wait_killable(&self, ready: impl FnMut() -> bool) -> Result<(), WaitError> {
+        self.wait_with(None, ready, sched::block_killable)
+    }
+
+    fn wait_with(
+        &self,
+        deadline: Option<u64>,
+        mut ready: impl FnMut() -> bool,
+        block: fn(Block) -> Result<(), sched::Interrupted>,
+    ) -> Result<(), WaitError> {
         let me = sched::current();
         loop {
             if ready() {
@@ -88,7 +106,7 @@ impl WaitQueue {
                 w.try_reserve(1).map_err(|_| WaitError::NoMemory)?;
                 w.push_back(me);
             }
-            let slept = sched::block(Block::Queue(deadline));
+            let slept = block(Block::Queue(deadline));
             self.remove(me);
             slept?;
         }

@@ -1,7 +1,9 @@
 //! AArch64: registers, barriers, TLB maintenance, exceptions, interrupt
-//! controller and timer. Only `esr` is portable; the rest runs on the target.
+//! controller and timer. `esr` and `sigframe` are portable; the rest runs on
+//! the target.
 
 pub mod esr;
+pub mod sigframe;
 
 target_only! {
     pub mod context;

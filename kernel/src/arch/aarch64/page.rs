@@ -106,3 +106,25 @@ pub unsafe fn copy_page(dst: *mut u8, src: *const u8) {
         )
     };
 }
+
+/// Makes instructions the kernel wrote at `[va, va + len)` visible to
+/// instruction fetches (code placed in memory through the data side: the
+/// vDSO's text): clean the data cache to the point of unification, then
+/// invalidate the instruction cache.
+///
+/// # Safety
+/// `[va, va + len)` must be mapped kernel memory.
+pub unsafe fn sync_icache(va: *const u8, len: usize) {
+    let ctr: u64;
+    // SAFETY: reading CTR_EL0 has no side effect.
+    unsafe { core::arch::asm!("mrs {}, ctr_el0", out(reg) ctr, options(nomem, nostack)) };
+    // DminLine (bits 19:16): log2 of the smallest data cache line in words.
+    let line = 4usize << ((ctr >> 16) & 0xf);
+    let start = va as usize & !(line - 1);
+    for addr in (start..va as usize + len).step_by(line) {
+        // SAFETY: cleaning a line of mapped memory changes no contents.
+        unsafe { core::arch::asm!("dc cvau, {}", in(reg) addr, options(nostack)) };
+    }
+    // SAFETY: barriers and a whole-cache invalidation change no contents.
+    unsafe { core::arch::asm!("dsb ish", "ic ialluis", "dsb ish", "isb", options(nostack)) };
+}

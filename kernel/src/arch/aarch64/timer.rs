@@ -24,11 +24,11 @@ pub fn counter() -> u64 {
     CNTVCT_EL0.get()
 }
 
-/// Nanoseconds since the counter started (boot, under QEMU).
+/// Nanoseconds since the counter started (boot, under QEMU): the
+/// arithmetic the vDSO shares (`vdso::data::counter_to_ns`).
 pub fn uptime_ns() -> u64 {
-    let f = frequency().max(1);
-    let c = counter();
-    (c / f) * 1_000_000_000 + (c % f) * 1_000_000_000 / f
+    let f = core::num::NonZeroU64::new(frequency()).unwrap_or(core::num::NonZeroU64::MIN);
+    crate::vdso::data::counter_to_ns(counter(), f)
 }
 
 /// Ticks since the timer started.
@@ -44,6 +44,14 @@ fn on_interrupt() {
     TICKS.fetch_add(1, Ordering::Relaxed);
     arm_next();
     crate::trap::timer_tick();
+}
+
+/// Lets EL0 read the virtual counter (CNTVCT_EL0) and its frequency
+/// (CNTFRQ_EL0), as Linux does for its vDSO; the physical counter and both
+/// timers stay the kernel's, and the event stream stays off.
+pub fn allow_user_counter() {
+    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET);
+    aarch64_cpu::asm::barrier::isb(aarch64_cpu::asm::barrier::SY);
 }
 
 /// Starts the periodic tick.

@@ -40,11 +40,10 @@ use spin::Mutex;
 static QUEUES: Mutex<Queues> = Mutex::new(Queues::new());
 
 /// How far `CLOCK_REALTIME` reads ahead of `CLOCK_MONOTONIC`, in
-/// nanoseconds: 0, since `clock_gettime` answers every clock from the one
-/// counter (see `syscall/misc.rs`). A wall clock set at boot or by
-/// `clock_settime` would be subtracted here.
-fn realtime_offset_ns() -> u64 {
-    0
+/// nanoseconds (signed): the vDSO data page's offset, which
+/// `clock_gettime` adds too (0 while armmap has no wall clock).
+fn realtime_offset_ns() -> i64 {
+    crate::vdso::params().realtime_offset_ns as i64
 }
 
 fn efault<T>(_: T) -> Errno {
@@ -61,7 +60,7 @@ fn key_of(uaddr: u64, shared: bool) -> Result<Key, Errno> {
     if !access_ok(uaddr, 4) {
         return Err(Errno::EFAULT);
     }
-    let mm = process::with_current(|p| p.mm.id())?;
+    let mm = process::with_mm(|m| m.id())?;
     if !shared {
         return Ok(Key::Private { mm, addr: uaddr });
     }
@@ -70,7 +69,7 @@ fn key_of(uaddr: u64, shared: bool) -> Result<Key, Errno> {
     // CPU; the retry covers a page taken away meanwhile.
     for _ in 0..4 {
         read_user::<u32>(uaddr).map_err(efault)?;
-        match process::with_current(|p| p.mm.futex_place(uaddr))? {
+        match process::with_mm(|m| m.futex_place(uaddr))? {
             FutexPlace::Private => return Ok(Key::Private { mm, addr: uaddr }),
             FutexPlace::Shared(phys) => return Ok(Key::Shared { phys }),
             FutexPlace::Unmapped => return Err(Errno::EFAULT),
@@ -117,6 +116,9 @@ fn wait(uaddr: u64, shared: bool, val: u32, until: Option<u64>, bitset: u32) -> 
     let me = sched::current();
     loop {
         let key = key_of(uaddr, shared)?;
+        // Fault the word's page in before the lock (a shared key did
+        // already), so that the read under it finds the page present.
+        read_user::<u32>(uaddr).map_err(efault)?;
         {
             let mut q = QUEUES.lock();
             let now: u32 = read_user(uaddr).map_err(efault)?;
@@ -137,12 +139,13 @@ fn wait(uaddr: u64, shared: bool, val: u32, until: Option<u64>, bitset: u32) -> 
             return Err(Errno::ETIMEDOUT);
         }
         if slept.is_err() {
-            // Linux answers ERESTARTSYS here (untimed waits) or restarts
-            // through a restart block with the same absolute deadline
-            // (timed ones), so that a handler installed with SA_RESTART
-            // resumes the wait; the restart goes here when signal handlers
-            // exist. Until then a signal ends the process.
-            return Err(Errno::EINTR);
+            // As Linux: an untimed wait restarts under SA_RESTART (or when
+            // no handler runs); a timed one ends with EINTR if a handler
+            // runs and otherwise restarts, with the same arguments (Linux
+            // keeps the absolute deadline in a restart block: a relative
+            // FUTEX_WAIT here starts its timeout over, which only a
+            // stopped and continued waiter can see).
+            return Err(if until.is_some() { Errno::ERESTART_RESTARTBLOCK } else { Errno::ERESTARTSYS });
         }
         // Woken for no reason: look at the word again, as Linux does.
     }
@@ -165,6 +168,10 @@ fn requeue(uaddr: u64, uaddr2: u64, shared: bool, nr_wake: i32, nr_requeue: i32,
     }
     let from = key_of(uaddr, shared)?;
     let to = key_of(uaddr2, shared)?;
+    if cmp.is_some() {
+        // Faulted in before the lock, as in `wait`.
+        read_user::<u32>(uaddr).map_err(efault)?;
+    }
     let mut q = QUEUES.lock();
     if let Some(expected) = cmp {
         let now: u32 = read_user(uaddr).map_err(efault)?;
@@ -186,6 +193,9 @@ fn wake_op(uaddr: u64, uaddr2: u64, shared: bool, nr_wake: i32, nr_wake2: i32, e
     if !op.valid_op() {
         return Err(Errno::ENOSYS);
     }
+    // Faulted in before the lock, as in `wait` (the store may still
+    // break a copy-on-write share under it: resolved on the spot).
+    read_user::<u32>(uaddr2).map_err(efault)?;
     let mut q = QUEUES.lock();
     let old: u32 = read_user(uaddr2).map_err(efault)?;
     write_user(uaddr2, &op.apply(old)).map_err(efault)?;
