@@ -100,6 +100,8 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("user-robust", "init=/bin/robust"),
         TargetRun::tests("user-robust_io", "init=/bin/robust_io"),
         TargetRun::tests("user-futex", "init=/bin/futex"),
+        // C, armmap only: qemu-user has no robust lists to compare with.
+        TargetRun::tests("user-futex_robust", "init=/bin/futex_robust"),
         TargetRun::tests_and_log(
             "user-mmap",
             "memdev=4M init=/bin/mmap",
