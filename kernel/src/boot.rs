@@ -95,6 +95,7 @@ pub fn kernel_main(info: BootInfo) -> ! {
     }
     timer::init();
     crate::vdso::init();
+    crate::fs::tty::init(plat.uart_irq);
     crate::arch::aarch64::pmu::init();
     cpu::irq_enable();
     log::info!(
@@ -154,7 +155,13 @@ static BASELINE_FREE: core::sync::atomic::AtomicUsize = core::sync::atomic::Atom
 fn start_init(cmd: &CmdLine) {
     let mut argv = alloc::vec![cmd.init.as_bytes().to_vec()];
     argv.extend(cmd.init_args.iter().map(|a| a.as_bytes().to_vec()));
-    let envp = alloc::vec![b"HOME=/".to_vec(), b"PATH=/bin:/".to_vec(), b"TERM=linux".to_vec()];
+    let mut envp = alloc::vec![b"HOME=/".to_vec(), b"PATH=/bin:/".to_vec(), b"TERM=linux".to_vec()];
+    // The command line's NAME=VALUE words replace a default or add to them.
+    for kv in &cmd.init_env {
+        let name = kv.split_once('=').map_or(kv.as_str(), |(n, _)| n);
+        envp.retain(|e| !e.starts_with(name.as_bytes()) || e.get(name.len()) != Some(&b'='));
+        envp.push(kv.as_bytes().to_vec());
+    }
     match crate::task::exec::spawn(&cmd.init, &argv, &envp, 0) {
         Ok(pid) => log::info!("starting {} as pid {pid}", cmd.init),
         Err(e) => {

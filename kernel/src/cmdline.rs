@@ -12,8 +12,10 @@
 //! | `memdev_attr=A` | how user mappings of the buffer are cached: `cached` (default), `wc` (write-combine), `device` |
 //! | `crash=KIND`    | after boot, crash on purpose: `fault` (a kernel data abort) or `panic`, to see the reports |
 //!
-//! Any other word, and every word after a lone `--`, is passed to the first
-//! user program as an argument. Double quotes group words with spaces
+//! Any other `NAME=VALUE` word before a lone `--` goes to the first user
+//! program's environment (replacing a default of the same name); any other
+//! word, and every word after `--`, is passed to it as an argument. Both
+//! are Linux's rules. Double quotes group words with spaces
 //! (`"two words"`), as on Linux.
 
 use alloc::string::String;
@@ -47,6 +49,8 @@ pub struct CmdLine {
     pub crash: Option<String>,
     /// Words the kernel does not know: arguments for the first program.
     pub init_args: Vec<String>,
+    /// `NAME=VALUE` words the kernel does not know: its environment.
+    pub init_env: Vec<String>,
     /// Words that look like kernel settings but could not be parsed.
     pub errors: Vec<String>,
 }
@@ -62,6 +66,7 @@ impl Default for CmdLine {
             memdev_attr: String::from("cached"),
             crash: None,
             init_args: Vec::new(),
+            init_env: Vec::new(),
             errors: Vec::new(),
         }
     }
@@ -144,6 +149,7 @@ impl CmdLine {
                 ("memdev_attr", _) => c.errors.push(String::from(word)),
                 ("crash", Some(v @ ("fault" | "panic"))) => c.crash = Some(String::from(v)),
                 ("crash", _) => c.errors.push(String::from(word)),
+                (_, Some(_)) if !key.is_empty() => c.init_env.push(String::from(word)),
                 _ => c.init_args.push(String::from(word)),
             }
         }
@@ -180,6 +186,13 @@ mod tests {
         assert_eq!(c.errors, ["log=loud", "memdev=3", "faultaround=x", "memdev_attr=odd", "crash=now"]);
         assert_eq!(c.log, LogLevel::Info);
         assert_eq!(c.ktest.as_deref(), Some(""));
+    }
+
+    #[test]
+    fn unknown_settings_are_the_environment() {
+        let c = CmdLine::parse(r#"log=warn TERM=vt100 "PS1=$ " plain =x -- A=b"#);
+        assert_eq!(c.init_env, ["TERM=vt100", "PS1=$ "]);
+        assert_eq!(c.init_args, ["plain", "=x", "A=b"]);
     }
 
     #[test]

@@ -27,10 +27,15 @@ impl Console {
     /// Sends `bytes` byte for byte, `\n` as `\r\n` (as a Linux terminal's
     /// ONLCR setting does); through semihosting before the UART exists.
     fn write_bytes(&self, bytes: &[u8]) {
+        self.write_translated(bytes, true)
+    }
+
+    /// Sends `bytes`, `\n` as `\r\n` if `crlf`.
+    fn write_translated(&self, bytes: &[u8], crlf: bool) {
         match &self.uart {
             Some(u) => {
                 for &b in bytes {
-                    if b == b'\n' {
+                    if b == b'\n' && crlf {
                         u.put(b'\r');
                     }
                     u.put(b);
@@ -62,6 +67,30 @@ pub fn print(args: fmt::Arguments<'_>) {
 /// Writes raw bytes (user output) to the console, byte for byte.
 pub fn write_bytes(bytes: &[u8]) {
     cpu::without_interrupts(|| CONSOLE.lock().write_bytes(bytes));
+}
+
+/// Writes bytes exactly as given (the terminal's output processing, see
+/// `fs/tty`, already turned `\n` into `\r\n` if its settings ask for it).
+pub fn write_raw(bytes: &[u8]) {
+    cpu::without_interrupts(|| CONSOLE.lock().write_translated(bytes, false));
+}
+
+/// Makes the UART interrupt when bytes arrive.
+pub fn enable_rx_interrupt() {
+    cpu::without_interrupts(|| {
+        if let Some(u) = &CONSOLE.lock().uart {
+            u.enable_rx_interrupt();
+        }
+    });
+}
+
+/// Acknowledges the UART's receive interrupt.
+pub fn clear_rx_interrupt() {
+    cpu::without_interrupts(|| {
+        if let Some(u) = &CONSOLE.lock().uart {
+            u.clear_rx_interrupt();
+        }
+    });
 }
 
 /// A byte typed on the console, if any.

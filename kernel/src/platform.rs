@@ -26,6 +26,8 @@ pub struct Platform {
     pub model: String,
     pub ram: Range<u64>,
     pub uart: Range<u64>,
+    /// The UART's interrupt ID at the GIC (32 + its SPI number), if named.
+    pub uart_irq: Option<u32>,
     pub gic: Gic,
     pub bootargs: String,
     pub initrd: Option<Range<u64>>,
@@ -38,6 +40,19 @@ fn first_reg(node: fdt::node::FdtNode<'_, '_>, index: usize) -> Option<Range<u64
     let r = node.reg()?.nth(index)?;
     let start = r.starting_address as u64;
     Some(start..start + r.size.unwrap_or(0) as u64)
+}
+
+/// The GIC interrupt ID of a node's first interrupt. A GIC's specifier has
+/// three cells (the `fdt` crate reads only one or two): the type (0 = SPI,
+/// 1 = PPI), the number within that type, and trigger flags.
+fn gic_intid(node: fdt::node::FdtNode<'_, '_>) -> Option<u32> {
+    let v = node.property("interrupts")?.value;
+    let cell = |i: usize| Some(u32::from_be_bytes(v.get(i * 4..i * 4 + 4)?.try_into().ok()?));
+    match (cell(0)?, cell(1)?) {
+        (0, n) if n < 988 => Some(32 + n),
+        (1, n) if n < 16 => Some(16 + n),
+        _ => None,
+    }
 }
 
 /// Reads the device tree at `dtb` (a pointer through the early linear map,
@@ -60,6 +75,7 @@ pub unsafe fn parse(dtb: *const u8, dtb_pa: PhysAddr) -> Result<Platform, &'stat
         .ok_or("the device tree's /memory node has no usable region")?;
     let uart_node = fdt.find_compatible(&["arm,pl011"]).ok_or("no PL011 UART in the device tree")?;
     let uart = first_reg(uart_node, 0).ok_or("the PL011 node has no registers")?;
+    let uart_irq = gic_intid(uart_node);
     let gic = if let Some(n) = fdt.find_compatible(&["arm,cortex-a15-gic", "arm,gic-400"]) {
         Gic::V2 {
             dist: first_reg(n, 0).ok_or("GICv2 without distributor")?,
@@ -88,6 +104,7 @@ pub unsafe fn parse(dtb: *const u8, dtb_pa: PhysAddr) -> Result<Platform, &'stat
         model: String::from(fdt.root().model()),
         ram,
         uart,
+        uart_irq,
         gic,
         bootargs: String::from(fdt.chosen().bootargs().unwrap_or("")),
         initrd,

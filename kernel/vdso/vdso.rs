@@ -172,11 +172,13 @@ entry!("__kernel_clock_gettime", "vdso_clock_gettime");
 entry!("__kernel_gettimeofday", "vdso_gettimeofday");
 entry!("__kernel_clock_getres", "vdso_clock_getres");
 
-// The signal return trampoline: `rt_sigreturn` (139). The instruction pair
-// is what unwinders (libgcc, gdb) recognise; the CFI describes the frame
-// record the kernel pushes on the signal frame, and the nop before the
-// symbol keeps a return address of `__kernel_rt_sigreturn` (looked up as
-// pc - 1) inside this function's unwind range, as in Linux's sigreturn.S.
+// The signal return trampoline: `rt_sigreturn` (139), as Linux's
+// sigreturn.S writes it. Unwinders (libgcc, gdb) recognise a signal frame
+// by this instruction pair at the return address; the nop before the
+// symbol keeps a lookup at pc - 1 inside the function. The CFI directives
+// (a signal frame whose CFA is the frame record the kernel pushes) are
+// Linux's too, although, as in Linux's image, the unwind tables they make
+// are discarded at link time (vdso.lds).
 global_asm!(
     ".text",
     ".p2align 2",

@@ -118,6 +118,23 @@ impl Args {
         Some(unsafe { static_cstr(*self.argv.add(i)) })
     }
 
+    /// Argument `i` as a C string (for passing on to `execve`).
+    pub fn get_cstr(&self, i: usize) -> Option<&'static CStr> {
+        if i >= self.argc {
+            return None;
+        }
+        // SAFETY: as for `get`.
+        Some(unsafe { CStr::from_ptr(*self.argv.add(i)) })
+    }
+
+    /// The environment strings as C strings (for passing on to `execve`).
+    pub fn env_cstrs(&self) -> impl Iterator<Item = &'static CStr> {
+        // Every string `env` yields is followed by its NUL in memory.
+        // SAFETY: each slice comes from `CStr::from_ptr` on a string that
+        // lives forever, so its pointer starts that NUL-terminated string.
+        self.env().map(|s| unsafe { CStr::from_ptr(s.as_ptr() as *const c_char) })
+    }
+
     /// Argument `i` as text (`None` if missing or not UTF-8).
     pub fn get_str(&self, i: usize) -> Option<&'static str> {
         self.get(i).and_then(|a| core::str::from_utf8(a).ok())

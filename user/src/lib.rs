@@ -50,6 +50,7 @@ pub mod sys;
 pub mod syscall;
 pub mod test;
 pub mod time;
+pub mod tty;
 pub mod util;
 
 pub use env::{args, Args};

@@ -2,6 +2,8 @@
 //!
 //! ```text
 //! cargo xtask qemu [--release] [--el1] [--mem SIZE] [--cpu CPU] [--gdb] [-- KERNEL ARGS...]
+//! cargo xtask run [--file F]... [--env NAME=VALUE]... [--as-init] [OPTIONS] PROGRAM [ARGS...]
+//! cargo xtask shell [--release] [--mem SIZE] [--log LEVEL]
 //! cargo xtask build [--release]
 //! cargo xtask test [--release] [FILTER]
 //! cargo xtask clippy
@@ -17,6 +19,8 @@ mod fuzz;
 mod image;
 mod qemu;
 mod run;
+mod session;
+mod shell;
 mod test;
 
 use qemu::QemuConfig;
@@ -33,9 +37,16 @@ commands:
          --cpu CPU      QEMU CPU model (default max,pauth-impdef=on)
          --gdb          wait for gdb-multiarch on localhost:1234
          -- ARGS...     appended to the kernel command line
-  run    [--file F]... [--release] [--el1] [--mem SIZE] [--log LEVEL] PROGRAM [ARGS...]
-         boot with a static aarch64 Linux executable as the first process;
-         exits with its status (128+S if killed by signal S)
+  run    [--file F]... [--env NAME=VALUE]... [--as-init] [--release] [--el1]
+         [--mem SIZE] [--log LEVEL] PROGRAM [ARGS...]
+         boot with a static aarch64 Linux executable, run as the child of a
+         small init (pid 1) on the console; exits with its status (128+S if
+         killed by signal S). --env sets its environment; --as-init runs
+         PROGRAM itself as pid 1
+  shell  [--release] [--mem SIZE] [--log LEVEL]
+         an interactive busybox sh on armmap's console (Debian's
+         busybox-static for arm64, fetched once with apt and cached);
+         the kernel logs errors only unless --log says otherwise
   build  build the kernel image and user programs [--release]
   test   host unit tests, then on-target tests; ends with 'N passed, N failed'
          [--release] [FILTER: only on-target runs whose name contains it]
@@ -170,6 +181,8 @@ fn cmd_run(args: &[String]) -> Result<i32, String> {
         program: Default::default(),
         args: Vec::new(),
         files: Vec::new(),
+        env: Vec::new(),
+        as_init: false,
         release: false,
         el1: false,
         mem: None,
@@ -180,6 +193,8 @@ fn cmd_run(args: &[String]) -> Result<i32, String> {
         let a = it.next().ok_or("run needs a PROGRAM")?;
         match a.as_str() {
             "--file" => o.files.push(it.next().ok_or("--file needs a path")?.into()),
+            "--env" => o.env.push(it.next().ok_or("--env needs NAME=VALUE")?.clone()),
+            "--as-init" => o.as_init = true,
             "--release" => o.release = true,
             "--el1" => o.el1 = true,
             "--mem" => o.mem = Some(it.next().ok_or("--mem needs a size")?.clone()),
@@ -212,6 +227,15 @@ fn main() -> ExitCode {
     }
     if cmd == "fuzz" {
         return match fuzz::run(&args[1..]) {
+            Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    if cmd == "shell" {
+        return match shell::run(&args[1..]) {
             Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
             Err(e) => {
                 eprintln!("error: {e}");

@@ -9,6 +9,7 @@
 
 use crate::build::{self, Artifacts};
 use crate::qemu::{self, QemuConfig};
+use crate::session::Step;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -51,6 +52,13 @@ struct TargetRun {
     limit_secs: u64,
     /// Boot without the initramfs (the kernel's own checks only).
     no_initrd: bool,
+    /// Boot with the busybox initramfs (`cargo xtask shell`); skipped
+    /// when busybox has not been fetched.
+    busybox: bool,
+    /// Typed into the console, in order (see `session.rs`).
+    script: &'static [Step],
+    /// Strings the output must not contain.
+    lacks: &'static [&'static str],
     expect: Expect,
 }
 
@@ -58,7 +66,18 @@ impl TargetRun {
     /// A boot at EL2 with 128 MiB and the test initramfs, kernel command
     /// line `append`, two minutes at most.
     fn new(name: &'static str, append: &'static str, expect: Expect) -> Self {
-        TargetRun { name, append, el1: false, mem: "128M", limit_secs: 120, no_initrd: false, expect }
+        TargetRun {
+            name,
+            append,
+            el1: false,
+            mem: "128M",
+            limit_secs: 120,
+            no_initrd: false,
+            busybox: false,
+            script: &[],
+            lacks: &[],
+            expect,
+        }
     }
 
     /// A boot whose `test ... ok` lines are counted.
@@ -74,6 +93,29 @@ impl TargetRun {
     /// A boot that must exit with `status` and print every string of `contains`.
     fn exits(name: &'static str, append: &'static str, status: i32, contains: &'static [&'static str]) -> Self {
         Self::new(name, append, Expect::Exit { status, contains })
+    }
+
+    /// A scripted console session: `script` is typed (see `session.rs`),
+    /// then the boot must exit with `status` and print every string of
+    /// `contains`.
+    fn session(
+        name: &'static str,
+        append: &'static str,
+        script: &'static [Step],
+        status: i32,
+        contains: &'static [&'static str],
+    ) -> Self {
+        Self { script, limit_secs: 60, ..Self::exits(name, append, status, contains) }
+    }
+
+    /// The output must contain none of `lacks`.
+    fn lacking(self, lacks: &'static [&'static str]) -> Self {
+        Self { lacks, ..self }
+    }
+
+    /// Boots the busybox initramfs instead of the test one.
+    fn on_busybox(self) -> Self {
+        Self { busybox: true, ..self }
     }
 
     fn at_el1(self) -> Self {
@@ -97,6 +139,7 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("ktest-el1", "ktest").at_el1(),
         TargetRun::tests("user-syscalls", "init=/bin/syscalls"),
         TargetRun::tests("user-files", "init=/bin/files"),
+        TargetRun::tests("user-tty", "init=/bin/tty"),
         TargetRun::tests("user-robust", "init=/bin/robust"),
         TargetRun::tests("user-robust_io", "init=/bin/robust_io"),
         TargetRun::tests("user-futex", "init=/bin/futex"),
@@ -153,6 +196,49 @@ fn target_runs() -> Vec<TargetRun> {
         ),
         TargetRun::tests("user-msync_counts", "init=/bin/msync_counts"),
         TargetRun::tests("user-vdso", "init=/bin/vdso"),
+        TargetRun::tests("user-vdso-el1", "init=/bin/vdso").at_el1(),
+        // Typing at the console: line editing reaches the program as the
+        // edited line, and ^C kills the foreground program (runinit, as pid 1,
+        // reports 128 + SIGINT).
+        TargetRun::session(
+            "tty-canonical-editing",
+            "log=warn init=/bin/runinit -- /bin/tty readline",
+            &[Step::Expect("ready"), Step::Send(b"abc\x7fd\r")],
+            0,
+            &["abc\u{8} \u{8}d\n", "got: abd"],
+        ),
+        TargetRun::session(
+            "tty-kill-werase",
+            "log=warn init=/bin/runinit -- /bin/tty readline",
+            &[Step::Expect("ready"), Step::Send(b"zz\x15echo hello wor\x17x\r")],
+            0,
+            &["got: echo hello x"],
+        ),
+        TargetRun::session(
+            "tty-eof",
+            "log=warn init=/bin/runinit -- /bin/tty readline",
+            &[Step::Expect("ready"), Step::Send(b"partial\x04")],
+            0,
+            &["partial", "got: partial\n"],
+        ),
+        TargetRun::session(
+            "tty-ctrl-c",
+            "log=warn init=/bin/runinit -- /bin/tty block",
+            &[Step::Expect("waiting"), Step::Sleep(100), Step::Send(b"\x03")],
+            130,
+            &["waiting\n^C"],
+        )
+        .lacking(&["read returned"]),
+        // An interactive busybox shell (cargo xtask shell), when fetched.
+        TargetRun::session(
+            "busybox-sh",
+            crate::shell::SH_CMDLINE,
+            &[Step::Expect("/ # "), Step::Send(b"echo hi; exit 3\r")],
+            3,
+            &["built-in shell (ash)", "\nhi\n"],
+        )
+        .lacking(&["job control turned off"])
+        .on_busybox(),
         // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
         TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000"),
     ]
@@ -161,6 +247,7 @@ fn target_runs() -> Vec<TargetRun> {
 /// Rust user programs packed into `/bin` (the demo's `/init` is `init`).
 pub const USER_PROGRAMS: &[&str] = &[
     "init",
+    "runinit",
     "hello",
     "syscalls",
     "files",
@@ -173,6 +260,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "mmap",
     "vdso",
     "fuzz",
+    "tty",
 ];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user
@@ -244,12 +332,22 @@ fn run_target(t: &mut Tally, art: &Artifacts, initrd: &Path, run: &TargetRun) ->
     );
     let mut cfg = QemuConfig::new(art.kernel_image.clone());
     cfg.initrd = (!run.no_initrd).then(|| initrd.to_path_buf());
+    if run.busybox {
+        match crate::shell::cached_initramfs(art)? {
+            Some(i) => cfg.initrd = Some(i),
+            None => {
+                println!("  skipped: busybox not fetched (run `cargo xtask shell` once to fetch it with apt)");
+                return Ok(());
+            }
+        }
+    }
     cfg.el1 = run.el1;
     cfg.mem = run.mem.into();
     cfg.append = run.append.into();
     let mut lines_ok = 0u32;
     let mut lines_failed = Vec::new();
-    let result = qemu::run_captured(&cfg, Duration::from_secs(run.limit_secs), |line| {
+    let limit = Duration::from_secs(run.limit_secs);
+    let mut on_line = |line: &str| {
         if let Some(rest) = line.trim_start().strip_prefix("test ") {
             if let Some(name) = rest.strip_suffix(" ... ok") {
                 lines_ok += 1;
@@ -259,12 +357,27 @@ fn run_target(t: &mut Tally, art: &Artifacts, initrd: &Path, run: &TargetRun) ->
                 println!("  FAILED {name}");
             }
         }
-    })?;
+    };
+    let (result, step_failure) = if run.script.is_empty() {
+        (qemu::run_captured(&cfg, limit, on_line)?, None)
+    } else {
+        crate::session::run(&cfg, limit, run.script, &mut on_line)?
+    };
     let mut ok = true;
     let mut why = String::new();
     if result.timed_out {
         ok = false;
         why = format!("timed out after {} s", run.limit_secs);
+    }
+    if let Some(f) = step_failure {
+        ok = false;
+        why.push_str(&format!(" session: {f}"));
+    }
+    for l in run.lacks {
+        if result.output.contains(l) {
+            ok = false;
+            why.push_str(&format!(" unexpected \"{l}\""));
+        }
     }
     match &run.expect {
         Expect::TestLines(log) => {

@@ -4,6 +4,9 @@
 //! byte to DR. Receive: while the receive FIFO is not empty (!FR.RXFE), read
 //! DR. QEMU's model needs no baud-rate setup, but `init` programs the usual
 //! 8N1 format with FIFOs so the driver also reads correctly on hardware.
+//! Received bytes can raise an interrupt (RX: the FIFO reached its trigger
+//! level; RT: bytes waited in it for a while), which stays asserted until
+//! the FIFO is read empty; transmission is polled.
 
 use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::registers::{ReadOnly, ReadWrite, WriteOnly};
@@ -32,8 +35,19 @@ register_bitfields! {u32,
         TXE OFFSET(8) NUMBITS(1) [],
         UARTEN OFFSET(0) NUMBITS(1) []
     ],
+    /// Interrupt mask set/clear register (1 = enabled).
+    IMSC [
+        /// Receive timeout.
+        RTIM OFFSET(6) NUMBITS(1) [],
+        /// Receive.
+        RXIM OFFSET(4) NUMBITS(1) []
+    ],
     /// Interrupt clear register.
-    ICR [ALL OFFSET(0) NUMBITS(11) []]
+    ICR [
+        RTIC OFFSET(6) NUMBITS(1) [],
+        RXIC OFFSET(4) NUMBITS(1) [],
+        ALL OFFSET(0) NUMBITS(11) []
+    ]
 }
 
 register_structs! {
@@ -46,7 +60,9 @@ register_structs! {
         (0x28 => fbrd: ReadWrite<u32>),
         (0x2c => lcr_h: ReadWrite<u32, LCR_H::Register>),
         (0x30 => cr: ReadWrite<u32, CR::Register>),
-        (0x34 => _reserved2),
+        (0x34 => ifls: ReadWrite<u32>),
+        (0x38 => imsc: ReadWrite<u32, IMSC::Register>),
+        (0x3c => _reserved2),
         (0x44 => icr: WriteOnly<u32, ICR::Register>),
         (0x48 => @END),
     }
@@ -80,6 +96,19 @@ impl Pl011 {
         self.regs.fbrd.set(1);
         self.regs.lcr_h.write(LCR_H::WLEN::EightBit + LCR_H::FEN::SET);
         self.regs.cr.write(CR::UARTEN::SET + CR::TXE::SET + CR::RXE::SET);
+    }
+
+    /// Raises the interrupt when bytes arrive: at the lowest FIFO trigger
+    /// level (1/8), or when fewer wait for a while (receive timeout).
+    pub fn enable_rx_interrupt(&self) {
+        self.regs.ifls.set(0);
+        self.regs.icr.write(ICR::RXIC::SET + ICR::RTIC::SET);
+        self.regs.imsc.write(IMSC::RXIM::SET + IMSC::RTIM::SET);
+    }
+
+    /// Acknowledges the receive interrupts (after the FIFO was drained).
+    pub fn clear_rx_interrupt(&self) {
+        self.regs.icr.write(ICR::RXIC::SET + ICR::RTIC::SET);
     }
 
     /// Sends one byte, waiting for room in the FIFO.

@@ -41,7 +41,9 @@ pub const S_IFREG: u32 = 0o100000;
 pub const S_IFLNK: u32 = 0o120000;
 
 // Indices of the header fields we use (after the magic, 8 digits each).
+const FIELD_INO: usize = 0;
 const FIELD_MODE: usize = 1;
+const FIELD_NLINK: usize = 4;
 const FIELD_FILESIZE: usize = 6;
 const FIELD_NAMESIZE: usize = 11;
 const FIELD_CHECK: usize = 12;
@@ -58,6 +60,11 @@ pub struct CpioEntry<'a> {
     pub mode: u32,
     /// The file's contents (a symbolic link's target; empty for a directory).
     pub data: &'a [u8],
+    /// Inode number and link count: entries of one archive with the same
+    /// `ino` and `nlink >= 2` are hard links to one file, whose data comes
+    /// with one of them (the first, or the last as GNU cpio writes it).
+    pub ino: u32,
+    pub nlink: u32,
 }
 
 impl CpioEntry<'_> {
@@ -205,7 +212,13 @@ impl<'a> CpioIter<'a> {
         // follows; the next header's bounds check catches that case.
         let next = align4(data_end).ok_or(truncated)?;
 
-        let entry = CpioEntry { name: strip_root(name), mode: fields[FIELD_MODE], data };
+        let entry = CpioEntry {
+            name: strip_root(name),
+            mode: fields[FIELD_MODE],
+            data,
+            ino: fields[FIELD_INO],
+            nlink: fields[FIELD_NLINK],
+        };
         Ok(Some((entry, next)))
     }
 }
@@ -296,6 +309,8 @@ mod tests {
         assert_eq!(e[3].data, b"hi\n");
         assert_eq!(e[4].data, b"bin/hello");
         assert!(e[1].data.is_empty());
+        // The writer numbers entries from 1, one link each.
+        assert_eq!((e[2].ino, e[2].nlink), (3, 1));
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! | `/dev/memdev-lazy` | offset into the buffer     | one page per fault               |
 //! | `/dev/mem`         | physical address           | one-pass remap; only inside the memdev buffer, else EPERM (like Linux's strict /dev/mem) |
 //!
+//! `/dev/console` (and its alias `/dev/tty`) is the terminal of `fs/tty`.
+//!
 //! The *memdev buffer* is RAM the kernel reserves at boot (`memdev=SIZE`,
 //! default 2 MiB, 2 MiB-aligned) and never gives to the frame allocator:
 //! a stand-in for a device's memory, shared between the kernel and user
@@ -74,6 +76,8 @@ pub fn init(buffer: PhysAddr, size: u64, attr: CacheMode) {
     unsafe { core::ptr::copy_nonoverlapping(greeting.as_ptr(), buffer_ptr(), greeting.len()) };
     let dev = vfs::mkdir_all("/dev");
     let _ = vfs::link(&dev, "console", console());
+    // The controlling terminal: always the console, the only terminal.
+    let _ = vfs::link(&dev, "tty", console());
     let _ = vfs::link(&dev, "null", Inode::new_chardev(DEV_NULL, 0o666));
     let _ = vfs::link(&dev, "memdev", Inode::new_chardev(DEV_MEMDEV, 0o666));
     let _ = vfs::link(&dev, "memdev-lazy", Inode::new_chardev(DEV_MEMDEV_LAZY, 0o666));
@@ -114,7 +118,7 @@ fn buffer_window(d: u32, off: u64, len: usize) -> Option<(usize, usize)> {
 /// Reads from device `d`.
 pub fn read(d: u32, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     match d {
-        DEV_CONSOLE => read_console(buf),
+        DEV_CONSOLE => super::tty::read(buf, false),
         DEV_MEMDEV | DEV_MEMDEV_LAZY | DEV_MEM => {
             let (start, n) = buffer_window(d, off, buf.len()).ok_or(Errno::EPERM)?;
             // SAFETY: [start, start + n) lies inside the reserved buffer.
@@ -125,40 +129,10 @@ pub fn read(d: u32, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
-fn read_console(buf: &mut [u8]) -> Result<usize, Errno> {
-    // Wait for at least one byte, then take what is there.
-    loop {
-        let mut n = 0;
-        while n < buf.len() {
-            match crate::console::read_byte() {
-                Some(b'\r') => {
-                    buf[n] = b'\n';
-                    n += 1;
-                    break;
-                }
-                Some(b) => {
-                    buf[n] = b;
-                    n += 1;
-                }
-                None => break,
-            }
-        }
-        if n > 0 || buf.is_empty() {
-            return Ok(n);
-        }
-        // Poll again one tick later.
-        let next = crate::arch::aarch64::timer::uptime_ns() + 1_000_000_000 / crate::arch::aarch64::timer::HZ;
-        crate::task::sched::block(crate::task::process::Block::Sleep(next))?;
-    }
-}
-
 /// Writes to device `d`.
 pub fn write(d: u32, off: u64, buf: &[u8]) -> Result<usize, Errno> {
     match d {
-        DEV_CONSOLE => {
-            crate::console::write_bytes(buf);
-            Ok(buf.len())
-        }
+        DEV_CONSOLE => Ok(super::tty::write(buf)),
         DEV_MEMDEV | DEV_MEMDEV_LAZY | DEV_MEM => {
             let (start, n) = buffer_window(d, off, buf.len()).ok_or(Errno::EPERM)?;
             if n == 0 && !buf.is_empty() {

@@ -8,6 +8,7 @@
 pub mod cpio;
 pub mod pagemap;
 pub mod path;
+pub mod tty;
 
 target_only! {
     pub mod dev;

@@ -108,9 +108,13 @@ pub fn unlink(dir: &Inode, name: &str, dir_wanted: bool) -> Result<(), Errno> {
     Ok(())
 }
 
-/// Unpacks a newc cpio archive into the tree; returns the number of files.
+/// Unpacks a newc cpio archive into the tree; returns the number of files
+/// (hard links included: entries sharing an inode number, as Linux's
+/// unpacker links them).
 pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, super::cpio::CpioError> {
     let mut files = 0;
+    // Files with more than one link, by inode number, for their later links.
+    let mut links: alloc::vec::Vec<(u32, Arc<Inode>)> = alloc::vec::Vec::new();
     for entry in super::cpio::entries(archive) {
         let entry = entry?;
         if entry.name.is_empty() {
@@ -129,13 +133,30 @@ pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, super::cpio::CpioError>
         } else if entry.is_file() {
             let (dir, name) = path.rsplit_once('/').unwrap_or(("", &path));
             let parent = mkdir_all(dir);
-            let node = Inode::new_file(entry.mode);
-            if node.write_at(0, entry.data) != Ok(entry.data.len()) {
-                log::error!("initramfs: out of memory unpacking {path}");
-                break;
+            // A hard link (same ino, nlink >= 2) to a file already unpacked
+            // shares its inode; its data, if it carries any, goes there.
+            let earlier = (entry.nlink >= 2).then(|| links.iter().find(|(ino, _)| *ino == entry.ino)).flatten();
+            let node = match earlier {
+                Some((_, node)) => node.clone(),
+                None => Inode::new_file(entry.mode),
+            };
+            if !entry.data.is_empty() || earlier.is_none() {
+                if node.write_at(0, entry.data) != Ok(entry.data.len()) {
+                    log::error!("initramfs: out of memory unpacking {path}");
+                    break;
+                }
+                node.data.lock().pages.clear_dirty();
             }
-            node.data.lock().pages.clear_dirty();
-            let _ = link(&parent, name, node);
+            if earlier.is_some() {
+                if link(&parent, name, node.clone()).is_ok() {
+                    node.nlink.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
+                }
+            } else {
+                if entry.nlink >= 2 && links.try_reserve(1).is_ok() {
+                    links.push((entry.ino, node.clone()));
+                }
+                let _ = link(&parent, name, node);
+            }
             files += 1;
         }
     }

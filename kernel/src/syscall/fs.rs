@@ -27,6 +27,8 @@ use alloc::vec::Vec;
 pub const AT_FDCWD: i64 = -100;
 const AT_REMOVEDIR: u64 = 0x200;
 const AT_EMPTY_PATH: u64 = 0x1000;
+/// Linux aarch64's `O_NONBLOCK`.
+const O_NONBLOCK: u32 = 0o4000;
 const SEEK_SET: u64 = 0;
 const SEEK_CUR: u64 = 1;
 const SEEK_END: u64 = 2;
@@ -91,6 +93,7 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     match &f.inode.kind {
         Kind::File => Ok(f.inode.read_at(off, buf)),
         Kind::Dir(_) => Err(Errno::EISDIR),
+        Kind::CharDev(dev::DEV_CONSOLE) => crate::fs::tty::read(buf, f.flags & O_NONBLOCK != 0),
         Kind::CharDev(d) => dev::read(*d, off, buf),
         Kind::Perf(id) => {
             if buf.len() < 8 {
@@ -408,8 +411,13 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
     if flags & oflags::O_TRUNC != 0 && acc != oflags::O_RDONLY && matches!(inode.kind, Kind::File) {
         truncate(&inode, 0);
     }
+    let console = matches!(inode.kind, Kind::CharDev(dev::DEV_CONSOLE));
     let f = OpenFile::new(inode, &path, flags);
-    process::with_files(|files| files::install(files, f, 0))?
+    let fd = process::with_files(|files| files::install(files, f, 0))??;
+    if console {
+        crate::fs::tty::opened(flags);
+    }
+    Ok(fd)
 }
 
 pub fn close(fd: u64) -> SysResult {
@@ -705,13 +713,14 @@ pub fn faccessat(dirfd: u64, path: u64, _mode: u64) -> SysResult {
     Ok(0)
 }
 
-pub fn ioctl(fd: u64, req: u64) -> SysResult {
+pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
     let f = file(fd)?;
     match f.inode.kind {
         Kind::Perf(id) => {
             process::with_current(|p| crate::task::perf::ioctl(&mut p.perf, id, req))??;
             Ok(0)
         }
+        Kind::CharDev(dev::DEV_CONSOLE) => crate::fs::tty::ioctl(req, arg),
         _ => Err(Errno::ENOTTY),
     }
 }

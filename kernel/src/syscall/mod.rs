@@ -124,7 +124,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::CHDIR => fs::chdir(a[0]),
         nr::READLINKAT => fs::readlinkat(a[0], a[1], a[2], a[3]),
         nr::FACCESSAT => fs::faccessat(a[0], a[1], a[2]),
-        nr::IOCTL => fs::ioctl(a[0], a[1]),
+        nr::IOCTL => fs::ioctl(a[0], a[1], a[2]),
         nr::FSYNC => fs::fsync(a[0]),
         nr::MMAP => memory::mmap(a[0], a[1], a[2], a[3], a[4], a[5]),
         nr::MUNMAP => memory::munmap(a[0], a[1]),

@@ -85,7 +85,12 @@ pub fn load(image: &[u8], path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Res
     mm.brk_start = plan.brk_start;
     mm.brk = plan.brk_start;
 
-    // The stack, and the initial stack contents at its top.
+    // The stack, and the initial stack contents at its top. A program whose
+    // segments lie there cannot run (the area list must not overlap).
+    if mm.vmas.any_overlap(STACK_TOP - STACK_SIZE, STACK_TOP) {
+        log::debug!("exec {path}: a segment lies in the stack area");
+        return Err(Errno::ENOEXEC);
+    }
     mm.vmas.insert(Vma {
         start: STACK_TOP - STACK_SIZE,
         end: STACK_TOP,

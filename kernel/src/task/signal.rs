@@ -448,15 +448,23 @@ pub fn send_info(pid: Pid, info: &Siginfo) {
     let _ = send_locked(&mut t, Target::Process(pid), info);
 }
 
-/// Sends `sig` to every process of group `pgid` from the kernel (the tty's
-/// ^C, ^Z, ^\).
-pub fn send_to_group(pgid: Pid, sig: u32) {
-    let mut t = TABLE.lock();
-    let pids: alloc::vec::Vec<Pid> =
-        t.procs.values().filter(|p| p.inner.lock().pgid == pgid && !p.is_zombie()).map(|p| p.pid).collect();
+/// Sends `sig` from the kernel to every process of group `pgid` (the
+/// terminal's ^C, ^\ and ^Z): no permission check; init and zombies are
+/// left out as for [`send`]. Safe in the interrupt handler: it never
+/// allocates.
+pub fn send_group(pgid: Pid, sig: u32) {
+    if pgid == 0 || !sigset::valid(sig) {
+        return;
+    }
     let info = Siginfo::rt(sig, code::SI_KERNEL, 0, 0, 0);
-    for pid in pids {
+    let mut t = TABLE.lock();
+    let mut after = 0;
+    // One process at a time, in pid order (no list to allocate).
+    while let Some(pid) =
+        t.procs.range(after + 1..).find(|(_, p)| p.inner.lock().pgid == pgid && !p.is_zombie()).map(|(&pid, _)| pid)
+    {
         let _ = send_locked(&mut t, Target::Process(pid), &info);
+        after = pid;
     }
 }
 

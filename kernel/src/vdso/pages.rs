@@ -115,9 +115,15 @@ pub fn params() -> Params {
 }
 
 /// Adds `[vvar]` and `[vdso]` to a new address space; returns the vDSO's
-/// address for `AT_SYSINFO_EHDR` (0 when there is no vDSO).
+/// address for `AT_SYSINFO_EHDR` (0 when there is no vDSO). A program whose
+/// segments already cover that place simply gets none (libc then makes
+/// system calls).
 pub fn map_into(mm: &mut AddressSpace) -> Result<u64, Errno> {
     let Some(v) = VDSO.get() else { return Ok(0) };
+    if mm.vmas.any_overlap(VVAR_START, VDSO_END) {
+        log::debug!("vdso: the program's segments cover {VVAR_START:#x}..{VDSO_END:#x}; no vDSO");
+        return Ok(0);
+    }
     mm.vmas.insert(Vma {
         start: VVAR_START,
         end: VDSO_START,

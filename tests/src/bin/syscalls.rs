@@ -478,6 +478,9 @@ fn exec_malformed_elf_enoexec() -> TestResult {
         &[[0, 0x400000, 0x400000, 120, 0x2000, 0x1000], [0, 0x401000, 0x401000, 120, 0x100, 0x1000]],
     );
     check_eq!(exec_file(&img[..n]), Errno::ENOEXEC, "overlapping segments");
+    let n = elf_image(&mut img, 183, &[[0, 0xffff_fffe_0000, 0xffff_fffe_0000, 120, 0x1000, 0x1000]]);
+    img[24..32].copy_from_slice(&0xffff_fffe_0078u64.to_le_bytes()); // the entry, inside it
+    check_eq!(exec_file(&img[..n]), Errno::ENOEXEC, "a segment in the stack area");
     Ok(())
 }
 

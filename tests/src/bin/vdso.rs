@@ -49,12 +49,14 @@ fn main(args: Args) -> i32 {
     h.case("gettimeofday_between_syscalls", gettimeofday_between_syscalls);
     h.case("clock_getres_is_the_syscalls", clock_getres_is_the_syscalls);
     h.case("maps_show_vvar_and_vdso", maps_show_vvar_and_vdso);
+    h.case("data_page_and_counter_readable_at_el0", data_page_and_counter_readable_at_el0);
     h.case("store_to_vvar_is_sigsegv", store_to_vvar_is_sigsegv);
     h.case("vvar_cannot_become_writable", vvar_cannot_become_writable);
     h.case("writable_vdso_copies_for_one_process", writable_vdso_copies_for_one_process);
     h.case("survives_fork", survives_fork);
     h.case("survives_exec", survives_exec);
     h.case("munmap_removes_both", munmap_removes_both);
+    h.case("program_over_its_place_runs_without_one", program_over_its_place_runs_without_one);
     h.case("frames_return_to_baseline", frames_return_to_baseline);
     h.finish()
 }
@@ -428,6 +430,43 @@ fn maps_show_vvar_and_vdso() -> TestResult {
     Ok(())
 }
 
+/// The counter and its frequency, read here at EL0 as the vDSO reads them.
+fn el0_counter() -> (u64, u64) {
+    let (c, f): (u64, u64);
+    // SAFETY: reads of CNTVCT_EL0 and CNTFRQ_EL0, which EL0 may make on
+    // armmap (CNTKCTL_EL1.EL0VCTEN); without that they trap (SIGILL).
+    unsafe {
+        core::arch::asm!("isb", "mrs {c}, cntvct_el0", "mrs {f}, cntfrq_el0", c = out(reg) c, f = out(reg) f, options(nomem, nostack))
+    };
+    (c, f)
+}
+
+/// The data page holds what `kernel/src/vdso/data.rs` says (sequence count,
+/// mode, frequency, REALTIME offset, resolution), and the counter read at
+/// EL0 turns into the system call's CLOCK_MONOTONIC.
+fn data_page_and_counter_readable_at_el0() -> TestResult {
+    if !util::armmap_only("armmap's data page layout") {
+        return Ok(());
+    }
+    let Some(b) = base()? else { return Ok(()) };
+    let vvar = b - PAGE_SIZE;
+    let (seq, mode, freq, offset, res) =
+        (at::<u32>(vvar), at::<u32>(vvar + 4), at::<u64>(vvar + 8), at::<u64>(vvar + 16), at::<u64>(vvar + 24));
+    check_eq!(seq % 2, 0, "sequence count {seq} odd outside an update");
+    check_eq!(mode, 1, "mode (1: counter readable at EL0)");
+    check_eq!(freq, el0_counter().1, "frequency against CNTFRQ_EL0");
+    check_eq!(res, 1, "resolution");
+    let a = sys_gettime(1)?;
+    let (c, f) = el0_counter();
+    let z = sys_gettime(1)?;
+    let ns = (c / f) as i128 * 1_000_000_000 + ((c % f) as i128 * 1_000_000_000) / f as i128;
+    check!(a.as_nanos() <= ns && ns <= z.as_nanos(), "counter {c} is {ns} ns, outside [{a}, {z}]");
+    let r = sys_gettime(0)?;
+    let m = sys_gettime(1)?;
+    check!(r.as_nanos() - offset as i128 <= m.as_nanos(), "REALTIME {r} minus the offset {offset} after MONOTONIC {m}");
+    Ok(())
+}
+
 /// Runs `f` in a child and returns its status word.
 fn in_child(f: impl FnOnce() -> i32) -> Result<i32, Failed> {
     let child = process::fork_run(f)?;
@@ -557,6 +596,47 @@ fn munmap_removes_both() -> TestResult {
         at::<u8>(vdso.0) as i32 + 100
     })?;
     check!(wifsignaled(status) && wtermsig(status) == SIGSEGV, "child after munmap: {}", ExitStatus(status));
+    Ok(())
+}
+
+/// A program whose only segment lies where the vDSO would go runs, without
+/// a vDSO (the kernel must not trip over the overlap).
+fn program_over_its_place_runs_without_one() -> TestResult {
+    if !util::armmap_only("armmap's ELF loader") {
+        return Ok(());
+    }
+    let Some([vvar, _]) = vdso_areas()? else { fail!("no [vvar]") };
+    // ELF header, one PT_LOAD (R+X) of the whole file at [vvar]'s address,
+    // and at 0xc0: mov x0, #42; mov x8, #93 (exit); svc #0.
+    let mut img = [0u8; 256];
+    let put = |img: &mut [u8; 256], at: usize, bytes: &[u8]| img[at..at + bytes.len()].copy_from_slice(bytes);
+    put(&mut img, 0, b"\x7fELF\x02\x01\x01");
+    put(&mut img, 16, &2u16.to_le_bytes()); // ET_EXEC
+    put(&mut img, 18, &183u16.to_le_bytes()); // EM_AARCH64
+    put(&mut img, 20, &1u32.to_le_bytes());
+    put(&mut img, 24, &(vvar.0 as u64 + 0xc0).to_le_bytes()); // entry
+    put(&mut img, 32, &64u64.to_le_bytes()); // phoff
+    put(&mut img, 52, &64u16.to_le_bytes());
+    put(&mut img, 54, &56u16.to_le_bytes());
+    put(&mut img, 56, &1u16.to_le_bytes());
+    put(&mut img, 64, &1u32.to_le_bytes()); // PT_LOAD
+    put(&mut img, 68, &5u32.to_le_bytes()); // R+X
+    for (i, v) in [0, vvar.0 as u64, vvar.0 as u64, 256, 256, 0x1000].iter().enumerate() {
+        put(&mut img, 72 + 8 * i, &v.to_le_bytes());
+    }
+    for (i, insn) in [0xd280_0540u32, 0xd280_0ba8, 0xd400_0001].iter().enumerate() {
+        put(&mut img, 0xc0 + 4 * i, &insn.to_le_bytes());
+    }
+    let path = c"/tmp/armmap-vdso-over";
+    let fd = util::create_file(path, &img)?;
+    let _ = user::fs::close(fd);
+    let status = in_child(|| 100 + process::execve(path, &[c"over"], &[]).0)?;
+    let _ = user::fs::unlink(path);
+    check!(
+        wifexited(status) && wexitstatus(status) == 42,
+        "the program: {} (100 + errno: exec failed)",
+        ExitStatus(status)
+    );
     Ok(())
 }
 

@@ -30,6 +30,8 @@ register_structs! {
         (0x200 => _reserved1),
         (0x400 => ipriorityr: [ReadWrite<u32>; 255]),
         (0x7fc => _reserved2),
+        (0x800 => itargetsr: [ReadWrite<u32>; 255]),
+        (0xbfc => _reserved3),
         (0x1000 => @END),
     }
 }
@@ -63,7 +65,7 @@ static GIC: Once<Gic> = Once::new();
 
 /// A handler for one interrupt ID.
 pub type Handler = fn();
-static HANDLERS: spin::Mutex<[Option<Handler>; 64]> = spin::Mutex::new([None; 64]);
+static HANDLERS: spin::Mutex<[Option<Handler>; MAX_HANDLED as usize]> = spin::Mutex::new([None; MAX_HANDLED as usize]);
 
 /// Initialises the distributor and this CPU's interface from their physical
 /// addresses (mapped as device memory in the linear map).
@@ -91,13 +93,22 @@ pub fn lines() -> u32 {
     GIC.get().map_or(0, |g| 32 * ((g.gicd.typer.get() & 0x1f) + 1))
 }
 
-/// Enables interrupt `intid` and routes it to `handler`.
+/// Highest interrupt ID [`enable`] takes, plus one.
+pub const MAX_HANDLED: u32 = 64;
+
+/// Enables interrupt `intid` (below [`MAX_HANDLED`]) and routes it to
+/// `handler`; a shared interrupt (SPI) is sent to this CPU.
 pub fn enable(intid: u32, handler: Handler) {
     let g = GIC.get().expect("GIC not initialised");
     HANDLERS.lock()[intid as usize] = Some(handler);
     let reg = &g.gicd.ipriorityr[intid as usize / 4];
     let shift = (intid % 4) * 8;
     reg.set((reg.get() & !(0xff << shift)) | (0x80 << shift));
+    if intid >= 32 {
+        // CPU interface 0 (read-only on a uniprocessor GIC, where it is implied).
+        let reg = &g.gicd.itargetsr[intid as usize / 4];
+        reg.set((reg.get() & !(0xff << shift)) | (0x01 << shift));
+    }
     g.gicd.isenabler[intid as usize / 32].set(1 << (intid % 32));
 }
 
