@@ -1,9 +1,10 @@
 //! `futex`: on-target tests of `futex`, `set_robust_list` and
 //! `get_robust_list`.
 //!
-//! A process has one thread, so sleepers and wakers are different
-//! processes: the futex words live in `MAP_SHARED` memory (anonymous or a
-//! file) shared across `fork`. A child that must act only once the other
+//! Sleepers and wakers here are different processes (threads of one
+//! process are in `tests/c/futex_threads.c` and `futex_robust.c`): the
+//! futex words live in `MAP_SHARED` memory (anonymous or a file) shared
+//! across `fork`. A child that must act only once the other
 //! side sleeps *probes* for a sleeper without waking it: a requeue from
 //! the word onto itself of at most one sleeper answers 1 once one is
 //! queued (and leaves it where it was). Every wait that a kernel bug could
