@@ -29,6 +29,9 @@ pub mod mm;
 pub mod task;
 pub mod vdso;
 
+#[cfg(test)]
+mod abi_layout;
+
 target_only! {
     pub mod drivers;
     pub mod logger;

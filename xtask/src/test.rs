@@ -145,6 +145,7 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("user-futex", "init=/bin/futex"),
         // C, armmap only: qemu-user has no robust lists to compare with.
         TargetRun::tests("user-futex_robust", "init=/bin/futex_robust"),
+        TargetRun::tests("user-timers", "init=/bin/timers"),
         TargetRun::tests_and_log(
             "user-mmap",
             "memdev=4M init=/bin/mmap",
@@ -261,6 +262,7 @@ pub const USER_PROGRAMS: &[&str] = &[
     "vdso",
     "fuzz",
     "tty",
+    "timers",
 ];
 
 /// The initramfs the demo and the tests boot with: `/init`, every Rust user
@@ -449,6 +451,8 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "futex_fork", args: &[] },
     CompareRun { program: "futex_threads", args: &[] },
     CompareRun { program: "vdso_clock", args: &[] },
+    CompareRun { program: "alarm_kill", args: &[] },
+    CompareRun { program: "timer_signals", args: &[] },
 ];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).
@@ -510,6 +514,55 @@ fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &Path, c: &CompareRun) ->
     Ok(())
 }
 
+/// The Linux structure layouts printed by `tests/c/abi_layout.c` (built
+/// with the cross compiler's headers, run under qemu-aarch64) must equal
+/// `tests/c/abi_layout.expected`, which the kernel's host unit tests compare
+/// with the Rust definitions. Skipped, with a note, without the cross
+/// compiler or qemu-aarch64.
+fn abi_layout(t: &mut Tally) {
+    println!("== abi-layout (Linux headers vs tests/c/abi_layout.expected)");
+    let bin = build::root().join("target").join("xtask").join("c").join("abi_layout");
+    if !bin.exists() {
+        println!("  skipped: abi_layout not built ({} not found)", crate::cprogs::CC);
+        return;
+    }
+    let expected_path = build::root().join("tests").join("c").join("abi_layout.expected");
+    let expected = match std::fs::read_to_string(&expected_path) {
+        Ok(s) => s,
+        Err(e) => {
+            println!("  abi-layout FAILED: reading {}: {e}", expected_path.display());
+            t.record("abi-layout", false);
+            return;
+        }
+    };
+    match Command::new("qemu-aarch64").arg(&bin).output() {
+        Ok(out) if out.status.success() => {
+            let got = String::from_utf8_lossy(&out.stdout);
+            let diff: Vec<String> = got
+                .lines()
+                .zip(expected.lines())
+                .filter(|(g, e)| g != e)
+                .map(|(g, e)| format!("headers: {g:?}, expected: {e:?}"))
+                .collect();
+            let ok = diff.is_empty() && got.lines().count() == expected.lines().count();
+            if ok {
+                println!("  ok     abi-layout: {} entries", expected.lines().count());
+            } else {
+                println!("  abi-layout FAILED (update the Rust definitions and the .expected file together):");
+                for d in diff.iter().take(20) {
+                    println!("    {d}");
+                }
+            }
+            t.record("abi-layout", ok);
+        }
+        Ok(out) => {
+            println!("  abi-layout FAILED: qemu-aarch64 exited with {:?}", out.status.code());
+            t.record("abi-layout", false);
+        }
+        Err(_) => println!("  skipped: qemu-aarch64 not installed (apt-get install qemu-user)"),
+    }
+}
+
 /// The instruction budgets of the key paths (deterministic counts, not
 /// timings; see `cargo xtask bench`). Needs the cross compiler for the
 /// benchmark program; without it, says what it skips.
@@ -554,6 +607,9 @@ pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
             continue;
         }
         compare_run(&mut t, &art, &initrd, c)?;
+    }
+    if filter.is_none_or(|f| "abi-layout".contains(f)) {
+        abi_layout(&mut t);
     }
     if filter.is_none_or(|f| "bench-budgets".contains(f)) {
         budgets(&mut t);

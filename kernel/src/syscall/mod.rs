@@ -12,6 +12,7 @@ mod memory;
 mod misc;
 mod proc;
 mod signal;
+mod timers;
 
 use crate::arch::aarch64::exception::TrapFrame;
 use crate::errno::{encode, Errno, SysResult};
@@ -49,6 +50,13 @@ pub mod nr {
     pub const SET_ROBUST_LIST: u64 = 99;
     pub const GET_ROBUST_LIST: u64 = 100;
     pub const NANOSLEEP: u64 = 101;
+    pub const GETITIMER: u64 = 102;
+    pub const SETITIMER: u64 = 103;
+    pub const TIMER_CREATE: u64 = 107;
+    pub const TIMER_GETTIME: u64 = 108;
+    pub const TIMER_GETOVERRUN: u64 = 109;
+    pub const TIMER_SETTIME: u64 = 110;
+    pub const TIMER_DELETE: u64 = 111;
     pub const CLOCK_GETTIME: u64 = 113;
     pub const CLOCK_GETRES: u64 = 114;
     pub const CLOCK_NANOSLEEP: u64 = 115;
@@ -162,6 +170,13 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::SIGALTSTACK => signal::sigaltstack(frame, a[0], a[1]),
         nr::RT_SIGRETURN => signal::rt_sigreturn(frame),
         nr::NANOSLEEP => misc::nanosleep(a[0], a[1]),
+        nr::GETITIMER => timers::getitimer(a[0], a[1]),
+        nr::SETITIMER => timers::setitimer(a[0], a[1], a[2]),
+        nr::TIMER_CREATE => timers::timer_create(a[0], a[1], a[2]),
+        nr::TIMER_SETTIME => timers::timer_settime(a[0], a[1], a[2], a[3]),
+        nr::TIMER_GETTIME => timers::timer_gettime(a[0], a[1]),
+        nr::TIMER_GETOVERRUN => timers::timer_getoverrun(a[0]),
+        nr::TIMER_DELETE => timers::timer_delete(a[0]),
         nr::CLOCK_NANOSLEEP => misc::clock_nanosleep(a[0], a[1], a[2], a[3]),
         nr::CLOCK_GETTIME => misc::clock_gettime(a[0], a[1]),
         nr::CLOCK_GETRES => misc::clock_getres(a[0], a[1]),

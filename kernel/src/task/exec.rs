@@ -265,6 +265,8 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     // The old address space goes after TTBR0 points at the new one.
     drop(old_mm);
     drop(old_files);
+    // POSIX timers do not survive exec; interval timers do (Linux).
+    super::timers::with(|t| t.exec(process.pid));
     if process.vfork_pending.swap(false, core::sync::atomic::Ordering::Relaxed) {
         process.vfork_wait.wake_all();
     }

@@ -155,6 +155,7 @@ fn process_exited(p: &Arc<Process>, status: i32) {
     if p.vfork_pending.swap(false, Ordering::Relaxed) {
         p.vfork_wait.wake_all();
     }
+    super::timers::with(|t| t.exit(pid));
     if pid == 1 {
         super::init_exited(status);
     }

@@ -134,7 +134,8 @@ pub fn take_resched() -> bool {
 }
 
 /// The timer tick: wakes sleepers whose time has come (`now` in
-/// nanoseconds since boot) and ends the slice.
+/// nanoseconds since boot), fires the timers that are due, and ends the
+/// slice.
 pub fn tick(now: u64) {
     let mut t = TABLE.lock();
     for p in t.threads.values_mut() {
@@ -147,6 +148,7 @@ pub fn tick(now: u64) {
         }
     }
     drop(t);
+    super::timers::tick(now);
     request_resched();
 }
 

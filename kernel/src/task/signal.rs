@@ -448,6 +448,15 @@ pub fn send_info(pid: Pid, info: &Siginfo) {
     let _ = send_locked(&mut t, Target::Process(pid), info);
 }
 
+/// Sends `info` to thread `tid` of process `pid` from the kernel (a
+/// SIGEV_THREAD_ID timer); nothing if that thread is gone.
+pub fn send_info_to_thread(pid: Pid, tid: Pid, info: &Siginfo) {
+    let mut t = TABLE.lock();
+    if t.threads.get(&tid).is_some_and(|th| th.pid() == pid && th.state != State::Dead) {
+        let _ = send_locked(&mut t, Target::Thread(tid), info);
+    }
+}
+
 /// Sends `sig` from the kernel to every process of group `pgid` (the
 /// terminal's ^C, ^\ and ^Z): no permission check; init and zombies are
 /// left out as for [`send`]. Safe in the interrupt handler: it never

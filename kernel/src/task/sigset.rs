@@ -11,7 +11,9 @@
 //! order sent, up to [`QUEUE_LIMIT`] entries a process (Linux's
 //! RLIMIT_SIGPENDING): past it a real-time signal from `sigqueue` or a
 //! timer is refused (EAGAIN) and any other signal is still made pending,
-//! without its information, as Linux does. Sending applies Linux's
+//! without its information, as Linux does. A POSIX timer's signal is
+//! queued once: while it waits, further expirations only add to its
+//! `si_overrun` (Linux's `send_sigqueue`). Sending applies Linux's
 //! `prepare_signal` rules (SIGCONT discards pending stop signals, a stop
 //! signal discards a pending SIGCONT), and setting an action that ignores a
 //! signal discards it. Signals are taken lowest first, the synchronous ones
@@ -21,7 +23,7 @@
 //! by the limit, so a sender can never exhaust the kernel heap. Portable:
 //! everything here is unit-tested on the host.
 
-use crate::arch::aarch64::sigframe::Siginfo;
+use crate::arch::aarch64::sigframe::{SiTimer, Siginfo};
 use crate::errno::Errno;
 use alloc::collections::VecDeque;
 use linux_raw_sys::general as linux;
@@ -375,6 +377,9 @@ impl Pending {
         } else if SigSet::STOP.contains(sig) {
             self.discard(SigSet::of(linux::SIGCONT));
         }
+        if info.code == linux::SI_TIMER && self.merge_timer(info) {
+            return Ok(Posted::Coalesced);
+        }
         if !is_realtime(sig) && self.set.contains(sig) {
             return Ok(Posted::Coalesced);
         }
@@ -389,6 +394,19 @@ impl Pending {
         }
         self.set.insert(sig);
         Ok(Posted::InfoLost)
+    }
+
+    /// A POSIX timer's signal while its previous one is still queued:
+    /// Linux queues a timer's signal once and counts the expirations since
+    /// in that entry's `si_overrun` (`send_sigqueue`). True if merged.
+    fn merge_timer(&mut self, info: &Siginfo) -> bool {
+        let new = info.as_timer();
+        let same = |q: &&mut Siginfo| q.signo == info.signo && q.code == info.code && q.as_timer().tid == new.tid;
+        let Some(q) = self.queue.iter_mut().find(same) else { return false };
+        let old = q.as_timer();
+        let overrun = old.overrun.saturating_add(1).saturating_add(new.overrun).max(0);
+        q.fields.timer = SiTimer { overrun, ..old };
+        true
     }
 
     /// The signal that [`Pending::take`] would return with `blocked`
@@ -604,6 +622,25 @@ mod tests {
         let r = q.post(&queued(SIGRTMIN, 0));
         crate::mm::test_hooks::OUT_OF_MEMORY.with(|f| f.set(false));
         assert_eq!(r, Err(Errno::EAGAIN));
+    }
+
+    #[test]
+    fn a_timers_signal_is_queued_once_and_counts_overruns() {
+        let mut p = Pending::default();
+        assert_eq!(p.post(&Siginfo::timer(SIGRTMIN, 3, 0, 9)), Ok(Posted::Queued));
+        assert_eq!(p.post(&Siginfo::timer(SIGRTMIN, 4, 0, 9)), Ok(Posted::Queued));
+        assert_eq!(p.post(&Siginfo::timer(SIGRTMIN, 3, 2, 9)), Ok(Posted::Coalesced));
+        assert_eq!(p.post(&Siginfo::timer(SIGRTMIN, 3, 0, 9)), Ok(Posted::Coalesced));
+        assert_eq!(p.queued(), 2);
+        let first = p.take(SigSet::EMPTY).unwrap();
+        assert_eq!((first.as_timer().tid, first.as_timer().overrun), (3, 4));
+        // Once taken, the next expiry queues again.
+        assert_eq!(p.post(&Siginfo::timer(SIGRTMIN, 3, 0, 9)), Ok(Posted::Queued));
+        // A timer on a standard signal merges the same way.
+        assert_eq!(p.post(&Siginfo::timer(SIGALRM, 5, 0, 0)), Ok(Posted::Queued));
+        assert_eq!(p.post(&Siginfo::timer(SIGALRM, 5, 0, 0)), Ok(Posted::Coalesced));
+        let t = p.take(SigSet::EMPTY).unwrap();
+        assert_eq!((t.signo as u32, t.as_timer().overrun), (SIGALRM, 1));
     }
 
     #[test]

@@ -417,8 +417,9 @@ impl AltStack {
         self.flags & linux::SS_AUTODISARM == 0 && sp > self.sp && sp - self.sp <= self.size
     }
 
-    /// `ss_flags` as `sigaltstack` and `uc_stack` report them for code
-    /// running with stack pointer `sp` (Linux's `sas_ss_flags`).
+    /// The stack's state for code running with stack pointer `sp`
+    /// (Linux's `sas_ss_flags`: SS_DISABLE, SS_ONSTACK or 0); `sigaltstack`
+    /// reports this with [`AltStack::flags`] added.
     pub fn ss_flags(&self, sp: u64) -> u32 {
         if self.size == 0 {
             linux::SS_DISABLE
@@ -426,6 +427,17 @@ impl AltStack {
             linux::SS_ONSTACK
         } else {
             0
+        }
+    }
+
+    /// `uc_stack.ss_flags` in a signal frame: the flags as `sigaltstack`
+    /// set them (SS_DISABLE without a stack, else 0 or SS_AUTODISARM), as
+    /// Linux's `__save_altstack` stores them (no SS_ONSTACK).
+    pub fn saved_flags(&self) -> u32 {
+        if self.size == 0 {
+            linux::SS_DISABLE
+        } else {
+            self.flags
         }
     }
 }
@@ -516,8 +528,7 @@ pub fn build_frame(input: &FrameInput<'_>, out: &mut UserFrame) -> Result<Placem
     out.record = FrameRecord { fp: regs.x[29], lr: regs.x[30] };
     let f = &mut out.frame;
     f.info = *input.info;
-    f.uc.uc_stack =
-        StackT { ss_sp: alt.sp, ss_flags: (alt.ss_flags(regs.sp) | alt.flags) as i32, _pad: 0, ss_size: alt.size };
+    f.uc.uc_stack = StackT { ss_sp: alt.sp, ss_flags: alt.saved_flags() as i32, _pad: 0, ss_size: alt.size };
     f.uc.uc_sigmask = input.old_mask;
     let mc = &mut f.uc.uc_mcontext;
     mc.regs = regs.x;
@@ -790,7 +801,8 @@ mod tests {
         regs.sp = 0x1000_2000;
         let (out, at) = build(&regs, &fp, alt, true, None);
         assert_eq!(at.frame, 0x1000_2000 - 16 - 4688);
-        assert_eq!(out.frame.uc.uc_stack.ss_flags, linux::SS_ONSTACK as i32);
+        assert_eq!(out.frame.uc.uc_stack.ss_flags, 0);
+        assert_eq!(alt.ss_flags(regs.sp), linux::SS_ONSTACK);
         // The top end counts as on it, the bottom end does not (Linux).
         assert!(alt.contains(0x1000_4000) && !alt.contains(0x1000_0000));
         // SS_AUTODISARM: never "on" it, so always its top, and disarmed.

@@ -110,6 +110,16 @@ pub enum Arg {
     /// pointers, counts; never null or a far deadline, so that no wait
     /// blocks for long.
     FutexTimeout,
+    /// A pointer to a `struct itimerval` or `struct itimerspec` (the same
+    /// four words: short, periodic, zero, invalid, huge) or a bad pointer.
+    TimerVal,
+    /// A pointer to a `struct sigevent` (good and bad notify and signal
+    /// numbers), null, or a bad pointer.
+    Sigevent,
+    /// `setitimer`'s which: the three timers mostly, else invalid.
+    ItimerWhich,
+    /// A POSIX timer id: the first few mostly, else absurd.
+    TimerId,
     /// Any 64-bit value, small ones more often.
     Any,
 }
@@ -165,6 +175,13 @@ pub const CALLS: &[Call] = &[
     call("set_robust_list", 99, &[In, Len]),
     call("get_robust_list", 100, &[Pid, Out, Out]),
     call("nanosleep", 101, &[Timespec, Out]),
+    call("getitimer", 102, &[ItimerWhich, Out]),
+    call("setitimer", 103, &[ItimerWhich, TimerVal, Out]),
+    call("timer_create", 107, &[Clock, Sigevent, Out]),
+    call("timer_gettime", 108, &[TimerId, Out]),
+    call("timer_getoverrun", 109, &[TimerId]),
+    call("timer_settime", 110, &[TimerId, Flags, TimerVal, Out]),
+    call("timer_delete", 111, &[TimerId]),
     call("clock_gettime", 113, &[Clock, Out]),
     call("clock_nanosleep", 115, &[Clock, Flags, Timespec, Out]),
     call("sched_yield", 124, &[]),

@@ -200,6 +200,8 @@ pub struct Pools {
     times_short: [u64; 4],
     times_bad: [u64; 4],
     time_huge: u64,
+    timer_vals: [u64; 8],
+    sigevents: [u64; 8],
     attrs: [u64; 5],
 
     fds: Recent<8>,
@@ -282,6 +284,8 @@ impl Pools {
             times_short: [0; 4],
             times_bad: [0; 4],
             time_huge: 0,
+            timer_vals: [0; 8],
+            sigevents: [0; 8],
             attrs: [0; 5],
             fds: Recent::new(),
             stale: Recent::new(),
@@ -381,6 +385,38 @@ impl Pools {
         self.times_short = [ts(&mut b, 0, 0), ts(&mut b, 0, 1), ts(&mut b, 0, 1_000_000), ts(&mut b, 0, 20_000_000)];
         self.times_bad = [ts(&mut b, -1, 0), ts(&mut b, 0, -1), ts(&mut b, 0, 1_000_000_000), ts(&mut b, i64::MIN, 0)];
         self.time_huge = ts(&mut b, i64::MAX, 999_999_999);
+
+        // struct itimerval / itimerspec: interval (sec, sub), value (sec,
+        // sub); the sub-second unit is µs for one, ns for the other, so the
+        // short ones fire within a few ticks either way (or never: 1 ns).
+        let tv = |b: &mut Builder, is: i64, isub: i64, vs: i64, vsub: i64| {
+            b.words(&[is as u64, isub as u64, vs as u64, vsub as u64])
+        };
+        self.timer_vals = [
+            tv(&mut b, 0, 0, 0, 0),
+            tv(&mut b, 0, 0, 0, 20_000),
+            tv(&mut b, 0, 5_000, 0, 2_000),
+            tv(&mut b, 0, 1, 0, 1),
+            tv(&mut b, 0, 0, 0, 999_999),
+            tv(&mut b, 0, 0, 0, 1_000_000_000),
+            tv(&mut b, -1, 0, 0, 1),
+            tv(&mut b, i64::MAX, 999_999, i64::MAX, 999_999),
+        ];
+        // struct sigevent: value, signo | notify << 32, tid, padding.
+        let me = self.me as u64;
+        let ev = |b: &mut Builder, signo: u64, notify: u64, tid: u64| {
+            b.words(&[0x5eed, signo | notify << 32, tid, 0, 0, 0, 0, 0])
+        };
+        self.sigevents = [
+            ev(&mut b, 14, 0, 0),
+            ev(&mut b, 17, 0, 0),
+            ev(&mut b, 0, 1, 0),
+            ev(&mut b, 10, 2, 0),
+            ev(&mut b, 34, 4, me),
+            ev(&mut b, 34, 4, 1),
+            ev(&mut b, 0, 0, 0),
+            ev(&mut b, 65, 99, 0),
+        ];
 
         // struct perf_event_attr: type|size, config, period, sample_type,
         // read_format, flags (bit 0 disabled).
@@ -578,6 +614,20 @@ impl Pools {
                 ])
             }
             Arg::Zero => 0,
+            Arg::TimerVal => {
+                if rng.one_in(6) {
+                    self.pointer(rng)
+                } else {
+                    rng.pick(&self.timer_vals)
+                }
+            }
+            Arg::Sigevent => match rng.below(8) {
+                0 => 0,
+                1 => self.pointer(rng),
+                _ => rng.pick(&self.sigevents),
+            },
+            Arg::ItimerWhich => rng.weighted(&[(6, 0), (2, 1), (2, 2), (1, 3), (1, u64::MAX), (1, x)]),
+            Arg::TimerId => rng.weighted(&[(8, x % 4), (1, 64), (1, u64::MAX), (1, 1 << 32), (1, x)]),
             Arg::WaitOpts => rng.weighted(&[(2, 0), (6, 1), (1, 2), (1, 0x4000_0000), (1, 0x8000_0000), (1, x)]),
             Arg::FutexOp => {
                 let flags = if rng.one_in(2) { 128 } else { 0 } | if rng.one_in(8) { 256 } else { 0 };
