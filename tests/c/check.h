@@ -79,8 +79,29 @@ __attribute__((format(printf, 4, 5))) static inline void check_fail(const char *
               check_r_, check_e_, strerror(check_e_), #e, (e));                                           \
     } while (0)
 
+/* CHECK_Z(call): the call must return 0; otherwise the reason names the
+ * error number it returned (the pthread_* convention). */
+#define CHECK_Z(call)                                                                 \
+    do {                                                                              \
+        int check_z_ = (call);                                                        \
+        CHECK(check_z_ == 0, "returned %d (%s)", check_z_, strerror(check_z_));       \
+    } while (0)
+
+/* Set by check_filter: only cases whose name contains it run. */
+static const char *check_only;
+
+/* Runs only the cases whose name contains argv[1], when given (for
+ * debugging one case by hand; the test runs pass no argument). */
+static inline void check_filter(int argc, char **argv)
+{
+    if (argc > 1 && argv[1][0] != '\0')
+        check_only = argv[1];
+}
+
 static inline void check_run(const char *name, void (*f)(void))
 {
+    if (check_only && !strstr(name, check_only))
+        return;
     check_case_failed = 0;
     f();
     if (check_case_failed) {
@@ -181,6 +202,37 @@ static inline long check_read_file(const char *path, void *buf, size_t len)
     }
     close(fd);
     return (long)got;
+}
+
+/* Sleeps ms milliseconds (restarting after a handler ran). */
+static inline void check_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+/* execv(path, argv) for a program re-executing itself (path is argv[0]).
+ * Returns only on failure, with errno set. Linux user-mode emulation
+ * (qemu-aarch64) on a host without binfmt_misc cannot execve an aarch64
+ * binary (ENOEXEC): there, and only there, the program is re-run through
+ * the emulator, so that the output stays the same as on armmap and on
+ * aarch64 Linux, where the first execv succeeds. */
+static inline int check_exec_self(const char *path, char *const argv[])
+{
+    execv(path, argv);
+    if (errno == ENOEXEC) {
+        static char *qargv[64];
+        int n = 0;
+        qargv[n++] = (char *)"qemu-aarch64";
+        qargv[n++] = (char *)path;
+        for (int i = 1; argv[i] && n < 63; i++)
+            qargv[n++] = argv[i];
+        qargv[n] = NULL;
+        execv("/usr/bin/qemu-aarch64", qargv);
+        errno = ENOEXEC;
+    }
+    return -1;
 }
 
 #endif

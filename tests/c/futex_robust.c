@@ -91,9 +91,10 @@ static void case_process_dies_holding_it(void)
     munmap(m, 4096);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("futex_robust");
+    check_filter(argc, argv);
     RUN(thread_dies_holding_it);
     RUN(process_dies_holding_it);
     return check_finish();

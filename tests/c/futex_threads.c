@@ -130,9 +130,10 @@ static void case_timed_wait_times_out(void)
     printf("pthread_cond_timedwait timed out\n");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     check_init("futex_threads");
+    check_filter(argc, argv);
     RUN(mutex_and_join);
     RUN(condition_variable_turns);
     RUN(barrier);

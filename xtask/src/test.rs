@@ -449,6 +449,7 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "mmap_copy", args: &[] },
     CompareRun { program: "mmap_pitfalls", args: &[] },
     CompareRun { program: "futex_fork", args: &[] },
+    CompareRun { program: "futex_ops", args: &[] },
     CompareRun { program: "futex_threads", args: &[] },
     CompareRun { program: "vdso_clock", args: &[] },
     CompareRun { program: "alarm_kill", args: &[] },

@@ -42,8 +42,13 @@ pub fn current() -> Pid {
 
 /// Puts thread `tid` on the run queue if it is blocked.
 pub fn make_ready(tid: Pid) {
-    if let Some(t) = TABLE.lock().threads.get_mut(&tid) {
-        make_ready_locked(t);
+    // One CPU: a locked table here is held by the caller, and spinning
+    // would hang the machine; say which rule was broken instead.
+    let Some(mut t) = TABLE.try_lock() else {
+        panic!("make_ready({tid}) with the thread table locked (use a _locked wake-up)")
+    };
+    if let Some(th) = t.threads.get_mut(&tid) {
+        make_ready_locked(th);
     }
 }
 

@@ -327,7 +327,7 @@ fn continue_process(t: &mut Tables, p: &Process) {
 fn notify_parent_locked(t: &mut Tables, p: &Process, why: i32, status: i32) {
     let ppid = p.inner.lock().ppid;
     let Some(parent) = t.procs.get(&ppid).cloned() else { return };
-    parent.child_wait.wake_all();
+    parent.child_wait.wake_all_locked(t);
     if parent.sighand.lock().get(SIGCHLD).flags & flags::SA_NOCLDSTOP != 0 {
         return;
     }

@@ -129,6 +129,16 @@ impl WaitQueue {
         woken
     }
 
+    /// Wakes every waiting thread, for a caller that holds the thread
+    /// table (`tables`) already.
+    pub fn wake_all_locked(&self, tables: &mut super::process::Tables) {
+        while let Some(tid) = self.waiters.lock().pop_front() {
+            if let Some(t) = tables.threads.get_mut(&tid) {
+                sched::make_ready_locked(t);
+            }
+        }
+    }
+
     /// Wakes the oldest waiting thread; false if none was waiting.
     pub fn wake_one(&self) -> bool {
         self.wake(1) == 1
