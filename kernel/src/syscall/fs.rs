@@ -23,15 +23,16 @@ use crate::task::{files, process, sched};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use linux_raw_sys::general as linux;
 
-pub const AT_FDCWD: i64 = -100;
-const AT_REMOVEDIR: u64 = 0x200;
-const AT_EMPTY_PATH: u64 = 0x1000;
+pub const AT_FDCWD: i64 = linux::AT_FDCWD as i64;
+const AT_REMOVEDIR: u64 = linux::AT_REMOVEDIR as u64;
+const AT_EMPTY_PATH: u64 = linux::AT_EMPTY_PATH as u64;
 /// Linux aarch64's `O_NONBLOCK`.
-const O_NONBLOCK: u32 = 0o4000;
-const SEEK_SET: u64 = 0;
-const SEEK_CUR: u64 = 1;
-const SEEK_END: u64 = 2;
+const O_NONBLOCK: u32 = linux::O_NONBLOCK;
+const SEEK_SET: u64 = linux::SEEK_SET as u64;
+const SEEK_CUR: u64 = linux::SEEK_CUR as u64;
+const SEEK_END: u64 = linux::SEEK_END as u64;
 /// The kernel buffer a read or write streams through (at most this big).
 const IO_CHUNK: usize = 64 << 10;
 /// Most bytes one read or write moves (Linux's `MAX_RW_COUNT`: `INT_MAX`
@@ -647,12 +648,12 @@ pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
 }
 
 pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
-    const F_DUPFD: u64 = 0;
-    const F_GETFD: u64 = 1;
-    const F_SETFD: u64 = 2;
-    const F_GETFL: u64 = 3;
-    const F_SETFL: u64 = 4;
-    const F_DUPFD_CLOEXEC: u64 = 1030;
+    const F_DUPFD: u64 = linux::F_DUPFD as u64;
+    const F_GETFD: u64 = linux::F_GETFD as u64;
+    const F_SETFD: u64 = linux::F_SETFD as u64;
+    const F_GETFL: u64 = linux::F_GETFL as u64;
+    const F_SETFL: u64 = linux::F_SETFL as u64;
+    const F_DUPFD_CLOEXEC: u64 = linux::F_DUPFD_CLOEXEC as u64;
     let f = file(fd)?;
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
