@@ -8,6 +8,7 @@ use crate::errno::{Errno, SysResult};
 use crate::task::process::{self, Block};
 use crate::task::sched;
 use crate::vdso::{self, data};
+use core::mem::{offset_of, size_of};
 
 /// `struct timespec`.
 #[repr(C)]
@@ -33,6 +34,24 @@ pub struct Rusage {
 }
 
 const _: () = assert!(core::mem::size_of::<Rusage>() == 144);
+crate::abi_layout!("rusage", {
+    "size" => size_of::<Rusage>(),
+    "ru_utime" => offset_of!(Rusage, utime),
+    "ru_stime" => offset_of!(Rusage, stime),
+    "ru_maxrss" => offset_of!(Rusage, maxrss),
+    "ru_ixrss" => offset_of!(Rusage, ixrss),
+    "ru_idrss" => offset_of!(Rusage, idrss),
+    "ru_isrss" => offset_of!(Rusage, isrss),
+    "ru_minflt" => offset_of!(Rusage, minflt),
+    "ru_majflt" => offset_of!(Rusage, majflt),
+    "ru_nswap" => offset_of!(Rusage, rest),
+    "ru_nivcsw" => offset_of!(Rusage, rest) + 7 * 8,
+});
+crate::abi_layout!("timespec", {
+    "size" => size_of::<Timespec>(),
+    "tv_sec" => offset_of!(Timespec, sec),
+    "tv_nsec" => offset_of!(Timespec, nsec),
+});
 
 /// `struct timeval`.
 #[repr(C)]
@@ -41,6 +60,11 @@ pub struct Timeval {
     pub sec: i64,
     pub usec: i64,
 }
+
+crate::abi_layout!("timeval", {
+    "size" => size_of::<Timeval>(),
+    "tv_usec" => offset_of!(Timeval, usec),
+});
 
 /// The time of `clock` in nanoseconds; EINVAL for an unknown clock.
 ///
@@ -172,10 +196,18 @@ pub fn getrusage(who: u64, usage: u64) -> SysResult {
 }
 
 pub fn uname(buf: u64) -> SysResult {
-    let mut u = [0u8; 65 * 6];
+    // Six NUL-padded fields of the same length.
+    const FIELD: usize = 65;
+    crate::abi_layout!("utsname", {
+        "size" => FIELD * 6,
+        "field" => FIELD,
+        "nodename" => FIELD,
+        "machine" => FIELD * 4,
+    });
+    let mut u = [0u8; FIELD * 6];
     // The release names the Linux ABI armmap follows, which glibc checks.
     for (i, s) in ["armmap", "armmap", "6.1.0-armmap", "#1 armmap", "aarch64", "(none)"].iter().enumerate() {
-        u[i * 65..i * 65 + s.len()].copy_from_slice(s.as_bytes());
+        u[i * FIELD..i * FIELD + s.len()].copy_from_slice(s.as_bytes());
     }
     copy_to_user(buf, &u).map_err(|_| Errno::EFAULT)?;
     Ok(0)

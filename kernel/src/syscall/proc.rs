@@ -121,6 +121,22 @@ struct CloneArgsV2 {
     cgroup: u64,
 }
 
+crate::abi_layout!("clone_args", {
+    "size" => core::mem::size_of::<CloneArgsV2>(),
+    "flags" => core::mem::offset_of!(CloneArgsV2, flags),
+    "pidfd" => core::mem::offset_of!(CloneArgsV2, pidfd),
+    "child_tid" => core::mem::offset_of!(CloneArgsV2, child_tid),
+    "parent_tid" => core::mem::offset_of!(CloneArgsV2, parent_tid),
+    "exit_signal" => core::mem::offset_of!(CloneArgsV2, exit_signal),
+    "stack" => core::mem::offset_of!(CloneArgsV2, stack),
+    "stack_size" => core::mem::offset_of!(CloneArgsV2, stack_size),
+    "tls" => core::mem::offset_of!(CloneArgsV2, tls),
+    "set_tid" => core::mem::offset_of!(CloneArgsV2, set_tid),
+    "set_tid_size" => core::mem::offset_of!(CloneArgsV2, set_tid_size),
+    "cgroup" => core::mem::offset_of!(CloneArgsV2, cgroup),
+    "SIZE_VER0" => linux_raw_sys::general::CLONE_ARGS_SIZE_VER0 as usize,
+});
+
 /// `clone3(args, size)`, checked as Linux's `copy_clone_args_from_user` and
 /// `clone3_args_valid`.
 pub fn clone3(frame: &TrapFrame, uargs: u64, size: u64) -> SysResult {
