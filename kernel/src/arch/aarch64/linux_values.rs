@@ -18,6 +18,15 @@ macro_rules! arm64 {
 }
 
 const GENERAL: &[(&str, i64, i64)] = arm64! { general:
+    CLOCK_BOOTTIME = 7,
+    CLOCK_MONOTONIC = 1,
+    CLOCK_MONOTONIC_COARSE = 6,
+    CLOCK_MONOTONIC_RAW = 4,
+    CLOCK_REALTIME = 0,
+    CLOCK_REALTIME_COARSE = 5,
+    ITIMER_PROF = 2,
+    ITIMER_REAL = 0,
+    ITIMER_VIRTUAL = 1,
     SA_NOCLDSTOP = 1,
     SA_NOCLDWAIT = 2,
     SA_NODEFER = 0x40000000,
@@ -28,12 +37,18 @@ const GENERAL: &[(&str, i64, i64)] = arm64! { general:
     SA_SIGINFO = 4,
     SA_UNSUPPORTED = 0x400,
     SIGABRT = 6,
+    SIGALRM = 14,
     SIGBUS = 7,
     SIGCHLD = 17,
     SIGCONT = 18,
+    SIGEV_NONE = 1,
+    SIGEV_SIGNAL = 0,
+    SIGEV_THREAD = 2,
+    SIGEV_THREAD_ID = 4,
     SIGFPE = 8,
     SIGILL = 4,
     SIGKILL = 9,
+    SIGPROF = 27,
     SIGQUIT = 3,
     SIGRTMIN = 32,
     SIGSEGV = 11,
@@ -44,14 +59,17 @@ const GENERAL: &[(&str, i64, i64)] = arm64! { general:
     SIGTTIN = 21,
     SIGTTOU = 22,
     SIGURG = 23,
+    SIGVTALRM = 26,
     SIGWINCH = 28,
     SIGXCPU = 24,
     SIGXFSZ = 25,
+    SI_KERNEL = 128,
     SI_TIMER = -2,
     SI_USER = 0,
     SS_AUTODISARM = 0x80000000,
     SS_DISABLE = 2,
     SS_ONSTACK = 1,
+    TIMER_ABSTIME = 1,
     _NSIG = 64,
 };
 
@@ -107,6 +125,7 @@ const ERRNO: &[(&str, i64, i64)] = arm64! { errno:
 const USERS: &[(&str, &str, &str)] = &[
     ("task/sigset.rs", include_str!("../../task/sigset.rs"), "linux::"),
     ("arch/aarch64/sigframe.rs", include_str!("sigframe.rs"), "linux::"),
+    ("task/timers.rs", include_str!("../../task/timers.rs"), "linux::"),
     ("errno.rs", include_str!("../../errno.rs"), "e::"),
 ];
 
