@@ -822,8 +822,8 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
 /// Reports for `wait4`: a stop or continue of `p` not reported yet, as a
 /// wait status (taken: reported once).
 pub fn take_stop_report(p: &Process, options: u64) -> Option<i32> {
-    const WUNTRACED: u64 = 2;
-    const WCONTINUED: u64 = 8;
+    const WUNTRACED: u64 = linux::WUNTRACED as u64;
+    const WCONTINUED: u64 = linux::WCONTINUED as u64;
     let mut s = p.signals.lock();
     if options & WUNTRACED != 0 && s.stop_unreported {
         if let Some(sig) = s.stopped {
