@@ -30,10 +30,13 @@ pub const SIGBUS: u32 = 7;
 pub const SIGSEGV: u32 = 11;
 pub const SIGCHLD: u64 = 17;
 /// `wait4` option: do not block.
-pub const WNOHANG: u64 = 1;
+pub const WNOHANG: u64 = linux_raw_sys::general::WNOHANG as u64;
 /// `wait4` options accepted (WNOHANG, WUNTRACED, WCONTINUED, __WNOTHREAD,
 /// __WALL, __WCLONE).
-const WAIT_OPTIONS: u64 = 1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000;
+const WAIT_OPTIONS: u64 = {
+    use linux_raw_sys::general::*;
+    (WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE) as u64
+};
 
 /// The wait status of a normal exit.
 pub fn exited(code: i32) -> i32 {
@@ -179,8 +182,8 @@ fn process_exited(p: &Arc<Process>, status: i32) {
 /// SIGCHLD (a "clone" child) is waited for only with __WCLONE, the others
 /// only without it; __WALL waits for both.
 fn wanted(pid: i32, options: u64, my_pgid: Pid, c: &Process) -> bool {
-    const WCLONE: u64 = 0x8000_0000;
-    const WALL: u64 = 0x4000_0000;
+    const WCLONE: u64 = linux_raw_sys::general::__WCLONE as u64;
+    const WALL: u64 = linux_raw_sys::general::__WALL as u64;
     let clone_child = c.inner.lock().exit_signal != SIGCHLD as u32;
     if options & WALL == 0 && clone_child != (options & WCLONE != 0) {
         return false;

@@ -41,39 +41,42 @@ mod sys;
 #[cfg(target_os = "none")]
 pub use sys::*;
 
+use linux_raw_sys::general as linux;
+
 /// The operations (`op & FUTEX_CMD_MASK`), Linux's numbering.
 pub mod cmd {
-    pub const WAIT: u32 = 0;
-    pub const WAKE: u32 = 1;
-    pub const REQUEUE: u32 = 3;
-    pub const CMP_REQUEUE: u32 = 4;
-    pub const WAKE_OP: u32 = 5;
-    pub const LOCK_PI: u32 = 6;
-    pub const UNLOCK_PI: u32 = 7;
-    pub const TRYLOCK_PI: u32 = 8;
-    pub const WAIT_BITSET: u32 = 9;
-    pub const WAKE_BITSET: u32 = 10;
-    pub const WAIT_REQUEUE_PI: u32 = 11;
-    pub const CMP_REQUEUE_PI: u32 = 12;
-    pub const LOCK_PI2: u32 = 13;
+    use linux_raw_sys::general as linux;
+    pub const WAIT: u32 = linux::FUTEX_WAIT;
+    pub const WAKE: u32 = linux::FUTEX_WAKE;
+    pub const REQUEUE: u32 = linux::FUTEX_REQUEUE;
+    pub const CMP_REQUEUE: u32 = linux::FUTEX_CMP_REQUEUE;
+    pub const WAKE_OP: u32 = linux::FUTEX_WAKE_OP;
+    pub const LOCK_PI: u32 = linux::FUTEX_LOCK_PI;
+    pub const UNLOCK_PI: u32 = linux::FUTEX_UNLOCK_PI;
+    pub const TRYLOCK_PI: u32 = linux::FUTEX_TRYLOCK_PI;
+    pub const WAIT_BITSET: u32 = linux::FUTEX_WAIT_BITSET;
+    pub const WAKE_BITSET: u32 = linux::FUTEX_WAKE_BITSET;
+    pub const WAIT_REQUEUE_PI: u32 = linux::FUTEX_WAIT_REQUEUE_PI;
+    pub const CMP_REQUEUE_PI: u32 = linux::FUTEX_CMP_REQUEUE_PI;
+    pub const LOCK_PI2: u32 = linux::FUTEX_LOCK_PI2;
 }
 
 /// The futex is private to the address space.
-pub const FUTEX_PRIVATE_FLAG: u32 = 128;
+pub const FUTEX_PRIVATE_FLAG: u32 = linux::FUTEX_PRIVATE_FLAG;
 /// `FUTEX_WAIT_BITSET`'s absolute timeout is on `CLOCK_REALTIME`.
-pub const FUTEX_CLOCK_REALTIME: u32 = 256;
+pub const FUTEX_CLOCK_REALTIME: u32 = linux::FUTEX_CLOCK_REALTIME;
 /// The bitset of `FUTEX_WAIT` and `FUTEX_WAKE`: matches every bitset.
-pub const BITSET_MATCH_ANY: u32 = u32::MAX;
+pub const BITSET_MATCH_ANY: u32 = linux::FUTEX_BITSET_MATCH_ANY;
 
 /// Robust futex word bits (the low 30 bits are the owner's thread id).
-pub const FUTEX_WAITERS: u32 = 0x8000_0000;
-pub const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
-pub const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+pub const FUTEX_WAITERS: u32 = linux::FUTEX_WAITERS;
+pub const FUTEX_OWNER_DIED: u32 = linux::FUTEX_OWNER_DIED;
+pub const FUTEX_TID_MASK: u32 = linux::FUTEX_TID_MASK;
 /// At most this many robust-list entries are walked at exit (a list that
 /// is longer, or circular, is cut there), as on Linux.
-pub const ROBUST_LIST_LIMIT: u32 = 2048;
+pub const ROBUST_LIST_LIMIT: u32 = linux::ROBUST_LIST_LIMIT;
 /// `sizeof(struct robust_list_head)`: `{ next, futex_offset, list_op_pending }`.
-pub const ROBUST_LIST_HEAD_LEN: u64 = 24;
+pub const ROBUST_LIST_HEAD_LEN: u64 = core::mem::size_of::<linux::robust_list_head>() as u64;
 
 /// A decoded `op` argument.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -153,18 +156,18 @@ fn sext12(v: u32) -> i32 {
 }
 
 impl WakeOp {
-    pub const SET: u32 = 0;
-    pub const ADD: u32 = 1;
-    pub const OR: u32 = 2;
-    pub const ANDN: u32 = 3;
-    pub const XOR: u32 = 4;
-    pub const CMP_EQ: u32 = 0;
-    pub const CMP_NE: u32 = 1;
-    pub const CMP_LT: u32 = 2;
-    pub const CMP_LE: u32 = 3;
-    pub const CMP_GT: u32 = 4;
-    pub const CMP_GE: u32 = 5;
-    const OPARG_SHIFT: u32 = 1 << 31;
+    pub const SET: u32 = linux::FUTEX_OP_SET;
+    pub const ADD: u32 = linux::FUTEX_OP_ADD;
+    pub const OR: u32 = linux::FUTEX_OP_OR;
+    pub const ANDN: u32 = linux::FUTEX_OP_ANDN;
+    pub const XOR: u32 = linux::FUTEX_OP_XOR;
+    pub const CMP_EQ: u32 = linux::FUTEX_OP_CMP_EQ;
+    pub const CMP_NE: u32 = linux::FUTEX_OP_CMP_NE;
+    pub const CMP_LT: u32 = linux::FUTEX_OP_CMP_LT;
+    pub const CMP_LE: u32 = linux::FUTEX_OP_CMP_LE;
+    pub const CMP_GT: u32 = linux::FUTEX_OP_CMP_GT;
+    pub const CMP_GE: u32 = linux::FUTEX_OP_CMP_GE;
+    const OPARG_SHIFT: u32 = linux::FUTEX_OP_OPARG_SHIFT << 28;
 
     pub fn decode(encoded: u32) -> WakeOp {
         let mut oparg = sext12((encoded >> 12) & 0xfff);
@@ -614,6 +617,7 @@ mod tests {
             on_death(tid | FUTEX_WAITERS, tid, true, false),
             Death::Mark { new: FUTEX_WAITERS | FUTEX_OWNER_DIED, wake: false }
         );
+        assert_eq!(ROBUST_LIST_HEAD_LEN, 24);
         assert_eq!(robust_entry(0x1001), (0x1000, true));
         assert_eq!(robust_entry(0x1000), (0x1000, false));
     }
