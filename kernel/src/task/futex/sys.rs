@@ -26,7 +26,7 @@
 use super::{cmd, deadline, on_death, robust_entry, Death, Key, Op, Queues, Waiter, WakeOp};
 use super::{BITSET_MATCH_ANY, ROBUST_LIST_HEAD_LEN, ROBUST_LIST_LIMIT};
 use crate::arch::aarch64::timer;
-use crate::arch::aarch64::uaccess::{access_ok, read_user, write_user};
+use crate::arch::aarch64::uaccess::{access_ok, read_user, without_faults, write_user};
 use crate::errno::{Errno, SysResult};
 use crate::mm::address_space::FutexPlace;
 use crate::task::process::{self, Block, Pid};
@@ -121,7 +121,9 @@ fn wait(uaddr: u64, shared: bool, val: u32, until: Option<u64>, bitset: u32) -> 
         read_user::<u32>(uaddr).map_err(efault)?;
         {
             let mut q = QUEUES.lock();
-            let now: u32 = read_user(uaddr).map_err(efault)?;
+            // No fault is resolved under the lock: if the page went
+            // meanwhile, fault it in again without the lock and retry.
+            let Ok(now) = without_faults(|| read_user::<u32>(uaddr)) else { continue };
             if now != val {
                 return Err(Errno::EAGAIN);
             }
@@ -151,6 +153,19 @@ fn wait(uaddr: u64, shared: bool, val: u32, until: Option<u64>, bitset: u32) -> 
     }
 }
 
+/// Makes the page of `uaddr` writable by a user store (a copy-on-write
+/// share broken, a missing page filled), as the fault handler does for a
+/// write, so the area's protection is checked (EFAULT if it forbids
+/// writing). Called without any lock held; what Linux's
+/// `fault_in_user_writeable` does before a futex store is retried.
+fn make_writable(uaddr: u64) -> Result<(), Errno> {
+    use crate::mm::fault::{self, Access};
+    crate::task::process::with_mm(|mm| {
+        let no_entry = mm.translate(uaddr & !3).is_none();
+        fault::handle(mm, uaddr, Access::Write, no_entry).map(|_| ()).map_err(|_| Errno::EFAULT)
+    })?
+}
+
 /// `FUTEX_WAKE(_BITSET)`.
 fn wake(uaddr: u64, shared: bool, nr: i32, bitset: u32) -> SysResult {
     if bitset == 0 {
@@ -168,17 +183,21 @@ fn requeue(uaddr: u64, uaddr2: u64, shared: bool, nr_wake: i32, nr_requeue: i32,
     }
     let from = key_of(uaddr, shared)?;
     let to = key_of(uaddr2, shared)?;
-    if cmp.is_some() {
-        // Faulted in before the lock, as in `wait`.
-        read_user::<u32>(uaddr).map_err(efault)?;
-    }
-    let mut q = QUEUES.lock();
-    if let Some(expected) = cmp {
-        let now: u32 = read_user(uaddr).map_err(efault)?;
-        if now != expected {
-            return Err(Errno::EAGAIN);
+    let mut q = loop {
+        if cmp.is_some() {
+            // Faulted in before the lock, as in `wait`.
+            read_user::<u32>(uaddr).map_err(efault)?;
         }
-    }
+        let q = QUEUES.lock();
+        if let Some(expected) = cmp {
+            // No fault is resolved under the lock (see `wait`).
+            let Ok(now) = without_faults(|| read_user::<u32>(uaddr)) else { continue };
+            if now != expected {
+                return Err(Errno::EAGAIN);
+            }
+        }
+        break q;
+    };
     let n = q.requeue(from, to, nr_wake as u32, nr_requeue as u32, sched::make_ready)?;
     Ok(u64::from(n))
 }
@@ -195,10 +214,19 @@ fn wake_op(uaddr: u64, uaddr2: u64, shared: bool, nr_wake: i32, nr_wake2: i32, e
     }
     // Faulted in before the lock, as in `wait` (the store may still
     // break a copy-on-write share under it: resolved on the spot).
-    read_user::<u32>(uaddr2).map_err(efault)?;
-    let mut q = QUEUES.lock();
-    let old: u32 = read_user(uaddr2).map_err(efault)?;
-    write_user(uaddr2, &op.apply(old)).map_err(efault)?;
+    let (mut q, old) = loop {
+        read_user::<u32>(uaddr2).map_err(efault)?;
+        let q = QUEUES.lock();
+        // No fault is resolved under the lock (see `wait`): a store that
+        // needs one (a copy-on-write share) is retried after the page was
+        // made writable without it.
+        let Ok(old) = without_faults(|| read_user::<u32>(uaddr2)) else { continue };
+        if without_faults(|| write_user(uaddr2, &op.apply(old))).is_ok() {
+            break (q, old);
+        }
+        drop(q);
+        make_writable(uaddr2)?;
+    };
     let second = op.compare(old)?;
     let mut n = q.wake(key1, BITSET_MATCH_ANY, nr_wake, sched::make_ready);
     if second {
@@ -285,19 +313,28 @@ fn futex_death(uaddr: u64, tid: Pid, pi: bool, pending: bool) -> Result<(), Errn
     let key = key_of(uaddr, true)?;
     // Under the queue lock, so that the change and the wake are one step
     // for any waiter (see the module documentation).
-    let mut q = QUEUES.lock();
-    let uval: u32 = read_user(uaddr).map_err(efault)?;
-    match on_death(uval, tid, pi, pending) {
-        Death::Nothing => {}
-        Death::WakeOnly => {
-            q.wake(key, BITSET_MATCH_ANY, 1, sched::make_ready);
-        }
-        Death::Mark { new, wake } => {
-            write_user(uaddr, &new).map_err(efault)?;
-            if wake {
+    loop {
+        read_user::<u32>(uaddr).map_err(efault)?;
+        let mut q = QUEUES.lock();
+        // No fault is resolved under the lock (see `wait`).
+        let Ok(uval) = without_faults(|| read_user::<u32>(uaddr)) else { continue };
+        match on_death(uval, tid, pi, pending) {
+            Death::Nothing => {}
+            Death::WakeOnly => {
                 q.wake(key, BITSET_MATCH_ANY, 1, sched::make_ready);
             }
+            Death::Mark { new, wake } => {
+                if without_faults(|| write_user(uaddr, &new)).is_err() {
+                    drop(q);
+                    make_writable(uaddr)?;
+                    continue;
+                }
+                if wake {
+                    q.wake(key, BITSET_MATCH_ANY, 1, sched::make_ready);
+                }
+            }
         }
+        break;
     }
     Ok(())
 }
