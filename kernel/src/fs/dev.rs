@@ -204,5 +204,5 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
     })
 }
 
-/// `O_SYNC` (Linux aarch64).
-const O_SYNC: u32 = 0o4010000;
+/// `O_SYNC` (Linux aarch64; the generic value).
+const O_SYNC: u32 = linux_raw_sys::general::O_SYNC;

@@ -164,19 +164,24 @@ pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, super::cpio::CpioError>
     Ok(files)
 }
 
-/// Flags an open file keeps (O_* values of Linux aarch64).
+/// Flags an open file keeps (O_* values of Linux aarch64, from
+/// linux_raw_sys: this module is built for arm64 only, where the crate's
+/// values are arm64's; O_DIRECTORY, O_NOFOLLOW, O_DIRECT and O_LARGEFILE
+/// differ on x86_64).
 pub mod oflags {
-    pub const O_ACCMODE: u32 = 3;
-    pub const O_RDONLY: u32 = 0;
-    pub const O_WRONLY: u32 = 1;
-    pub const O_RDWR: u32 = 2;
-    pub const O_CREAT: u32 = 0o100;
-    pub const O_EXCL: u32 = 0o200;
-    pub const O_TRUNC: u32 = 0o1000;
-    pub const O_APPEND: u32 = 0o2000;
-    pub const O_NONBLOCK: u32 = 0o4000;
-    pub const O_DIRECTORY: u32 = 0o40000;
-    pub const O_CLOEXEC: u32 = 0o2000000;
+    use linux_raw_sys::general as linux;
+
+    pub const O_ACCMODE: u32 = linux::O_ACCMODE;
+    pub const O_RDONLY: u32 = linux::O_RDONLY;
+    pub const O_WRONLY: u32 = linux::O_WRONLY;
+    pub const O_RDWR: u32 = linux::O_RDWR;
+    pub const O_CREAT: u32 = linux::O_CREAT;
+    pub const O_EXCL: u32 = linux::O_EXCL;
+    pub const O_TRUNC: u32 = linux::O_TRUNC;
+    pub const O_APPEND: u32 = linux::O_APPEND;
+    pub const O_NONBLOCK: u32 = linux::O_NONBLOCK;
+    pub const O_DIRECTORY: u32 = linux::O_DIRECTORY;
+    pub const O_CLOEXEC: u32 = linux::O_CLOEXEC;
 }
 
 /// An open file: an inode, a position and the open flags. Shared by

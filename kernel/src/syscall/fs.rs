@@ -24,13 +24,15 @@ use crate::task::{files, process, sched};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::mem::{offset_of, size_of};
+use linux_raw_sys::general as linux;
 
-pub const AT_FDCWD: i64 = -100;
-const AT_REMOVEDIR: u64 = 0x200;
-const AT_EMPTY_PATH: u64 = 0x1000;
-const SEEK_SET: u64 = 0;
-const SEEK_CUR: u64 = 1;
-const SEEK_END: u64 = 2;
+pub const AT_FDCWD: i64 = linux::AT_FDCWD as i64;
+const AT_REMOVEDIR: u64 = linux::AT_REMOVEDIR as u64;
+const AT_EMPTY_PATH: u64 = linux::AT_EMPTY_PATH as u64;
+const SEEK_SET: u64 = linux::SEEK_SET as u64;
+const SEEK_CUR: u64 = linux::SEEK_CUR as u64;
+const SEEK_END: u64 = linux::SEEK_END as u64;
 /// The kernel buffer a read or write streams through (at most this big).
 const IO_CHUNK: usize = 64 << 10;
 /// Most bytes one read or write moves (Linux's `MAX_RW_COUNT`: `INT_MAX`
@@ -352,6 +354,14 @@ pub fn pwrite(fd: u64, buf: u64, count: u64, off: u64) -> SysResult {
 /// checked), a vector that is not a user range EFAULT, and the lengths are
 /// cut so that the total is at most `MAX_RW_COUNT`.
 fn import_iovec(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    /// A `struct iovec`: base, length.
+    type Iovec = [u64; 2];
+    crate::abi_layout!("iovec", {
+        "size" => size_of::<Iovec>(),
+        "iov_base" => 0,
+        "iov_len" => size_of::<u64>(),
+    });
+    const IOVEC: u64 = size_of::<Iovec>() as u64;
     // The count is an `unsigned int` in Linux's import_iovec.
     let cnt = cnt as u32 as u64;
     if cnt > UIO_MAXIOV {
@@ -361,13 +371,13 @@ fn import_iovec(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if cnt == 0 {
         return Ok(Vec::new());
     }
-    if !access_ok(iov, cnt * 16) {
+    if !access_ok(iov, cnt * IOVEC) {
         return Err(Errno::EFAULT);
     }
     let mut v = Vec::new();
     v.try_reserve_exact(cnt as usize).map_err(|_| Errno::ENOMEM)?;
     for i in 0..cnt {
-        let [base, len]: [u64; 2] = read_user(iov + i * 16).map_err(|_| Errno::EFAULT)?;
+        let [base, len]: Iovec = read_user(iov + i * IOVEC).map_err(|_| Errno::EFAULT)?;
         if (len as i64) < 0 {
             return Err(Errno::EINVAL);
         }
@@ -514,6 +524,22 @@ struct Stat {
 }
 
 const _: () = assert!(core::mem::size_of::<Stat>() == 128);
+crate::abi_layout!("stat", {
+    "size" => size_of::<Stat>(),
+    "st_dev" => offset_of!(Stat, dev),
+    "st_ino" => offset_of!(Stat, ino),
+    "st_mode" => offset_of!(Stat, mode),
+    "st_nlink" => offset_of!(Stat, nlink),
+    "st_uid" => offset_of!(Stat, uid),
+    "st_gid" => offset_of!(Stat, gid),
+    "st_rdev" => offset_of!(Stat, rdev),
+    "st_size" => offset_of!(Stat, size),
+    "st_blksize" => offset_of!(Stat, blksize),
+    "st_blocks" => offset_of!(Stat, blocks),
+    "st_atim" => offset_of!(Stat, times),
+    "st_mtim" => offset_of!(Stat, times) + 16,
+    "st_ctim" => offset_of!(Stat, times) + 32,
+});
 
 fn stat_of(inode: &Inode) -> Stat {
     let size = match &inode.kind {
@@ -599,6 +625,19 @@ pub fn mkdirat(dirfd: u64, path: u64, mode: u64) -> SysResult {
 /// it. As on Linux, `buf` is not checked as a whole up front: each record
 /// is checked as it is written.
 pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
+    // Where a record's fields are; the name follows the header.
+    const D_INO: usize = 0;
+    const D_OFF: usize = 8;
+    const D_RECLEN: usize = 16;
+    const D_TYPE: usize = 18;
+    const D_NAME: usize = 19;
+    crate::abi_layout!("linux_dirent64", {
+        "d_ino" => D_INO,
+        "d_off" => D_OFF,
+        "d_reclen" => D_RECLEN,
+        "d_type" => D_TYPE,
+        "d_name" => D_NAME,
+    });
     // Linux takes the count as an `unsigned int`.
     let count = count as u32 as usize;
     let f = file(fd)?;
@@ -617,7 +656,7 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
             let dir = entries.lock();
             let first = usize::try_from(start + copied).unwrap_or(usize::MAX);
             for (name, node) in dir.iter().skip(first) {
-                let reclen = (19 + name.len() + 1).next_multiple_of(8);
+                let reclen = (D_NAME + name.len() + 1).next_multiple_of(8);
                 if done + used + reclen > count {
                     full = true;
                     break;
@@ -634,11 +673,11 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
                 let idx = start + copied + n as u64;
                 let rec = &mut batch[used..used + reclen];
                 rec.fill(0);
-                rec[..8].copy_from_slice(&node.ino.to_le_bytes());
-                rec[8..16].copy_from_slice(&(idx as i64 + 1).to_le_bytes());
-                rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
-                rec[18] = kind;
-                rec[19..19 + name.len()].copy_from_slice(name.as_bytes());
+                rec[D_INO..D_INO + 8].copy_from_slice(&node.ino.to_le_bytes());
+                rec[D_OFF..D_OFF + 8].copy_from_slice(&(idx as i64 + 1).to_le_bytes());
+                rec[D_RECLEN..D_RECLEN + 2].copy_from_slice(&(reclen as u16).to_le_bytes());
+                rec[D_TYPE] = kind;
+                rec[D_NAME..D_NAME + name.len()].copy_from_slice(name.as_bytes());
                 lens[n] = reclen as u16;
                 used += reclen;
                 n += 1;
@@ -702,16 +741,18 @@ pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
 
 /// `fcntl` commands (Linux's values).
 mod fcntl_cmd {
-    pub const F_DUPFD: u64 = 0;
-    pub const F_GETFD: u64 = 1;
-    pub const F_SETFD: u64 = 2;
-    pub const F_GETFL: u64 = 3;
-    pub const F_SETFL: u64 = 4;
-    pub const F_DUPFD_CLOEXEC: u64 = 1030;
-    pub const F_SETPIPE_SZ: u64 = 1031;
-    pub const F_GETPIPE_SZ: u64 = 1032;
+    use linux_raw_sys::general as linux;
+
+    pub const F_DUPFD: u64 = linux::F_DUPFD as u64;
+    pub const F_GETFD: u64 = linux::F_GETFD as u64;
+    pub const F_SETFD: u64 = linux::F_SETFD as u64;
+    pub const F_GETFL: u64 = linux::F_GETFL as u64;
+    pub const F_SETFL: u64 = linux::F_SETFL as u64;
+    pub const F_DUPFD_CLOEXEC: u64 = linux::F_DUPFD_CLOEXEC as u64;
+    pub const F_SETPIPE_SZ: u64 = linux::F_SETPIPE_SZ as u64;
+    pub const F_GETPIPE_SZ: u64 = linux::F_GETPIPE_SZ as u64;
     /// The one descriptor flag.
-    pub const FD_CLOEXEC: u64 = 1;
+    pub const FD_CLOEXEC: u64 = linux::FD_CLOEXEC as u64;
 }
 
 pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
@@ -865,10 +906,7 @@ pub fn faccessat(dirfd: u64, path: u64, _mode: u64) -> SysResult {
 /// descriptor's close-on-exec flag) and FIONBIO (O_NONBLOCK from an int).
 /// Anything else is ENOTTY.
 pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
-    const FIONREAD: u32 = 0x541b;
-    const FIONBIO: u32 = 0x5421;
-    const FIONCLEX: u32 = 0x5450;
-    const FIOCLEX: u32 = 0x5451;
+    use linux_raw_sys::ioctl::{FIOCLEX, FIONBIO, FIONCLEX, FIONREAD};
     let f = file(fd)?;
     // Linux takes the request as an unsigned int.
     match req as u32 {
@@ -905,8 +943,19 @@ pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
 /// `perf_event_open(attr, pid, cpu, group_fd, flags)`.
 pub fn perf_event_open(attr: u64, pid: u64, cpu: u64, group_fd: u64, flags: u64) -> SysResult {
     const PERF_FLAG_FD_CLOEXEC: u64 = 8;
-    let raw: [u64; 6] = crate::arch::aarch64::uaccess::read_user(attr).map_err(|_| Errno::EFAULT)?;
-    let a = crate::task::perf::Attr { kind: raw[0] as u32, config: raw[1], flags: raw[5] };
+    // The words of perf_event_attr read: type (the low half of the first;
+    // size, the high half, is not looked at), config, and the flag bits.
+    const TYPE: usize = 0;
+    const CONFIG: usize = 1;
+    const FLAGS: usize = 5;
+    crate::abi_layout!("perf_event_attr", {
+        "type" => TYPE * 8,
+        "size" => TYPE * 8 + 4,
+        "config" => CONFIG * 8,
+        "flags" => FLAGS * 8,
+    });
+    let raw: [u64; FLAGS + 1] = crate::arch::aarch64::uaccess::read_user(attr).map_err(|_| Errno::EFAULT)?;
+    let a = crate::task::perf::Attr { kind: raw[TYPE] as u32, config: raw[CONFIG], flags: raw[FLAGS] };
     let me = sched::current();
     if (pid as i32 != 0 && pid as u32 != me) || (cpu as i32 != -1 && cpu != 0) || group_fd as i32 != -1 {
         return Err(Errno::EINVAL);

@@ -60,31 +60,33 @@ pub struct CloneArgs {
 /// CLONE_PTRACE and CLONE_UNTRACED are accepted and change nothing: armmap
 /// has no System V semaphores, I/O contexts or tracing.
 pub mod clone_flags {
-    pub const CSIGNAL: u64 = 0xff;
-    pub const CLONE_VM: u64 = 0x100;
-    pub const CLONE_FS: u64 = 0x200;
-    pub const CLONE_FILES: u64 = 0x400;
-    pub const CLONE_SIGHAND: u64 = 0x800;
-    pub const CLONE_PIDFD: u64 = 0x1000;
-    pub const CLONE_VFORK: u64 = 0x4000;
-    pub const CLONE_PARENT: u64 = 0x8000;
-    pub const CLONE_THREAD: u64 = 0x10000;
-    pub const CLONE_NEWNS: u64 = 0x20000;
-    pub const CLONE_SETTLS: u64 = 0x80000;
-    pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-    pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-    pub const CLONE_DETACHED: u64 = 0x40_0000;
-    pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-    pub const CLONE_NEWCGROUP: u64 = 0x200_0000;
-    pub const CLONE_NEWUTS: u64 = 0x400_0000;
-    pub const CLONE_NEWIPC: u64 = 0x800_0000;
-    pub const CLONE_NEWUSER: u64 = 0x1000_0000;
-    pub const CLONE_NEWPID: u64 = 0x2000_0000;
-    pub const CLONE_NEWNET: u64 = 0x4000_0000;
-    pub const CLONE_NEWTIME: u64 = 0x80;
+    use linux_raw_sys::general as linux;
+
+    pub const CSIGNAL: u64 = linux::CSIGNAL as u64;
+    pub const CLONE_VM: u64 = linux::CLONE_VM as u64;
+    pub const CLONE_FS: u64 = linux::CLONE_FS as u64;
+    pub const CLONE_FILES: u64 = linux::CLONE_FILES as u64;
+    pub const CLONE_SIGHAND: u64 = linux::CLONE_SIGHAND as u64;
+    pub const CLONE_PIDFD: u64 = linux::CLONE_PIDFD as u64;
+    pub const CLONE_VFORK: u64 = linux::CLONE_VFORK as u64;
+    pub const CLONE_PARENT: u64 = linux::CLONE_PARENT as u64;
+    pub const CLONE_THREAD: u64 = linux::CLONE_THREAD as u64;
+    pub const CLONE_NEWNS: u64 = linux::CLONE_NEWNS as u64;
+    pub const CLONE_SETTLS: u64 = linux::CLONE_SETTLS as u64;
+    pub const CLONE_PARENT_SETTID: u64 = linux::CLONE_PARENT_SETTID as u64;
+    pub const CLONE_CHILD_CLEARTID: u64 = linux::CLONE_CHILD_CLEARTID as u64;
+    pub const CLONE_DETACHED: u64 = linux::CLONE_DETACHED as u64;
+    pub const CLONE_CHILD_SETTID: u64 = linux::CLONE_CHILD_SETTID as u64;
+    pub const CLONE_NEWCGROUP: u64 = linux::CLONE_NEWCGROUP as u64;
+    pub const CLONE_NEWUTS: u64 = linux::CLONE_NEWUTS as u64;
+    pub const CLONE_NEWIPC: u64 = linux::CLONE_NEWIPC as u64;
+    pub const CLONE_NEWUSER: u64 = linux::CLONE_NEWUSER as u64;
+    pub const CLONE_NEWPID: u64 = linux::CLONE_NEWPID as u64;
+    pub const CLONE_NEWNET: u64 = linux::CLONE_NEWNET as u64;
+    pub const CLONE_NEWTIME: u64 = linux::CLONE_NEWTIME as u64;
     /// clone3 only.
-    pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
-    pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    pub const CLONE_CLEAR_SIGHAND: u64 = linux::CLONE_CLEAR_SIGHAND;
+    pub const CLONE_INTO_CGROUP: u64 = linux::CLONE_INTO_CGROUP;
     /// The namespaces: armmap has none, as a Linux built without them
     /// (which answers EINVAL).
     pub const NAMESPACES: u64 =
@@ -119,11 +121,27 @@ struct CloneArgsV2 {
     cgroup: u64,
 }
 
+crate::abi_layout!("clone_args", {
+    "size" => core::mem::size_of::<CloneArgsV2>(),
+    "flags" => core::mem::offset_of!(CloneArgsV2, flags),
+    "pidfd" => core::mem::offset_of!(CloneArgsV2, pidfd),
+    "child_tid" => core::mem::offset_of!(CloneArgsV2, child_tid),
+    "parent_tid" => core::mem::offset_of!(CloneArgsV2, parent_tid),
+    "exit_signal" => core::mem::offset_of!(CloneArgsV2, exit_signal),
+    "stack" => core::mem::offset_of!(CloneArgsV2, stack),
+    "stack_size" => core::mem::offset_of!(CloneArgsV2, stack_size),
+    "tls" => core::mem::offset_of!(CloneArgsV2, tls),
+    "set_tid" => core::mem::offset_of!(CloneArgsV2, set_tid),
+    "set_tid_size" => core::mem::offset_of!(CloneArgsV2, set_tid_size),
+    "cgroup" => core::mem::offset_of!(CloneArgsV2, cgroup),
+    "SIZE_VER0" => linux_raw_sys::general::CLONE_ARGS_SIZE_VER0 as usize,
+});
+
 /// `clone3(args, size)`, checked as Linux's `copy_clone_args_from_user` and
 /// `clone3_args_valid`.
 pub fn clone3(frame: &TrapFrame, uargs: u64, size: u64) -> SysResult {
     use clone_flags::*;
-    const VER0: u64 = 64;
+    const VER0: u64 = linux_raw_sys::general::CLONE_ARGS_SIZE_VER0 as u64;
     let known = core::mem::size_of::<CloneArgsV2>() as u64;
     if size < VER0 {
         return Err(Errno::EINVAL);
@@ -150,6 +168,7 @@ pub fn clone3(frame: &TrapFrame, uargs: u64, size: u64) -> SysResult {
         || a.exit_signal & !CSIGNAL != 0
         || a.exit_signal > 64
         || (a.stack == 0) != (a.stack_size == 0)
+        || (a.flags & (CLONE_THREAD | CLONE_PARENT) != 0 && a.exit_signal != 0)
     {
         return Err(Errno::EINVAL);
     }
@@ -392,11 +411,10 @@ pub fn tgkill(tgid: u64, tid: u64, sig: u64) -> SysResult {
 
 /// The process `pid` names for the process-group calls (0: the caller).
 fn who(pid: u64) -> Result<Arc<Process>, Errno> {
-    match pid as i64 {
+    // pid_t is an int: the upper half of the register is not part of it.
+    match pid as i32 {
         0 => process::current_process(),
-        p if p > 0 && p <= u32::MAX as i64 => {
-            process::process(p as process::Pid).filter(|p| !p.is_zombie()).ok_or(Errno::ESRCH)
-        }
+        p if p > 0 => process::process(p as process::Pid).filter(|p| !p.is_zombie()).ok_or(Errno::ESRCH),
         _ => Err(Errno::ESRCH),
     }
 }
@@ -429,16 +447,24 @@ pub fn setsid() -> SysResult {
 /// of the same session (EPERM otherwise).
 pub fn setpgid(pid: u64, pgid: u64) -> SysResult {
     let me = process::current_process()?;
-    let target = match pid as i64 {
-        0 => me.pid,
-        p if p > 0 && p <= u32::MAX as i64 => p as process::Pid,
-        _ => return Err(Errno::ESRCH),
+    // pid_t is an int: the upper half of the register is not part of it.
+    // Checked in Linux's order: 0s filled in, a negative group EINVAL, a
+    // negative process ESRCH.
+    let pid = match pid as i32 {
+        0 => me.pid as i32,
+        p => p,
     };
-    let pgid = match pgid as i64 {
-        0 => target,
-        g if g > 0 && g <= u32::MAX as i64 => g as process::Pid,
-        _ => return Err(Errno::EINVAL),
+    let pgid = match pgid as i32 {
+        0 => pid,
+        g => g,
     };
+    if pgid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid < 0 {
+        return Err(Errno::ESRCH);
+    }
+    let (target, pgid) = (pid as process::Pid, pgid as process::Pid);
     let t = TABLE.lock();
     let my_sid = me.inner.lock().sid;
     let p = t.procs.get(&target).filter(|p| p.pid == me.pid || p.inner.lock().ppid == me.pid);

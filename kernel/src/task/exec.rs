@@ -230,6 +230,11 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     let mm = crate::mm::heap::try_box(spin::Mutex::new(mm))?;
     let process = super::process::current_process()?;
     become_only_thread(&process)?;
+    // The old program's robust futexes are released, as at exit (Linux's
+    // exec_mm_release), while its memory is still there.
+    let tid = super::sched::current();
+    let head = super::process::with(tid, |t| core::mem::take(&mut t.robust_list)).unwrap_or(0);
+    super::futex::exit_robust_list(head, tid);
     let files = super::process::with_current(|t| t.files.clone())?;
     let own_files = if Arc::strong_count(&files) > 2 {
         // Shared with another process (CLONE_FILES): exec unshares it.

@@ -651,6 +651,11 @@ fn act_by_default(tid: Pid, info: &Siginfo) {
     if default_action(sig) == DefaultAction::Stop {
         let mut t = TABLE.lock();
         let Some(p) = t.threads.get(&tid).map(|th| th.process.clone()) else { return };
+        if sig != SIGSTOP && orphaned_group(&t, &p) {
+            // POSIX: the terminal stop signals do not stop an orphaned
+            // process group (nobody could continue it).
+            return;
+        }
         {
             let mut s = p.signals.lock();
             s.stopped = Some(sig);
@@ -669,6 +674,25 @@ fn act_by_default(tid: Pid, info: &Siginfo) {
     // No core files are written (RLIMIT_CORE is 0), so the status never
     // has the core bit, as on Linux with that limit.
     super::exit::exit_current(super::exit::signaled(sig))
+}
+
+/// Whether `p`'s process group is orphaned: no member has a parent in
+/// another group of the same session (Linux's `will_become_orphaned_pgrp`).
+fn orphaned_group(t: &Tables, p: &Process) -> bool {
+    let pgid = p.inner.lock().pgid;
+    !t.procs.values().any(|m| {
+        let (ppid, sid) = {
+            let i = m.inner.lock();
+            if i.pgid != pgid || i.zombie.is_some() {
+                return false;
+            }
+            (i.ppid, i.sid)
+        };
+        t.procs.get(&ppid).is_some_and(|parent| {
+            let pi = parent.inner.lock();
+            pi.pgid != pgid && pi.sid == sid
+        })
+    })
 }
 
 /// The calling thread's process is stopped: sleep until it is continued
@@ -798,8 +822,8 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
 /// Reports for `wait4`: a stop or continue of `p` not reported yet, as a
 /// wait status (taken: reported once).
 pub fn take_stop_report(p: &Process, options: u64) -> Option<i32> {
-    const WUNTRACED: u64 = 2;
-    const WCONTINUED: u64 = 8;
+    const WUNTRACED: u64 = linux::WUNTRACED as u64;
+    const WCONTINUED: u64 = linux::WCONTINUED as u64;
     let mut s = p.signals.lock();
     if options & WUNTRACED != 0 && s.stop_unreported {
         if let Some(sig) = s.stopped {

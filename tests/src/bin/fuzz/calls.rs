@@ -128,6 +128,15 @@ pub enum Arg {
     FdSet,
     /// `pselect6`'s sixth argument: NULL, a `{mask, size}` pair, or hostile.
     SigPack,
+    /// `futex`'s operation: the known ones with and without
+    /// `FUTEX_PRIVATE_FLAG` (and sometimes `FUTEX_CLOCK_REALTIME`), rarely
+    /// anything.
+    FutexOp,
+    /// `futex`'s fourth argument, a timeout pointer for the waits and a
+    /// count for the others: short or past timeouts, bad timespecs, bad
+    /// pointers, counts; never null or a far deadline, so that no wait
+    /// blocks for long.
+    FutexTimeout,
     /// A pointer to a `struct itimerval` or `struct itimerspec` (the same
     /// four words: short, periodic, zero, invalid, huge) or a bad pointer.
     TimerVal,
@@ -193,8 +202,9 @@ pub const CALLS: &[Call] = &[
     call("fstat", 80, &[Fd, Out]),
     call("fsync", 82, &[Fd]),
     call("set_tid_address", 96, &[Out]),
-    call("futex", 98, &[Out, Any, Any, Timespec, Out, Any]),
+    call("futex", 98, &[Out, FutexOp, Any, FutexTimeout, Out, Any]),
     call("set_robust_list", 99, &[In, Len]),
+    call("get_robust_list", 100, &[Pid, Out, Out]),
     call("nanosleep", 101, &[Timespec, Out]),
     call("getitimer", 102, &[ItimerWhich, Out]),
     call("setitimer", 103, &[ItimerWhich, TimerVal, Out]),

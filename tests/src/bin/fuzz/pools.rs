@@ -711,6 +711,25 @@ impl Pools {
             Arg::SigPack => {
                 rng.weighted(&[(5, 0), (2, self.sigpacks[0]), (1, self.sigpacks[1]), (1, self.sigpacks[2])])
             }
+            Arg::FutexOp => {
+                let flags = if rng.one_in(2) { 128 } else { 0 } | if rng.one_in(8) { 256 } else { 0 };
+                if rng.one_in(16) {
+                    x
+                } else {
+                    (x % 14) | flags
+                }
+            }
+            // Never 0 (no timeout) nor far: no wait lasts more than 20 ms
+            // (absolute deadlines this small are long past). Small numbers
+            // are counts for requeue and wake-op, and unmapped addresses
+            // (EFAULT) for the waits.
+            Arg::FutexTimeout => match rng.below(16) {
+                0..=7 => rng.pick(&self.times_short),
+                8..=10 => rng.pick(&self.times_bad),
+                11..=13 => 1 + x % 8,
+                14 => u64::from(u32::MAX),
+                _ => rng.pick(&[self.hole, self.none, KERNEL_LINEAR, self.straddle + PAGE - 8]),
+            },
             Arg::Any => rng.weighted(&[(4, x % 16), (2, x), (1, u64::MAX), (1, 1 << 32)]),
         }
     }
