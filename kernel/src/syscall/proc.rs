@@ -271,7 +271,9 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
             group_exit: None,
             zombie: None,
             dead_ticks: 0,
-            exit_signal: args.exit_signal as u32,
+            // A sibling (CLONE_PARENT) tells the shared parent as the
+            // caller itself would, as Linux's copy_process decides.
+            exit_signal: if flags & CLONE_PARENT != 0 { i.exit_signal } else { args.exit_signal as u32 },
         };
         let actions = heap::try_box(parent.sighand.lock().clone())?;
         Arc::new(Process::new(tid, inner, Arc::new(spin::Mutex::new(*actions))))
