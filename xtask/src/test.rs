@@ -203,6 +203,8 @@ fn target_runs() -> Vec<TargetRun> {
         // faithful to Linux (each says where): checked on armmap alone.
         TargetRun::tests("c-fault_signals", "init=/bin/runinit -- /bin/fault_signals"),
         TargetRun::tests("c-clone_flags", "init=/bin/runinit -- /bin/clone_flags"),
+        TargetRun::tests("c-stop_continue", "init=/bin/runinit -- /bin/stop_continue"),
+        TargetRun::tests("c-vfork_exec", "init=/bin/runinit -- /bin/vfork_exec"),
         // Typing at the console: line editing reaches the program as the
         // edited line, and ^C kills the foreground program (runinit, as pid 1,
         // reports 128 + SIGINT).
@@ -469,6 +471,10 @@ const COMPARE_RUNS: &[CompareRun] = &[
     CompareRun { program: "sigaltstack_overflow", args: &[] },
     CompareRun { program: "signal_fpsimd", args: &[] },
     CompareRun { program: "signal_masks", args: &[] },
+    CompareRun { program: "signal_restart", args: &[] },
+    CompareRun { program: "alarm_timers", args: &[] },
+    CompareRun { program: "process_groups", args: &[] },
+    CompareRun { program: "pthreads", args: &[] },
 ];
 
 /// Whether a console line is a kernel log line (`[    0.012345] LEVEL ...`).

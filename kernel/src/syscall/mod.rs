@@ -107,6 +107,7 @@ pub mod nr {
     pub const MSYNC: u64 = linux::__NR_msync as u64;
     pub const MADVISE: u64 = linux::__NR_madvise as u64;
     pub const WAIT4: u64 = linux::__NR_wait4 as u64;
+    pub const WAITID: u64 = linux::__NR_waitid as u64;
     pub const PRLIMIT64: u64 = linux::__NR_prlimit64 as u64;
     pub const GETRANDOM: u64 = linux::__NR_getrandom as u64;
     pub const PERF_EVENT_OPEN: u64 = linux::__NR_perf_event_open as u64;
@@ -166,6 +167,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::CLONE3 => proc::clone3(frame, a[0], a[1]),
         nr::EXECVE => proc::execve(a[0], a[1], a[2]),
         nr::WAIT4 => proc::wait4(a[0], a[1], a[2], a[3]),
+        nr::WAITID => proc::waitid(a[0], a[1], a[2], a[3], a[4]),
         nr::KILL => proc::kill(a[0], a[1]),
         nr::SETPGID => proc::setpgid(a[0], a[1]),
         nr::GETPGID => proc::getpgid(a[0]),

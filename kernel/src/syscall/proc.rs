@@ -388,6 +388,57 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
     }
 }
 
+/// `waitid(idtype, id, infop, options, rusage)`: like wait4, with the
+/// child's state reported as a SIGCHLD `siginfo` (and WNOWAIT).
+pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
+    use crate::arch::aarch64::sigframe::{SiChld, Siginfo};
+    use signal::code::*;
+    const P_ALL: u64 = 0;
+    const P_PID: u64 = 1;
+    const P_PGID: u64 = 2;
+    const WSTOPPED: u64 = 2;
+    const WCONTINUED: u64 = 8;
+    const ALLOWED: u64 = exit::WNOHANG | WSTOPPED | exit::WEXITED | WCONTINUED | exit::WNOWAIT | 0xe000_0000;
+    if options & !ALLOWED != 0 || options & (WSTOPPED | exit::WEXITED | WCONTINUED) == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let id = id as i32;
+    let pid = match idtype {
+        P_ALL => -1,
+        P_PID if id > 0 => id,
+        P_PGID if id > 0 => -id,
+        P_PGID if id == 0 => 0,
+        _ => return Err(Errno::EINVAL),
+    };
+    let found = exit::wait_for(pid, options)?;
+    let info = match found {
+        None => Siginfo::default(),
+        Some((child, st, _)) => {
+            let (code, status) = if st & 0xff == 0x7f {
+                (CLD_STOPPED, (st >> 8) & 0xff)
+            } else if st == 0xffff {
+                (CLD_CONTINUED, signal::SIGCONT as i32)
+            } else if st & 0x7f == 0 {
+                (CLD_EXITED, (st >> 8) & 0xff)
+            } else {
+                (CLD_KILLED, st & 0x7f)
+            };
+            let mut i = Siginfo::chld(code, SiChld { pid: child as i32, status, ..SiChld::default() });
+            i.signo = signal::SIGCHLD as i32;
+            i
+        }
+    };
+    if infop != 0 {
+        write_user(infop, &info).map_err(|_| Errno::EFAULT)?;
+    }
+    if rusage != 0 {
+        let minflt = found.map_or(0, |(_, _, f)| f);
+        let r = super::misc::Rusage { minflt: minflt as i64, ..Default::default() };
+        write_user(rusage, &r).map_err(|_| Errno::EFAULT)?;
+    }
+    Ok(0)
+}
+
 pub fn kill(pid: u64, sig: u64) -> SysResult {
     signal::kill(pid as i32, sig as u32, None)?;
     Ok(0)

@@ -196,13 +196,27 @@ fn wanted(pid: i32, options: u64, my_pgid: Pid, c: &Process) -> bool {
     }
 }
 
+/// `wait4` options: exited children are always wanted.
+pub const WEXITED: u64 = 4;
+/// `waitid` option: report without reaping (or consuming the report).
+pub const WNOWAIT: u64 = 0x0100_0000;
+
 /// `wait4(pid, ...)`: returns (child pid, wait status, its fault count).
 pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
     if options & !WAIT_OPTIONS != 0 {
         return Err(Errno::EINVAL);
     }
+    wait_for(pid, options | WEXITED)
+}
+
+/// The common part of `wait4` and `waitid`: the first child `pid` selects
+/// that has exited (with WEXITED), stopped (WUNTRACED) or continued
+/// (WCONTINUED); WNOWAIT leaves it reportable. The wait status is encoded
+/// as wait4 reports it.
+pub fn wait_for(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
     let me = process::current_process()?;
     let my_pgid = me.inner.lock().pgid;
+    let nowait = options & WNOWAIT != 0;
     let mut outcome = None;
     me.child_wait.wait_until(None, || {
         let mut t = TABLE.lock();
@@ -214,16 +228,23 @@ pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
             }
             any = true;
             if let Some(status) = c.inner.lock().zombie {
-                zombie = Some((c.pid, status));
-                break;
+                if options & WEXITED != 0 {
+                    zombie = Some((c.pid, status));
+                    break;
+                }
+                continue;
             }
-            if let Some(status) = super::signal::take_stop_report(c, options) {
+            if let Some(status) = super::signal::take_stop_report(c, options, nowait) {
                 // Stopped or continued: reported, not reaped.
                 outcome = Some(Ok(Some((c.pid, status, 0))));
                 return true;
             }
         }
         outcome = match zombie {
+            Some((z, status)) if nowait => {
+                let flt = t.procs.get(&z).map_or(0, |c| process::Counters::get(&c.counters.minflt));
+                Some(Ok(Some((z, status, flt))))
+            }
             Some((z, status)) => {
                 let gone = t.procs.remove(&z);
                 drop(t);
