@@ -1,5 +1,12 @@
 //! Linux error numbers (asm-generic/errno-base.h and errno.h), as system
 //! calls return them: `-errno` in x0.
+//!
+//! The values come from `linux_raw_sys::errno`, the crate generated from
+//! Linux's UAPI headers, so the kernel and the user library (which takes
+//! them from the same crate) cannot disagree with Linux or each other; only
+//! the names and `strerror` texts are written here. Every architecture
+//! armmap is built for (arm64, and the host running the unit tests) uses
+//! the generic errno table, so the values are the same on both.
 
 /// A Linux errno value.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
@@ -8,20 +15,20 @@ pub struct Errno(pub i32);
 macro_rules! errnos {
     ($($name:ident = $val:expr, $text:expr;)*) => {
         impl Errno {
-            $(pub const $name: Errno = Errno($val);)*
+            $(pub const $name: Errno = Errno($val as i32);)*
 
             /// The symbolic name (`"EINVAL"`).
             pub fn name(self) -> &'static str {
-                match self.0 {
-                    $($val => stringify!($name),)*
+                match self {
+                    $(Errno::$name => stringify!($name),)*
                     _ => "E?",
                 }
             }
 
             /// The text `strerror` gives.
             pub fn text(self) -> &'static str {
-                match self.0 {
-                    $($val => $text,)*
+                match self {
+                    $(Errno::$name => $text,)*
                     _ => "Unknown error",
                 }
             }
@@ -29,54 +36,57 @@ macro_rules! errnos {
     };
 }
 
+use linux_raw_sys::errno as e;
+
 errnos! {
-    EPERM = 1, "Operation not permitted";
-    ENOENT = 2, "No such file or directory";
-    ESRCH = 3, "No such process";
-    EINTR = 4, "Interrupted system call";
-    EIO = 5, "Input/output error";
-    ENXIO = 6, "No such device or address";
-    E2BIG = 7, "Argument list too long";
-    ENOEXEC = 8, "Exec format error";
-    EBADF = 9, "Bad file descriptor";
-    ECHILD = 10, "No child processes";
-    EAGAIN = 11, "Resource temporarily unavailable";
-    ENOMEM = 12, "Cannot allocate memory";
-    EACCES = 13, "Permission denied";
-    EFAULT = 14, "Bad address";
-    EBUSY = 16, "Device or resource busy";
-    EEXIST = 17, "File exists";
-    EXDEV = 18, "Invalid cross-device link";
-    ENODEV = 19, "No such device";
-    ENOTDIR = 20, "Not a directory";
-    EISDIR = 21, "Is a directory";
-    EINVAL = 22, "Invalid argument";
-    ENFILE = 23, "Too many open files in system";
-    EMFILE = 24, "Too many open files";
-    ENOTTY = 25, "Inappropriate ioctl for device";
-    ETXTBSY = 26, "Text file busy";
-    EFBIG = 27, "File too large";
-    ENOSPC = 28, "No space left on device";
-    ESPIPE = 29, "Illegal seek";
-    EROFS = 30, "Read-only file system";
-    EPIPE = 32, "Broken pipe";
-    EDOM = 33, "Numerical argument out of domain";
-    ERANGE = 34, "Numerical result out of range";
-    EDEADLK = 35, "Resource deadlock avoided";
-    ENAMETOOLONG = 36, "File name too long";
-    ENOLCK = 37, "No locks available";
-    ENOSYS = 38, "Function not implemented";
-    ENOTEMPTY = 39, "Directory not empty";
-    ELOOP = 40, "Too many levels of symbolic links";
-    EOVERFLOW = 75, "Value too large for defined data type";
-    ENOTSOCK = 88, "Socket operation on non-socket";
-    EOPNOTSUPP = 95, "Operation not supported";
-    ETIMEDOUT = 110, "Connection timed out";
-    ECANCELED = 125, "Operation canceled";
-    EOWNERDEAD = 130, "Owner died";
+    EPERM = e::EPERM, "Operation not permitted";
+    ENOENT = e::ENOENT, "No such file or directory";
+    ESRCH = e::ESRCH, "No such process";
+    EINTR = e::EINTR, "Interrupted system call";
+    EIO = e::EIO, "Input/output error";
+    ENXIO = e::ENXIO, "No such device or address";
+    E2BIG = e::E2BIG, "Argument list too long";
+    ENOEXEC = e::ENOEXEC, "Exec format error";
+    EBADF = e::EBADF, "Bad file descriptor";
+    ECHILD = e::ECHILD, "No child processes";
+    EAGAIN = e::EAGAIN, "Resource temporarily unavailable";
+    ENOMEM = e::ENOMEM, "Cannot allocate memory";
+    EACCES = e::EACCES, "Permission denied";
+    EFAULT = e::EFAULT, "Bad address";
+    EBUSY = e::EBUSY, "Device or resource busy";
+    EEXIST = e::EEXIST, "File exists";
+    EXDEV = e::EXDEV, "Invalid cross-device link";
+    ENODEV = e::ENODEV, "No such device";
+    ENOTDIR = e::ENOTDIR, "Not a directory";
+    EISDIR = e::EISDIR, "Is a directory";
+    EINVAL = e::EINVAL, "Invalid argument";
+    ENFILE = e::ENFILE, "Too many open files in system";
+    EMFILE = e::EMFILE, "Too many open files";
+    ENOTTY = e::ENOTTY, "Inappropriate ioctl for device";
+    ETXTBSY = e::ETXTBSY, "Text file busy";
+    EFBIG = e::EFBIG, "File too large";
+    ENOSPC = e::ENOSPC, "No space left on device";
+    ESPIPE = e::ESPIPE, "Illegal seek";
+    EROFS = e::EROFS, "Read-only file system";
+    EPIPE = e::EPIPE, "Broken pipe";
+    EDOM = e::EDOM, "Numerical argument out of domain";
+    ERANGE = e::ERANGE, "Numerical result out of range";
+    EDEADLK = e::EDEADLK, "Resource deadlock avoided";
+    ENAMETOOLONG = e::ENAMETOOLONG, "File name too long";
+    ENOLCK = e::ENOLCK, "No locks available";
+    ENOSYS = e::ENOSYS, "Function not implemented";
+    ENOTEMPTY = e::ENOTEMPTY, "Directory not empty";
+    ELOOP = e::ELOOP, "Too many levels of symbolic links";
+    EOVERFLOW = e::EOVERFLOW, "Value too large for defined data type";
+    ENOTSOCK = e::ENOTSOCK, "Socket operation on non-socket";
+    EOPNOTSUPP = e::EOPNOTSUPP, "Operation not supported";
+    ETIMEDOUT = e::ETIMEDOUT, "Connection timed out";
+    ECANCELED = e::ECANCELED, "Operation canceled";
+    EOWNERDEAD = e::EOWNERDEAD, "Owner died";
     // Linux's internal restart codes (include/linux/errno.h): a system
     // call interrupted by a signal returns one, and signal delivery turns
-    // it into EINTR or a restart; a program never sees them.
+    // it into EINTR or a restart; a program never sees them. They are not
+    // UAPI, so linux_raw_sys does not have them: written here.
     ERESTARTSYS = 512, "Interrupted system call should be restarted";
     ERESTARTNOINTR = 513, "Interrupted system call should be restarted";
     ERESTARTNOHAND = 514, "Interrupted system call should be restarted";
@@ -104,5 +114,32 @@ mod tests {
         assert_eq!(encode(Err(Errno::EINVAL)) as i64, -22);
         assert_eq!(Errno::ENOSYS.name(), "ENOSYS");
         assert_eq!(Errno(12).text(), "Cannot allocate memory");
+    }
+
+    /// The values taken from linux_raw_sys are arm64's (the generic table;
+    /// the host's is the same): a few that differ on other architectures
+    /// (alpha, mips, sparc, parisc) pinned.
+    #[test]
+    fn values_are_arm64s() {
+        let arm64 = [
+            (Errno::EAGAIN, 11),
+            (Errno::EDEADLK, 35),
+            (Errno::ENAMETOOLONG, 36),
+            (Errno::ENOLCK, 37),
+            (Errno::ENOSYS, 38),
+            (Errno::ENOTEMPTY, 39),
+            (Errno::ELOOP, 40),
+            (Errno::EOVERFLOW, 75),
+            (Errno::ENOTSOCK, 88),
+            (Errno::EOPNOTSUPP, 95),
+            (Errno::ETIMEDOUT, 110),
+            (Errno::ECANCELED, 125),
+            (Errno::EOWNERDEAD, 130),
+            (Errno::ERESTARTSYS, 512),
+            (Errno::ERESTART_RESTARTBLOCK, 516),
+        ];
+        for (e, v) in arm64 {
+            assert_eq!(e.0, v, "{}", e.name());
+        }
     }
 }

@@ -29,8 +29,7 @@ pub mod mm;
 pub mod task;
 pub mod vdso;
 
-#[cfg(test)]
-mod abi_layout;
+pub mod abi_layout;
 
 target_only! {
     pub mod drivers;

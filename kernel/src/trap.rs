@@ -200,7 +200,11 @@ pub fn return_to_user(frame: &mut TrapFrame) {
 /// pending gets no more pages: its copy fails, the system call returns, and
 /// it dies on the way back to user mode.
 pub fn kernel_fault_on_user(_frame: &mut TrapFrame, abort: Abort, far: u64) -> bool {
-    if !crate::mm::addr::VirtAddr(far).is_user() || sched::current() == 0 || abort.exec {
+    if !crate::mm::addr::VirtAddr(far).is_user()
+        || sched::current() == 0
+        || abort.exec
+        || crate::arch::aarch64::uaccess::faults_disabled()
+    {
         return false;
     }
     match abort.kind {

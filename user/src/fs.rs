@@ -13,69 +13,71 @@
 use crate::errno::Errno;
 use crate::syscall::{nr, ret, syscall1, syscall2, syscall3, syscall4};
 use core::ffi::CStr;
+use linux_raw_sys::general as linux;
 
 /// A file descriptor.
 pub type Fd = i32;
 
 /// `dirfd` value meaning "the current working directory".
-pub const AT_FDCWD: Fd = -100;
+pub const AT_FDCWD: Fd = linux::AT_FDCWD as Fd;
 /// `unlinkat` flag: remove a directory instead of a file.
-pub const AT_REMOVEDIR: u32 = 0x200;
+pub const AT_REMOVEDIR: u32 = linux::AT_REMOVEDIR;
 /// `newfstatat` flag: do not follow a final symbolic link.
-pub const AT_SYMLINK_NOFOLLOW: u32 = 0x100;
+pub const AT_SYMLINK_NOFOLLOW: u32 = linux::AT_SYMLINK_NOFOLLOW;
 /// `newfstatat` flag: an empty path means `dirfd` itself.
-pub const AT_EMPTY_PATH: u32 = 0x1000;
+pub const AT_EMPTY_PATH: u32 = linux::AT_EMPTY_PATH;
 
-// Open flags. Octal, as in the C headers. aarch64 takes the generic values
-// except for the four in `arch/arm64/include/uapi/asm/fcntl.h`
-// (O_DIRECTORY, O_NOFOLLOW, O_DIRECT, O_LARGEFILE), which match 32-bit Arm.
+// Open flags, from linux_raw_sys (this library is built for aarch64 only).
+// aarch64 takes the generic values except for the four in
+// `arch/arm64/include/uapi/asm/fcntl.h` (O_DIRECTORY, O_NOFOLLOW, O_DIRECT,
+// O_LARGEFILE), which match 32-bit Arm.
 
 /// Open for reading only.
-pub const O_RDONLY: u32 = 0o0;
+pub const O_RDONLY: u32 = linux::O_RDONLY;
 /// Open for writing only.
-pub const O_WRONLY: u32 = 0o1;
+pub const O_WRONLY: u32 = linux::O_WRONLY;
 /// Open for reading and writing.
-pub const O_RDWR: u32 = 0o2;
+pub const O_RDWR: u32 = linux::O_RDWR;
 /// Mask for the access mode (the three above).
-pub const O_ACCMODE: u32 = 0o3;
+pub const O_ACCMODE: u32 = linux::O_ACCMODE;
 /// Create the file if it does not exist (uses the `mode` argument).
-pub const O_CREAT: u32 = 0o100;
+pub const O_CREAT: u32 = linux::O_CREAT;
 /// With `O_CREAT`: fail with `EEXIST` if the file exists.
-pub const O_EXCL: u32 = 0o200;
+pub const O_EXCL: u32 = linux::O_EXCL;
 /// Do not make a terminal the controlling terminal.
-pub const O_NOCTTY: u32 = 0o400;
+pub const O_NOCTTY: u32 = linux::O_NOCTTY;
 /// Truncate a regular file to length 0.
-pub const O_TRUNC: u32 = 0o1000;
+pub const O_TRUNC: u32 = linux::O_TRUNC;
 /// Every write goes to the end of the file.
-pub const O_APPEND: u32 = 0o2000;
+pub const O_APPEND: u32 = linux::O_APPEND;
 /// Non-blocking I/O.
-pub const O_NONBLOCK: u32 = 0o4000;
+pub const O_NONBLOCK: u32 = linux::O_NONBLOCK;
 /// Fail with `ENOTDIR` unless the path is a directory (aarch64 value).
-pub const O_DIRECTORY: u32 = 0o40000;
+pub const O_DIRECTORY: u32 = linux::O_DIRECTORY;
 /// Fail with `ELOOP` if the final path component is a symbolic link (aarch64 value).
-pub const O_NOFOLLOW: u32 = 0o100000;
+pub const O_NOFOLLOW: u32 = linux::O_NOFOLLOW;
 /// Close the descriptor on `execve`.
-pub const O_CLOEXEC: u32 = 0o2000000;
+pub const O_CLOEXEC: u32 = linux::O_CLOEXEC;
 
 /// `lseek`: offset is from the start of the file.
-pub const SEEK_SET: u32 = 0;
+pub const SEEK_SET: u32 = linux::SEEK_SET;
 /// `lseek`: offset is from the current position.
-pub const SEEK_CUR: u32 = 1;
+pub const SEEK_CUR: u32 = linux::SEEK_CUR;
 /// `lseek`: offset is from the end of the file.
-pub const SEEK_END: u32 = 2;
+pub const SEEK_END: u32 = linux::SEEK_END;
 
 /// `st_mode` mask for the file type.
-pub const S_IFMT: u32 = 0o170000;
+pub const S_IFMT: u32 = linux::S_IFMT;
 /// File type: directory.
-pub const S_IFDIR: u32 = 0o040000;
+pub const S_IFDIR: u32 = linux::S_IFDIR;
 /// File type: character device.
-pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFCHR: u32 = linux::S_IFCHR;
 /// File type: regular file.
-pub const S_IFREG: u32 = 0o100000;
+pub const S_IFREG: u32 = linux::S_IFREG;
 /// File type: symbolic link.
-pub const S_IFLNK: u32 = 0o120000;
+pub const S_IFLNK: u32 = linux::S_IFLNK;
 /// File type: FIFO (pipe).
-pub const S_IFIFO: u32 = 0o010000;
+pub const S_IFIFO: u32 = linux::S_IFIFO;
 
 /// `struct stat` exactly as aarch64 Linux fills it in
 /// (`include/uapi/asm-generic/stat.h`, 128 bytes).

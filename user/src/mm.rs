@@ -14,41 +14,42 @@
 use crate::errno::Errno;
 use crate::syscall::{nr, ret, syscall1, syscall2, syscall3, syscall6};
 use core::sync::atomic::AtomicU64;
+use linux_raw_sys::general as linux;
 
 /// The page size armmap (and Linux on QEMU `virt`) uses: 4 KiB.
 pub const PAGE_SIZE: usize = 4096;
 
 /// Pages may not be accessed.
-pub const PROT_NONE: u32 = 0x0;
+pub const PROT_NONE: u32 = linux::PROT_NONE;
 /// Pages may be read.
-pub const PROT_READ: u32 = 0x1;
+pub const PROT_READ: u32 = linux::PROT_READ;
 /// Pages may be written.
-pub const PROT_WRITE: u32 = 0x2;
+pub const PROT_WRITE: u32 = linux::PROT_WRITE;
 /// Pages may be executed.
-pub const PROT_EXEC: u32 = 0x4;
+pub const PROT_EXEC: u32 = linux::PROT_EXEC;
 
 /// Share the mapping: writes are visible to every process mapping it and,
 /// for files, reach the file.
-pub const MAP_SHARED: u32 = 0x01;
+pub const MAP_SHARED: u32 = linux::MAP_SHARED;
 /// Private copy-on-write mapping.
-pub const MAP_PRIVATE: u32 = 0x02;
+pub const MAP_PRIVATE: u32 = linux::MAP_PRIVATE;
 /// Like `MAP_SHARED`, but unknown flags are an error (`EOPNOTSUPP`).
-pub const MAP_SHARED_VALIDATE: u32 = 0x03;
+pub const MAP_SHARED_VALIDATE: u32 = linux::MAP_SHARED_VALIDATE;
 /// Place the mapping exactly at `addr`, replacing whatever was there.
-pub const MAP_FIXED: u32 = 0x10;
+pub const MAP_FIXED: u32 = linux::MAP_FIXED;
 /// Not backed by a file: zero-filled memory (`fd` should be -1).
-pub const MAP_ANONYMOUS: u32 = 0x20;
+pub const MAP_ANONYMOUS: u32 = linux::MAP_ANONYMOUS;
 /// Fault every page in now rather than on first access.
-pub const MAP_POPULATE: u32 = 0x8000;
+pub const MAP_POPULATE: u32 = linux::MAP_POPULATE;
 /// Like `MAP_FIXED`, but fail with `EEXIST` instead of replacing a mapping.
-pub const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
+pub const MAP_FIXED_NOREPLACE: u32 = linux::MAP_FIXED_NOREPLACE;
 
 /// `msync`: schedule the write-back and return.
-pub const MS_ASYNC: u32 = 1;
+pub const MS_ASYNC: u32 = linux::MS_ASYNC;
 /// `msync`: invalidate other mappings of the same file.
-pub const MS_INVALIDATE: u32 = 2;
+pub const MS_INVALIDATE: u32 = linux::MS_INVALIDATE;
 /// `msync`: write back and wait for it.
-pub const MS_SYNC: u32 = 4;
+pub const MS_SYNC: u32 = linux::MS_SYNC;
 
 /// Rounds `x` up to a multiple of [`PAGE_SIZE`].
 pub const fn page_round_up(x: usize) -> usize {

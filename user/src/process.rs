@@ -15,47 +15,48 @@ use crate::errno::Errno;
 use crate::syscall::{nr, ret, syscall0, syscall1, syscall2, syscall3, syscall4, syscall5};
 use core::ffi::CStr;
 use core::fmt;
+use linux_raw_sys::general as linux;
 
 /// A process id. Negative values mean "a process group" or "any child" in
 /// the calls that accept them (`kill`, `waitpid`).
 pub type Pid = i32;
 
 /// Hangup.
-pub const SIGHUP: i32 = 1;
+pub const SIGHUP: i32 = linux::SIGHUP as i32;
 /// Interrupt (Ctrl-C).
-pub const SIGINT: i32 = 2;
+pub const SIGINT: i32 = linux::SIGINT as i32;
 /// Quit.
-pub const SIGQUIT: i32 = 3;
+pub const SIGQUIT: i32 = linux::SIGQUIT as i32;
 /// Illegal instruction.
-pub const SIGILL: i32 = 4;
+pub const SIGILL: i32 = linux::SIGILL as i32;
 /// Breakpoint / trace trap.
-pub const SIGTRAP: i32 = 5;
+pub const SIGTRAP: i32 = linux::SIGTRAP as i32;
 /// Abort.
-pub const SIGABRT: i32 = 6;
+pub const SIGABRT: i32 = linux::SIGABRT as i32;
 /// Bus error (for example a misaligned access).
-pub const SIGBUS: i32 = 7;
+pub const SIGBUS: i32 = linux::SIGBUS as i32;
 /// Arithmetic error.
-pub const SIGFPE: i32 = 8;
+pub const SIGFPE: i32 = linux::SIGFPE as i32;
 /// Kill: cannot be caught or ignored.
-pub const SIGKILL: i32 = 9;
+pub const SIGKILL: i32 = linux::SIGKILL as i32;
 /// User-defined signal 1.
-pub const SIGUSR1: i32 = 10;
+pub const SIGUSR1: i32 = linux::SIGUSR1 as i32;
 /// Invalid memory access.
-pub const SIGSEGV: i32 = 11;
+pub const SIGSEGV: i32 = linux::SIGSEGV as i32;
 /// User-defined signal 2.
-pub const SIGUSR2: i32 = 12;
+pub const SIGUSR2: i32 = linux::SIGUSR2 as i32;
 /// Write to a pipe nobody reads.
-pub const SIGPIPE: i32 = 13;
+pub const SIGPIPE: i32 = linux::SIGPIPE as i32;
 /// Timer alarm.
-pub const SIGALRM: i32 = 14;
+pub const SIGALRM: i32 = linux::SIGALRM as i32;
 /// Polite request to terminate.
-pub const SIGTERM: i32 = 15;
+pub const SIGTERM: i32 = linux::SIGTERM as i32;
 /// A child stopped or ended.
-pub const SIGCHLD: i32 = 17;
+pub const SIGCHLD: i32 = linux::SIGCHLD as i32;
 /// Continue if stopped.
-pub const SIGCONT: i32 = 18;
+pub const SIGCONT: i32 = linux::SIGCONT as i32;
 /// Stop: cannot be caught or ignored.
-pub const SIGSTOP: i32 = 19;
+pub const SIGSTOP: i32 = linux::SIGSTOP as i32;
 
 /// The name of signal `sig` (`"SIGSEGV"`), or `"SIG?"`.
 pub fn signal_name(sig: i32) -> &'static str {
@@ -83,9 +84,9 @@ pub fn signal_name(sig: i32) -> &'static str {
 }
 
 /// `waitpid` option: return at once (with pid 0) if no child has ended yet.
-pub const WNOHANG: u32 = 1;
+pub const WNOHANG: u32 = linux::WNOHANG;
 /// `waitpid` option: also report stopped children.
-pub const WUNTRACED: u32 = 2;
+pub const WUNTRACED: u32 = linux::WUNTRACED;
 
 /// Did the child end by calling `exit` (or returning from `main`)?
 pub fn wifexited(status: i32) -> bool {
@@ -311,11 +312,11 @@ pub fn execve(path: &CStr, argv: &[&CStr], env: &[&CStr]) -> Errno {
 }
 
 /// `prlimit64` resource: maximum size of a core dump.
-pub const RLIMIT_CORE: u32 = 4;
+pub const RLIMIT_CORE: u32 = linux::RLIMIT_CORE;
 /// `prlimit64` resource: maximum stack size.
-pub const RLIMIT_STACK: u32 = 3;
+pub const RLIMIT_STACK: u32 = linux::RLIMIT_STACK;
 /// `prlimit64` resource: maximum number of open files.
-pub const RLIMIT_NOFILE: u32 = 7;
+pub const RLIMIT_NOFILE: u32 = linux::RLIMIT_NOFILE;
 /// "No limit".
 pub const RLIM_INFINITY: u64 = u64::MAX;
 

@@ -17,120 +17,122 @@ use crate::errno::Errno;
 ///
 /// aarch64 has no table of its own: it uses the generic one from
 /// `include/uapi/asm-generic/unistd.h` (on Debian:
-/// `/usr/aarch64-linux-gnu/include/asm-generic/unistd.h`). These values were
-/// checked against that file. Note what is missing compared to x86-64: there
+/// `/usr/aarch64-linux-gnu/include/asm-generic/unistd.h`). The values come
+/// from `linux_raw_sys`, generated from those headers, as the kernel's do. Note what is missing compared to x86-64: there
 /// is no `open`, `fork`, `stat`, `unlink` or `mkdir`; the `*at` variants
 /// (`openat`, `newfstatat`, `unlinkat`, ...) with `AT_FDCWD` and `clone` do
 /// their job.
 pub mod nr {
+    use linux_raw_sys::general as linux;
+
     /// `getcwd(buf, size)`
-    pub const GETCWD: usize = 17;
+    pub const GETCWD: usize = linux::__NR_getcwd as usize;
     /// `dup(oldfd)`
-    pub const DUP: usize = 23;
+    pub const DUP: usize = linux::__NR_dup as usize;
     /// `dup3(oldfd, newfd, flags)`
-    pub const DUP3: usize = 24;
+    pub const DUP3: usize = linux::__NR_dup3 as usize;
     /// `fcntl(fd, cmd, arg)`
-    pub const FCNTL: usize = 25;
+    pub const FCNTL: usize = linux::__NR_fcntl as usize;
     /// `ioctl(fd, cmd, arg)`
-    pub const IOCTL: usize = 29;
+    pub const IOCTL: usize = linux::__NR_ioctl as usize;
     /// `mkdirat(dirfd, path, mode)`
-    pub const MKDIRAT: usize = 34;
+    pub const MKDIRAT: usize = linux::__NR_mkdirat as usize;
     /// `unlinkat(dirfd, path, flags)`
-    pub const UNLINKAT: usize = 35;
+    pub const UNLINKAT: usize = linux::__NR_unlinkat as usize;
     /// `ftruncate(fd, length)`
-    pub const FTRUNCATE: usize = 46;
+    pub const FTRUNCATE: usize = linux::__NR_ftruncate as usize;
     /// `chdir(path)`
-    pub const CHDIR: usize = 49;
+    pub const CHDIR: usize = linux::__NR_chdir as usize;
     /// `openat(dirfd, path, flags, mode)`
-    pub const OPENAT: usize = 56;
+    pub const OPENAT: usize = linux::__NR_openat as usize;
     /// `close(fd)`
-    pub const CLOSE: usize = 57;
+    pub const CLOSE: usize = linux::__NR_close as usize;
     /// `pipe2(fds, flags)`
-    pub const PIPE2: usize = 59;
+    pub const PIPE2: usize = linux::__NR_pipe2 as usize;
     /// `getdents64(fd, buf, count)`
-    pub const GETDENTS64: usize = 61;
+    pub const GETDENTS64: usize = linux::__NR_getdents64 as usize;
     /// `lseek(fd, offset, whence)`
-    pub const LSEEK: usize = 62;
+    pub const LSEEK: usize = linux::__NR_lseek as usize;
     /// `read(fd, buf, count)`
-    pub const READ: usize = 63;
+    pub const READ: usize = linux::__NR_read as usize;
     /// `write(fd, buf, count)`
-    pub const WRITE: usize = 64;
+    pub const WRITE: usize = linux::__NR_write as usize;
     /// `readv(fd, iov, iovcnt)`
-    pub const READV: usize = 65;
+    pub const READV: usize = linux::__NR_readv as usize;
     /// `writev(fd, iov, iovcnt)`
-    pub const WRITEV: usize = 66;
+    pub const WRITEV: usize = linux::__NR_writev as usize;
     /// `pread64(fd, buf, count, offset)`
-    pub const PREAD64: usize = 67;
+    pub const PREAD64: usize = linux::__NR_pread64 as usize;
     /// `pwrite64(fd, buf, count, offset)`
-    pub const PWRITE64: usize = 68;
+    pub const PWRITE64: usize = linux::__NR_pwrite64 as usize;
     /// `readlinkat(dirfd, path, buf, size)`
-    pub const READLINKAT: usize = 78;
+    pub const READLINKAT: usize = linux::__NR_readlinkat as usize;
     /// `newfstatat(dirfd, path, statbuf, flags)` (glibc's `fstatat`)
-    pub const NEWFSTATAT: usize = 79;
+    pub const NEWFSTATAT: usize = linux::__NR_newfstatat as usize;
     /// `fstat(fd, statbuf)`
-    pub const FSTAT: usize = 80;
+    pub const FSTAT: usize = linux::__NR_fstat as usize;
     /// `exit(code)`: ends the calling thread only.
-    pub const EXIT: usize = 93;
+    pub const EXIT: usize = linux::__NR_exit as usize;
     /// `exit_group(code)`: ends every thread of the process.
-    pub const EXIT_GROUP: usize = 94;
+    pub const EXIT_GROUP: usize = linux::__NR_exit_group as usize;
     /// `set_tid_address(tidptr)`
-    pub const SET_TID_ADDRESS: usize = 96;
+    pub const SET_TID_ADDRESS: usize = linux::__NR_set_tid_address as usize;
     /// `nanosleep(req, rem)`
-    pub const NANOSLEEP: usize = 101;
+    pub const NANOSLEEP: usize = linux::__NR_nanosleep as usize;
     /// `clock_gettime(clockid, tp)`
-    pub const CLOCK_GETTIME: usize = 113;
+    pub const CLOCK_GETTIME: usize = linux::__NR_clock_gettime as usize;
     /// `sched_yield()`
-    pub const SCHED_YIELD: usize = 124;
+    pub const SCHED_YIELD: usize = linux::__NR_sched_yield as usize;
     /// `kill(pid, sig)`
-    pub const KILL: usize = 129;
-    pub const SETPGID: usize = 154;
-    pub const GETPGID: usize = 155;
-    pub const GETSID: usize = 156;
-    pub const SETSID: usize = 157;
+    pub const KILL: usize = linux::__NR_kill as usize;
+    pub const SETPGID: usize = linux::__NR_setpgid as usize;
+    pub const GETPGID: usize = linux::__NR_getpgid as usize;
+    pub const GETSID: usize = linux::__NR_getsid as usize;
+    pub const SETSID: usize = linux::__NR_setsid as usize;
     /// `tgkill(tgid, tid, sig)`
-    pub const TGKILL: usize = 131;
+    pub const TGKILL: usize = linux::__NR_tgkill as usize;
     /// `rt_sigaction(sig, act, oact, sigsetsize)`
-    pub const RT_SIGACTION: usize = 134;
+    pub const RT_SIGACTION: usize = linux::__NR_rt_sigaction as usize;
     /// `rt_sigprocmask(how, set, oset, sigsetsize)`
-    pub const RT_SIGPROCMASK: usize = 135;
+    pub const RT_SIGPROCMASK: usize = linux::__NR_rt_sigprocmask as usize;
     /// `rt_sigreturn()`
-    pub const RT_SIGRETURN: usize = 139;
+    pub const RT_SIGRETURN: usize = linux::__NR_rt_sigreturn as usize;
     /// `uname(buf)`
-    pub const UNAME: usize = 160;
+    pub const UNAME: usize = linux::__NR_uname as usize;
     /// `getrusage(who, usage)`
-    pub const GETRUSAGE: usize = 165;
+    pub const GETRUSAGE: usize = linux::__NR_getrusage as usize;
     /// `getpid()`
-    pub const GETPID: usize = 172;
+    pub const GETPID: usize = linux::__NR_getpid as usize;
     /// `getppid()`
-    pub const GETPPID: usize = 173;
+    pub const GETPPID: usize = linux::__NR_getppid as usize;
     /// `gettid()`
-    pub const GETTID: usize = 178;
+    pub const GETTID: usize = linux::__NR_gettid as usize;
     /// `brk(addr)`
-    pub const BRK: usize = 214;
+    pub const BRK: usize = linux::__NR_brk as usize;
     /// `munmap(addr, len)`
-    pub const MUNMAP: usize = 215;
+    pub const MUNMAP: usize = linux::__NR_munmap as usize;
     /// `mremap(old, old_len, new_len, flags, new)`
-    pub const MREMAP: usize = 216;
+    pub const MREMAP: usize = linux::__NR_mremap as usize;
     /// `clone(flags, stack, parent_tid, tls, child_tid)`
-    pub const CLONE: usize = 220;
+    pub const CLONE: usize = linux::__NR_clone as usize;
     /// `execve(path, argv, envp)`
-    pub const EXECVE: usize = 221;
+    pub const EXECVE: usize = linux::__NR_execve as usize;
     /// `mmap(addr, len, prot, flags, fd, offset)`
-    pub const MMAP: usize = 222;
+    pub const MMAP: usize = linux::__NR_mmap as usize;
     /// `mprotect(addr, len, prot)`
-    pub const MPROTECT: usize = 226;
+    pub const MPROTECT: usize = linux::__NR_mprotect as usize;
     /// `msync(addr, len, flags)`
-    pub const MSYNC: usize = 227;
+    pub const MSYNC: usize = linux::__NR_msync as usize;
     /// `madvise(addr, len, advice)`
-    pub const MADVISE: usize = 233;
+    pub const MADVISE: usize = linux::__NR_madvise as usize;
     /// `perf_event_open(attr, pid, cpu, group_fd, flags)`
-    pub const PERF_EVENT_OPEN: usize = 241;
+    pub const PERF_EVENT_OPEN: usize = linux::__NR_perf_event_open as usize;
     /// `wait4(pid, status, options, rusage)`
-    pub const WAIT4: usize = 260;
+    pub const WAIT4: usize = linux::__NR_wait4 as usize;
     /// `prlimit64(pid, resource, new, old)`
-    pub const PRLIMIT64: usize = 261;
+    pub const PRLIMIT64: usize = linux::__NR_prlimit64 as usize;
     /// `getrandom(buf, len, flags)`
-    pub const GETRANDOM: usize = 278;
+    pub const GETRANDOM: usize = linux::__NR_getrandom as usize;
 }
 
 /// Turns a raw syscall result into `Ok(value)` or `Err(errno)`.

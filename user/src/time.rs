@@ -10,15 +10,16 @@
 use crate::errno::Errno;
 use crate::syscall::{nr, ret, syscall2};
 use core::fmt;
+use linux_raw_sys::general as linux;
 
 /// Wall-clock time (can jump when the clock is set).
-pub const CLOCK_REALTIME: u32 = 0;
+pub const CLOCK_REALTIME: u32 = linux::CLOCK_REALTIME;
 /// Time since an arbitrary fixed point; never goes backwards.
-pub const CLOCK_MONOTONIC: u32 = 1;
+pub const CLOCK_MONOTONIC: u32 = linux::CLOCK_MONOTONIC;
 /// CPU time used by this process.
-pub const CLOCK_PROCESS_CPUTIME_ID: u32 = 2;
+pub const CLOCK_PROCESS_CPUTIME_ID: u32 = linux::CLOCK_PROCESS_CPUTIME_ID;
 /// CPU time used by this thread.
-pub const CLOCK_THREAD_CPUTIME_ID: u32 = 3;
+pub const CLOCK_THREAD_CPUTIME_ID: u32 = linux::CLOCK_THREAD_CPUTIME_ID;
 
 /// `struct timespec`: seconds and nanoseconds (0..1_000_000_000).
 #[repr(C)]
@@ -97,9 +98,9 @@ pub fn sleep_ms(ms: u64) {
 }
 
 /// `getrusage` target: the calling process.
-pub const RUSAGE_SELF: i32 = 0;
+pub const RUSAGE_SELF: i32 = linux::RUSAGE_SELF as i32;
 /// `getrusage` target: its children that have ended and been waited for.
-pub const RUSAGE_CHILDREN: i32 = -1;
+pub const RUSAGE_CHILDREN: i32 = linux::RUSAGE_CHILDREN;
 
 /// `struct rusage` (144 bytes on aarch64). Linux fills in only some fields;
 /// the rest stay 0.

@@ -1,42 +1,45 @@
 //! Terminals: `struct termios`, window size and process groups through
 //! `ioctl`, as C's `tcgetattr`, `tcsetattr`, `isatty`, `tcgetpgrp` and
-//! `tcsetpgrp` do (Linux aarch64 values, asm-generic `termbits.h`).
+//! `tcsetpgrp` do (Linux aarch64 values, asm-generic `termbits.h`, from
+//! linux_raw_sys).
 
 use crate::errno::Errno;
 use crate::fs::Fd;
 use crate::syscall::{nr, ret, syscall3};
+use linux_raw_sys::general as linux;
+use linux_raw_sys::ioctl;
 
 /// `ioctl` requests.
-pub const TCGETS: u32 = 0x5401;
-pub const TCSETS: u32 = 0x5402;
-pub const TCSETSW: u32 = 0x5403;
-pub const TCSETSF: u32 = 0x5404;
-pub const TCXONC: u32 = 0x540a;
-pub const TCFLSH: u32 = 0x540b;
-pub const TIOCSCTTY: u32 = 0x540e;
-pub const TIOCGPGRP: u32 = 0x540f;
-pub const TIOCSPGRP: u32 = 0x5410;
-pub const TIOCGWINSZ: u32 = 0x5413;
-pub const TIOCSWINSZ: u32 = 0x5414;
-pub const FIONREAD: u32 = 0x541b;
-pub const TIOCNOTTY: u32 = 0x5422;
-pub const TIOCGSID: u32 = 0x5429;
+pub const TCGETS: u32 = ioctl::TCGETS;
+pub const TCSETS: u32 = ioctl::TCSETS;
+pub const TCSETSW: u32 = ioctl::TCSETSW;
+pub const TCSETSF: u32 = ioctl::TCSETSF;
+pub const TCXONC: u32 = ioctl::TCXONC;
+pub const TCFLSH: u32 = ioctl::TCFLSH;
+pub const TIOCSCTTY: u32 = ioctl::TIOCSCTTY;
+pub const TIOCGPGRP: u32 = ioctl::TIOCGPGRP;
+pub const TIOCSPGRP: u32 = ioctl::TIOCSPGRP;
+pub const TIOCGWINSZ: u32 = ioctl::TIOCGWINSZ;
+pub const TIOCSWINSZ: u32 = ioctl::TIOCSWINSZ;
+pub const FIONREAD: u32 = ioctl::FIONREAD;
+pub const TIOCNOTTY: u32 = ioctl::TIOCNOTTY;
+pub const TIOCGSID: u32 = ioctl::TIOCGSID;
 
 /// `c_lflag` bits.
-pub const ISIG: u32 = 0o1;
-pub const ICANON: u32 = 0o2;
-pub const ECHO: u32 = 0o10;
+pub const ISIG: u32 = linux::ISIG;
+pub const ICANON: u32 = linux::ICANON;
+pub const ECHO: u32 = linux::ECHO;
 /// `c_iflag`: turn `\r` into `\n`.
-pub const ICRNL: u32 = 0o400;
+pub const ICRNL: u32 = linux::ICRNL;
 /// `c_oflag` bits.
-pub const OPOST: u32 = 0o1;
-pub const ONLCR: u32 = 0o4;
+pub const OPOST: u32 = linux::OPOST;
+pub const ONLCR: u32 = linux::ONLCR;
 /// `c_cc` indices.
-pub const VINTR: usize = 0;
-pub const VERASE: usize = 2;
-pub const VEOF: usize = 4;
-pub const VTIME: usize = 5;
-pub const VMIN: usize = 6;
+pub const VINTR: usize = linux::VINTR as usize;
+pub const VERASE: usize = linux::VERASE as usize;
+pub const VEOF: usize = linux::VEOF as usize;
+pub const VTIME: usize = linux::VTIME as usize;
+pub const VMIN: usize = linux::VMIN as usize;
 
 /// Linux's `struct termios` (36 bytes).
 #[repr(C)]

@@ -184,7 +184,7 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
             // Offset = physical address. O_SYNC asks for uncached access:
             // normal non-cacheable (write-combining) memory, which still
             // allows the unaligned accesses string functions make.
-            let cache = if f.flags & O_SYNC != 0 { CacheMode::WriteCombine } else { memdev_cache() };
+            let cache = if f.flags() & O_SYNC != 0 { CacheMode::WriteCombine } else { memdev_cache() };
             let first = base.pfn();
             (
                 PhysRange { base: PhysAddr(0), size: !(PAGE_SIZE as u64 - 1), cache, eager: true },
@@ -204,5 +204,5 @@ pub fn mapping(d: u32, f: &OpenFile) -> Option<FileMapping> {
     })
 }
 
-/// `O_SYNC` (Linux aarch64).
-const O_SYNC: u32 = 0o4010000;
+/// `O_SYNC` (Linux aarch64; the generic value).
+const O_SYNC: u32 = linux_raw_sys::general::O_SYNC;

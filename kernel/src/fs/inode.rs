@@ -32,6 +32,8 @@ pub enum Kind {
     Proc(u32),
     /// A `perf_event_open` event of the process that opened it (its id).
     Perf(u32),
+    /// A pipe (`pipe2`) or FIFO (`mknod` with `S_IFIFO`).
+    Pipe(super::pipe::Pipe),
 }
 
 /// A file's data: its size and page-cache frames.
@@ -82,6 +84,7 @@ static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 pub const S_IFREG: u32 = 0o100000;
 pub const S_IFDIR: u32 = 0o040000;
 pub const S_IFCHR: u32 = 0o020000;
+pub const S_IFIFO: u32 = 0o010000;
 
 impl Inode {
     fn with(kind: Kind, mode: u32) -> Arc<Inode> {
@@ -112,6 +115,21 @@ impl Inode {
 
     pub fn new_perf(id: u32) -> Arc<Inode> {
         Self::with(Kind::Perf(id), 0o600)
+    }
+
+    /// A pipe or FIFO with permission bits `perm`; ENOMEM if its buffer's
+    /// index cannot be had.
+    pub fn new_pipe(perm: u32) -> Result<Arc<Inode>, crate::errno::Errno> {
+        let pipe = super::pipe::Pipe::new()?;
+        Ok(Self::with(Kind::Pipe(pipe), S_IFIFO | (perm & 0o7777)))
+    }
+
+    /// The pipe this inode is, if it is one.
+    pub fn pipe(&self) -> Option<&super::pipe::Pipe> {
+        match &self.kind {
+            Kind::Pipe(p) => Some(p),
+            _ => None,
+        }
     }
 
     pub fn is_dir(&self) -> bool {

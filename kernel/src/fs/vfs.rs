@@ -9,6 +9,7 @@ use super::inode::{Inode, Kind};
 use crate::errno::Errno;
 use alloc::string::String;
 use alloc::sync::Arc;
+use core::sync::atomic::{AtomicU32, Ordering};
 use spin::{Mutex, Once};
 
 pub use super::path::normalize;
@@ -163,40 +164,85 @@ pub fn unpack_initramfs(archive: &[u8]) -> Result<usize, super::cpio::CpioError>
     Ok(files)
 }
 
-/// Flags an open file keeps (O_* values of Linux aarch64).
+/// Flags an open file keeps (O_* values of Linux aarch64, from
+/// linux_raw_sys: this module is built for arm64 only, where the crate's
+/// values are arm64's; O_DIRECTORY, O_NOFOLLOW, O_DIRECT and O_LARGEFILE
+/// differ on x86_64).
 pub mod oflags {
-    pub const O_ACCMODE: u32 = 3;
-    pub const O_RDONLY: u32 = 0;
-    pub const O_WRONLY: u32 = 1;
-    pub const O_RDWR: u32 = 2;
-    pub const O_CREAT: u32 = 0o100;
-    pub const O_EXCL: u32 = 0o200;
-    pub const O_TRUNC: u32 = 0o1000;
-    pub const O_APPEND: u32 = 0o2000;
-    pub const O_DIRECTORY: u32 = 0o40000;
-    pub const O_CLOEXEC: u32 = 0o2000000;
+    use linux_raw_sys::general as linux;
+
+    pub const O_ACCMODE: u32 = linux::O_ACCMODE;
+    pub const O_RDONLY: u32 = linux::O_RDONLY;
+    pub const O_WRONLY: u32 = linux::O_WRONLY;
+    pub const O_RDWR: u32 = linux::O_RDWR;
+    pub const O_CREAT: u32 = linux::O_CREAT;
+    pub const O_EXCL: u32 = linux::O_EXCL;
+    pub const O_TRUNC: u32 = linux::O_TRUNC;
+    pub const O_APPEND: u32 = linux::O_APPEND;
+    pub const O_NONBLOCK: u32 = linux::O_NONBLOCK;
+    pub const O_DIRECTORY: u32 = linux::O_DIRECTORY;
+    pub const O_CLOEXEC: u32 = linux::O_CLOEXEC;
 }
 
 /// An open file: an inode, a position and the open flags. Shared by
 /// descriptors duplicated with `dup` or inherited through `fork`.
+///
+/// Invariant: an open file of a pipe counts as one of its readers and/or
+/// writers (by its access mode) from its creation until it is dropped.
 pub struct OpenFile {
     pub inode: Arc<Inode>,
     /// The path it was opened by (for `/proc/self/maps`).
     pub path: Arc<str>,
-    pub flags: u32,
+    /// The open flags; O_NONBLOCK and O_APPEND change with `F_SETFL`.
+    flags: AtomicU32,
     pub pos: Mutex<u64>,
+    /// For a FIFO opened for reading: the writer count it saw at open
+    /// without a writer, before which it reports no POLLHUP (0 otherwise).
+    pub hup_after: u32,
 }
 
 impl OpenFile {
     pub fn new(inode: Arc<Inode>, path: &str, flags: u32) -> Arc<OpenFile> {
-        Arc::new(OpenFile { inode, path: Arc::from(path), flags, pos: Mutex::new(0) })
+        Self::new_pipe_end(inode, path, flags, 0)
+    }
+
+    /// An open file for an inode that counts its openers (a pipe: the
+    /// caller has counted this one), with `hup_after` as the pipe said.
+    pub fn new_pipe_end(inode: Arc<Inode>, path: &str, flags: u32, hup_after: u32) -> Arc<OpenFile> {
+        Arc::new(OpenFile { inode, path: Arc::from(path), flags: AtomicU32::new(flags), pos: Mutex::new(0), hup_after })
+    }
+
+    /// The open flags as they are now.
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// Replaces the flags `F_SETFL` may change (O_APPEND, O_NONBLOCK).
+    pub fn set_status_flags(&self, arg: u32) {
+        let changeable = oflags::O_APPEND | oflags::O_NONBLOCK;
+        let old = self.flags();
+        self.flags.store((old & !changeable) | (arg & changeable), Ordering::Relaxed);
+    }
+
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & oflags::O_NONBLOCK != 0
     }
 
     pub fn readable(&self) -> bool {
-        self.flags & oflags::O_ACCMODE != oflags::O_WRONLY
+        self.flags() & oflags::O_ACCMODE != oflags::O_WRONLY
     }
 
     pub fn writable(&self) -> bool {
-        self.flags & oflags::O_ACCMODE != oflags::O_RDONLY
+        self.flags() & oflags::O_ACCMODE != oflags::O_RDONLY
+    }
+}
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        // Callers drop open files without the process table locked: the
+        // pipe wakes its waiters here.
+        if let Some(p) = self.inode.pipe() {
+            p.release(self.readable(), self.writable());
+        }
     }
 }

@@ -43,8 +43,14 @@ pub const SOFT_TRACK_DIRTY: u8 = 0b001;
 
 static ASIDS: Mutex<Option<AsidAllocator>> = Mutex::new(None);
 
+/// The id the next address space gets.
+static NEXT_ID: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(1);
+
 /// A user address space.
 pub struct AddressSpace {
+    /// Names this address space for as long as the kernel runs (never
+    /// reused): what private futexes are keyed by.
+    id: u64,
     table: PageTable<Stage1>,
     asid: AsidTag,
     pub vmas: VmaList,
@@ -54,6 +60,19 @@ pub struct AddressSpace {
     /// Catches a fault that repeats without progress (see `mm/fault.rs`);
     /// kept with the space the faults are resolved in, under its lock.
     pub fault_watch: super::spurious::SpuriousWatch<(u64, super::fault::Access)>,
+}
+
+/// Where a futex word lives ([`AddressSpace::futex_place`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum FutexPlace {
+    /// No area holds it.
+    Unmapped,
+    /// A private area: keyed by address space and address.
+    Private,
+    /// A shared area, the page present: the word's physical address.
+    Shared(u64),
+    /// A shared area whose page is not mapped yet (fault it in, ask again).
+    NotPresent,
 }
 
 /// The attributes a page of `vma` gets, writable only if `writable`.
@@ -89,7 +108,9 @@ impl AddressSpace {
     /// An empty address space (one root table).
     pub fn new() -> Result<Self, Errno> {
         let table = PageTable::new(&mut HwContext::user(0)).map_err(|_| Errno::ENOMEM)?;
+        let id = NEXT_ID.fetch_add(1, core::sync::atomic::Ordering::Relaxed);
         Ok(Self {
+            id,
             table,
             asid: AsidTag::default(),
             vmas: VmaList::new(),
@@ -97,6 +118,23 @@ impl AddressSpace {
             brk: 0,
             fault_watch: Default::default(),
         })
+    }
+
+    /// This address space's id (unique since boot).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Where the word at `va` lives, for a futex key (see `task/futex.rs`).
+    pub fn futex_place(&self, va: u64) -> FutexPlace {
+        match self.vmas.find(va) {
+            None => FutexPlace::Unmapped,
+            Some(v) if !v.shared => FutexPlace::Private,
+            Some(_) => match self.translate(va) {
+                Some((pa, _, _)) => FutexPlace::Shared(pa.as_u64()),
+                None => FutexPlace::NotPresent,
+            },
+        }
     }
 
     /// The paging context for this address space's TLB entries.

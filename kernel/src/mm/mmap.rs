@@ -20,36 +20,37 @@ use super::vma::{Prot, Vma};
 use crate::errno::Errno;
 use alloc::sync::Arc;
 use core::sync::atomic::{AtomicU64, Ordering};
+use linux_raw_sys::general as linux;
 
-pub const PROT_READ: u64 = 0x1;
-pub const PROT_WRITE: u64 = 0x2;
-pub const PROT_EXEC: u64 = 0x4;
+pub const PROT_READ: u64 = linux::PROT_READ as u64;
+pub const PROT_WRITE: u64 = linux::PROT_WRITE as u64;
+pub const PROT_EXEC: u64 = linux::PROT_EXEC as u64;
 /// Accepted and ignored, as arm64 Linux does (`arch_validate_prot`).
-pub const PROT_SEM: u64 = 0x8;
-pub const MAP_SHARED: u64 = 0x01;
-pub const MAP_PRIVATE: u64 = 0x02;
-pub const MAP_SHARED_VALIDATE: u64 = 0x03;
-pub const MAP_TYPE: u64 = 0x0f;
-pub const MAP_FIXED: u64 = 0x10;
-pub const MAP_ANONYMOUS: u64 = 0x20;
-pub const MAP_POPULATE: u64 = 0x8000;
-pub const MAP_FIXED_NOREPLACE: u64 = 0x100000;
+pub const PROT_SEM: u64 = linux::PROT_SEM as u64;
+pub const MAP_SHARED: u64 = linux::MAP_SHARED as u64;
+pub const MAP_PRIVATE: u64 = linux::MAP_PRIVATE as u64;
+pub const MAP_SHARED_VALIDATE: u64 = linux::MAP_SHARED_VALIDATE as u64;
+pub const MAP_TYPE: u64 = linux::MAP_TYPE as u64;
+pub const MAP_FIXED: u64 = linux::MAP_FIXED as u64;
+pub const MAP_ANONYMOUS: u64 = linux::MAP_ANONYMOUS as u64;
+pub const MAP_POPULATE: u64 = linux::MAP_POPULATE as u64;
+pub const MAP_FIXED_NOREPLACE: u64 = linux::MAP_FIXED_NOREPLACE as u64;
 /// The flags Linux accepts without checking (`LEGACY_MAP_MASK`); anything
 /// else with MAP_SHARED_VALIDATE is EOPNOTSUPP.
-pub const LEGACY_MAP_MASK: u64 = 0x01
-    | 0x02
-    | 0x10
-    | 0x20
-    | 0x0800
-    | 0x1000
-    | 0x4000000
-    | 0x0100
-    | 0x2000
-    | 0x4000
-    | 0x8000
-    | 0x10000
-    | 0x20000
-    | 0x40000;
+pub const LEGACY_MAP_MASK: u64 = (linux::MAP_SHARED
+    | linux::MAP_PRIVATE
+    | linux::MAP_FIXED
+    | linux::MAP_ANONYMOUS
+    | linux::MAP_DENYWRITE
+    | linux::MAP_EXECUTABLE
+    | linux::MAP_UNINITIALIZED
+    | linux::MAP_GROWSDOWN
+    | linux::MAP_LOCKED
+    | linux::MAP_NORESERVE
+    | linux::MAP_POPULATE
+    | linux::MAP_NONBLOCK
+    | linux::MAP_STACK
+    | linux::MAP_HUGETLB) as u64;
 
 /// Mappings built in one pass (pages) and 2 MiB blocks used, since boot.
 pub static EAGER_PAGES: AtomicU64 = AtomicU64::new(0);

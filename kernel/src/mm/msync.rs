@@ -14,10 +14,11 @@ use super::addr::{page_round_up, PAGE_SIZE, USER_END};
 use super::address_space::{clean_attrs, AddressSpace};
 use crate::errno::{Errno, SysResult};
 use core::sync::atomic::{AtomicU64, Ordering};
+use linux_raw_sys::general as linux;
 
-pub const MS_ASYNC: u64 = 1;
-pub const MS_INVALIDATE: u64 = 2;
-pub const MS_SYNC: u64 = 4;
+pub const MS_ASYNC: u64 = linux::MS_ASYNC as u64;
+pub const MS_INVALIDATE: u64 = linux::MS_INVALIDATE as u64;
+pub const MS_SYNC: u64 = linux::MS_SYNC as u64;
 
 /// Pages written back by `msync` since boot.
 pub static WRITTEN_BACK: AtomicU64 = AtomicU64::new(0);

@@ -17,21 +17,22 @@ use crate::arch::aarch64::uaccess::{
 };
 use crate::errno::{Errno, SysResult};
 use crate::fs::dev;
-use crate::fs::inode::{Inode, Kind};
+use crate::fs::inode::{Inode, Kind, S_IFIFO, S_IFREG};
+use crate::fs::pipe::Pipe;
 use crate::fs::vfs::{self, oflags, OpenFile};
 use crate::task::{files, process, sched};
 use alloc::string::String;
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use core::mem::{offset_of, size_of};
+use linux_raw_sys::general as linux;
 
-pub const AT_FDCWD: i64 = -100;
-const AT_REMOVEDIR: u64 = 0x200;
-const AT_EMPTY_PATH: u64 = 0x1000;
-/// Linux aarch64's `O_NONBLOCK`.
-const O_NONBLOCK: u32 = 0o4000;
-const SEEK_SET: u64 = 0;
-const SEEK_CUR: u64 = 1;
-const SEEK_END: u64 = 2;
+pub const AT_FDCWD: i64 = linux::AT_FDCWD as i64;
+const AT_REMOVEDIR: u64 = linux::AT_REMOVEDIR as u64;
+const AT_EMPTY_PATH: u64 = linux::AT_EMPTY_PATH as u64;
+const SEEK_SET: u64 = linux::SEEK_SET as u64;
+const SEEK_CUR: u64 = linux::SEEK_CUR as u64;
+const SEEK_END: u64 = linux::SEEK_END as u64;
 /// The kernel buffer a read or write streams through (at most this big).
 const IO_CHUNK: usize = 64 << 10;
 /// Most bytes one read or write moves (Linux's `MAX_RW_COUNT`: `INT_MAX`
@@ -93,8 +94,9 @@ fn read_inode(f: &OpenFile, off: u64, buf: &mut [u8]) -> Result<usize, Errno> {
     match &f.inode.kind {
         Kind::File => Ok(f.inode.read_at(off, buf)),
         Kind::Dir(_) => Err(Errno::EISDIR),
-        Kind::CharDev(dev::DEV_CONSOLE) => crate::fs::tty::read(buf, f.flags & O_NONBLOCK != 0),
+        Kind::CharDev(dev::DEV_CONSOLE) => crate::fs::tty::read(buf, f.nonblocking()),
         Kind::CharDev(d) => dev::read(*d, off, buf),
+        Kind::Pipe(_) => Err(Errno::EINVAL),
         Kind::Perf(id) => {
             if buf.len() < 8 {
                 return Err(Errno::ENOSPC);
@@ -120,14 +122,14 @@ fn write_inode(f: &OpenFile, off: u64, buf: &[u8]) -> Result<usize, Errno> {
         Kind::Dir(_) => Err(Errno::EISDIR),
         Kind::CharDev(d) => dev::write(*d, off, buf),
         Kind::Proc(w) => crate::fs::proc::write(*w, buf),
-        Kind::Perf(_) => Err(Errno::EINVAL),
+        Kind::Perf(_) | Kind::Pipe(_) => Err(Errno::EINVAL),
     }
 }
 
 fn seekable(f: &OpenFile) -> bool {
     match f.inode.kind {
         Kind::CharDev(d) => dev::seekable(&d),
-        Kind::Perf(_) => false,
+        Kind::Perf(_) | Kind::Pipe(_) => false,
         _ => true,
     }
 }
@@ -232,6 +234,9 @@ fn write_from(f: &OpenFile, off: u64, from: &mut UserIter) -> SysResult {
 /// whose ranges passed `access_ok`; the position moves by exactly the
 /// bytes read.
 fn read_file(f: &OpenFile, to: &mut UserIter, at: Option<u64>) -> SysResult {
+    if let Some(p) = f.inode.pipe() {
+        return pipe_read(f, p, to);
+    }
     let off = at.unwrap_or_else(|| *f.pos.lock());
     verify_area(f, off, to.remaining())?;
     let n = read_into(f, off, to)?;
@@ -245,8 +250,11 @@ fn read_file(f: &OpenFile, to: &mut UserIter, at: Option<u64>) -> SysResult {
 /// position moves by exactly the bytes written. A file opened with
 /// O_APPEND is written at its end, by pwrite too (as on Linux).
 fn write_file(f: &OpenFile, from: &mut UserIter, at: Option<u64>) -> SysResult {
+    if let Some(p) = f.inode.pipe() {
+        return pipe_write(f, p, from);
+    }
     let off = match at {
-        _ if f.flags & oflags::O_APPEND != 0 && matches!(f.inode.kind, Kind::File) => f.inode.size(),
+        _ if f.flags() & oflags::O_APPEND != 0 && matches!(f.inode.kind, Kind::File) => f.inode.size(),
         Some(o) => o,
         None => *f.pos.lock(),
     };
@@ -256,6 +264,27 @@ fn write_file(f: &OpenFile, from: &mut UserIter, at: Option<u64>) -> SysResult {
         *f.pos.lock() = off + n;
     }
     Ok(n)
+}
+
+/// Reads from a pipe into `to` (see `fs/pipe.rs` for the rules).
+fn pipe_read(f: &OpenFile, p: &Pipe, to: &mut UserIter) -> SysResult {
+    let want = to.remaining();
+    if want == 0 {
+        return Ok(0);
+    }
+    let mut k = bounce(want)?;
+    p.read(&mut k, want, f.nonblocking(), |chunk| to.copy_out(chunk))
+}
+
+/// Writes `from` into a pipe: a write of at most PIPE_BUF bytes passes
+/// through the kernel buffer whole, so it goes in at once.
+fn pipe_write(f: &OpenFile, p: &Pipe, from: &mut UserIter) -> SysResult {
+    let total = from.remaining();
+    if total == 0 {
+        return Ok(0);
+    }
+    let mut k = bounce(total)?;
+    p.write(&mut k, total, f.nonblocking(), |buf| from.copy_in(buf))
 }
 
 /// `read`/`pread64`: the buffer must be a user range (EFAULT before any
@@ -325,6 +354,14 @@ pub fn pwrite(fd: u64, buf: u64, count: u64, off: u64) -> SysResult {
 /// checked), a vector that is not a user range EFAULT, and the lengths are
 /// cut so that the total is at most `MAX_RW_COUNT`.
 fn import_iovec(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    /// A `struct iovec`: base, length.
+    type Iovec = [u64; 2];
+    crate::abi_layout!("iovec", {
+        "size" => size_of::<Iovec>(),
+        "iov_base" => 0,
+        "iov_len" => size_of::<u64>(),
+    });
+    const IOVEC: u64 = size_of::<Iovec>() as u64;
     // The count is an `unsigned int` in Linux's import_iovec.
     let cnt = cnt as u32 as u64;
     if cnt > UIO_MAXIOV {
@@ -334,13 +371,13 @@ fn import_iovec(iov: u64, cnt: u64) -> Result<Vec<(u64, u64)>, Errno> {
     if cnt == 0 {
         return Ok(Vec::new());
     }
-    if !access_ok(iov, cnt * 16) {
+    if !access_ok(iov, cnt * IOVEC) {
         return Err(Errno::EFAULT);
     }
     let mut v = Vec::new();
     v.try_reserve_exact(cnt as usize).map_err(|_| Errno::ENOMEM)?;
     for i in 0..cnt {
-        let [base, len]: [u64; 2] = read_user(iov + i * 16).map_err(|_| Errno::EFAULT)?;
+        let [base, len]: Iovec = read_user(iov + i * IOVEC).map_err(|_| Errno::EFAULT)?;
         if (len as i64) < 0 {
             return Err(Errno::EINVAL);
         }
@@ -411,24 +448,41 @@ pub fn openat(dirfd: u64, path: u64, flags: u64, mode: u64) -> SysResult {
     if flags & oflags::O_TRUNC != 0 && acc != oflags::O_RDONLY && matches!(inode.kind, Kind::File) {
         truncate(&inode, 0);
     }
+    let cloexec = flags & oflags::O_CLOEXEC != 0;
     let console = matches!(inode.kind, Kind::CharDev(dev::DEV_CONSOLE));
-    let f = OpenFile::new(inode, &path, flags);
-    let fd = process::with_files(|files| files::install(files, f, 0))??;
+    let flags = flags & !oflags::O_CLOEXEC;
+    let f = match inode.pipe() {
+        Some(p) => {
+            let (read, write) = (acc == oflags::O_RDONLY || acc == oflags::O_RDWR, acc != oflags::O_RDONLY);
+            let hup_after = p.fifo_open(read, write && acc != oflags::O_ACCMODE, flags & oflags::O_NONBLOCK != 0)?;
+            OpenFile::new_pipe_end(inode, &path, flags, hup_after)
+        }
+        None => OpenFile::new(inode, &path, flags),
+    };
+    let fd = install_file(f, 0, cloexec)?;
     if console {
         crate::fs::tty::opened(flags);
     }
     Ok(fd)
 }
 
+/// Installs `f` in the calling thread's descriptor table, in the lowest
+/// free slot at or above `min`. The caller's reference goes after the
+/// table is let go, so that a pipe end that could not be installed closes
+/// (and wakes its pipe's waiters) without a lock held.
+fn install_file(f: Arc<OpenFile>, min: usize, cloexec: bool) -> SysResult {
+    let r = process::with_files(|files| files::install_fd(files, f.clone(), min, cloexec))?;
+    drop(f);
+    r
+}
+
 pub fn close(fd: u64) -> SysResult {
-    let f = process::with_files(|files| {
-        let f = files::get(files, fd)?;
-        files::close(files, fd)?;
-        Ok::<_, Errno>(f)
-    })??;
-    if let Kind::Perf(id) = f.inode.kind {
+    let slot = process::with_files(|files| files::close(files, fd))??;
+    if let Kind::Perf(id) = slot.file.inode.kind {
         process::with_current(|t| crate::task::perf::close(&mut t.perf, id))?;
     }
+    // The file goes (a pipe end wakes its waiters) with the table let go.
+    drop(slot);
     Ok(0)
 }
 
@@ -470,11 +524,27 @@ struct Stat {
 }
 
 const _: () = assert!(core::mem::size_of::<Stat>() == 128);
+crate::abi_layout!("stat", {
+    "size" => size_of::<Stat>(),
+    "st_dev" => offset_of!(Stat, dev),
+    "st_ino" => offset_of!(Stat, ino),
+    "st_mode" => offset_of!(Stat, mode),
+    "st_nlink" => offset_of!(Stat, nlink),
+    "st_uid" => offset_of!(Stat, uid),
+    "st_gid" => offset_of!(Stat, gid),
+    "st_rdev" => offset_of!(Stat, rdev),
+    "st_size" => offset_of!(Stat, size),
+    "st_blksize" => offset_of!(Stat, blksize),
+    "st_blocks" => offset_of!(Stat, blocks),
+    "st_atim" => offset_of!(Stat, times),
+    "st_mtim" => offset_of!(Stat, times) + 16,
+    "st_ctim" => offset_of!(Stat, times) + 32,
+});
 
 fn stat_of(inode: &Inode) -> Stat {
     let size = match &inode.kind {
         Kind::CharDev(d) => dev::size(*d),
-        Kind::Proc(_) | Kind::Perf(_) => 0,
+        Kind::Proc(_) | Kind::Perf(_) | Kind::Pipe(_) => 0,
         _ => inode.size(),
     };
     Stat {
@@ -555,6 +625,19 @@ pub fn mkdirat(dirfd: u64, path: u64, mode: u64) -> SysResult {
 /// it. As on Linux, `buf` is not checked as a whole up front: each record
 /// is checked as it is written.
 pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
+    // Where a record's fields are; the name follows the header.
+    const D_INO: usize = 0;
+    const D_OFF: usize = 8;
+    const D_RECLEN: usize = 16;
+    const D_TYPE: usize = 18;
+    const D_NAME: usize = 19;
+    crate::abi_layout!("linux_dirent64", {
+        "d_ino" => D_INO,
+        "d_off" => D_OFF,
+        "d_reclen" => D_RECLEN,
+        "d_type" => D_TYPE,
+        "d_name" => D_NAME,
+    });
     // Linux takes the count as an `unsigned int`.
     let count = count as u32 as usize;
     let f = file(fd)?;
@@ -573,7 +656,7 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
             let dir = entries.lock();
             let first = usize::try_from(start + copied).unwrap_or(usize::MAX);
             for (name, node) in dir.iter().skip(first) {
-                let reclen = (19 + name.len() + 1).next_multiple_of(8);
+                let reclen = (D_NAME + name.len() + 1).next_multiple_of(8);
                 if done + used + reclen > count {
                     full = true;
                     break;
@@ -584,16 +667,17 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
                 let kind = match node.kind {
                     Kind::Dir(_) => 4,
                     Kind::CharDev(_) => 2,
+                    Kind::Pipe(_) => 1,
                     _ => 8,
                 };
                 let idx = start + copied + n as u64;
                 let rec = &mut batch[used..used + reclen];
                 rec.fill(0);
-                rec[..8].copy_from_slice(&node.ino.to_le_bytes());
-                rec[8..16].copy_from_slice(&(idx as i64 + 1).to_le_bytes());
-                rec[16..18].copy_from_slice(&(reclen as u16).to_le_bytes());
-                rec[18] = kind;
-                rec[19..19 + name.len()].copy_from_slice(name.as_bytes());
+                rec[D_INO..D_INO + 8].copy_from_slice(&node.ino.to_le_bytes());
+                rec[D_OFF..D_OFF + 8].copy_from_slice(&(idx as i64 + 1).to_le_bytes());
+                rec[D_RECLEN..D_RECLEN + 2].copy_from_slice(&(reclen as u16).to_le_bytes());
+                rec[D_TYPE] = kind;
+                rec[D_NAME..D_NAME + name.len()].copy_from_slice(name.as_bytes());
                 lens[n] = reclen as u16;
                 used += reclen;
                 n += 1;
@@ -629,30 +713,52 @@ pub fn getdents64(fd: u64, buf: u64, count: u64) -> SysResult {
 
 pub fn dup(fd: u64) -> SysResult {
     let f = file(fd)?;
-    process::with_files(|files| files::install(files, f, 0))?
+    install_file(f, 0, false)
 }
 
+/// `dup3(old, new, flags)` (and `dup2` through it): `new` becomes a copy
+/// of `old` with its own close-on-exec flag, closing what `new` was.
 pub fn dup3(old: u64, new: u64, flags: u64) -> SysResult {
     // Linux's dup3 takes unsigned ints.
     let (old, new) = (old as u32 as u64, new as u32 as usize);
-    if old == new as u64 || flags as u32 & !oflags::O_CLOEXEC != 0 {
+    let flags = flags as u32;
+    if flags & !oflags::O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if old == new as u64 {
         return Err(Errno::EINVAL);
     }
     if new >= files::MAX_FDS {
         return Err(Errno::EBADF);
     }
     let f = file(old)?;
-    process::with_files(|files| files::install_at(files, f, new))??;
+    let cloexec = flags & oflags::O_CLOEXEC != 0;
+    let replaced = process::with_files(|files| files::install_at(files, f, new, cloexec))??;
+    // What `new` was closes with the table let go.
+    drop(replaced);
     Ok(new as u64)
 }
 
+/// `fcntl` commands (Linux's values).
+mod fcntl_cmd {
+    use linux_raw_sys::general as linux;
+
+    pub const F_DUPFD: u64 = linux::F_DUPFD as u64;
+    pub const F_GETFD: u64 = linux::F_GETFD as u64;
+    pub const F_SETFD: u64 = linux::F_SETFD as u64;
+    pub const F_GETFL: u64 = linux::F_GETFL as u64;
+    pub const F_SETFL: u64 = linux::F_SETFL as u64;
+    pub const F_DUPFD_CLOEXEC: u64 = linux::F_DUPFD_CLOEXEC as u64;
+    pub const F_SETPIPE_SZ: u64 = linux::F_SETPIPE_SZ as u64;
+    pub const F_GETPIPE_SZ: u64 = linux::F_GETPIPE_SZ as u64;
+    /// The one descriptor flag.
+    pub const FD_CLOEXEC: u64 = linux::FD_CLOEXEC as u64;
+}
+
 pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
-    const F_DUPFD: u64 = 0;
-    const F_GETFD: u64 = 1;
-    const F_SETFD: u64 = 2;
-    const F_GETFL: u64 = 3;
-    const F_SETFL: u64 = 4;
-    const F_DUPFD_CLOEXEC: u64 = 1030;
+    use fcntl_cmd::*;
+    // Linux takes the command as an unsigned int.
+    let cmd = cmd as u32 as u64;
     let f = file(fd)?;
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
@@ -663,13 +769,94 @@ pub fn fcntl(fd: u64, cmd: u64, arg: u64) -> SysResult {
             if from >= files::MAX_FDS {
                 return Err(Errno::EINVAL);
             }
-            process::with_files(|files| files::install(files, f, from))?
+            install_file(f, from, cmd == F_DUPFD_CLOEXEC)
         }
-        F_GETFD => Ok(u64::from(f.flags & oflags::O_CLOEXEC != 0)),
-        F_GETFL => Ok((f.flags & !oflags::O_CLOEXEC) as u64),
-        F_SETFD | F_SETFL => Ok(0),
+        F_GETFD => {
+            let on = process::with_files(|files| files::slot(files, fd).map(|s| s.cloexec))??;
+            Ok(if on { FD_CLOEXEC } else { 0 })
+        }
+        F_SETFD => {
+            process::with_files(|files| files::set_cloexec(files, fd, arg & FD_CLOEXEC != 0))??;
+            Ok(0)
+        }
+        F_GETFL => Ok((f.flags() & !oflags::O_CLOEXEC) as u64),
+        F_SETFL => {
+            f.set_status_flags(arg as u32);
+            Ok(0)
+        }
+        F_GETPIPE_SZ => Ok(f.inode.pipe().ok_or(Errno::EBADF)?.size()),
+        F_SETPIPE_SZ => f.inode.pipe().ok_or(Errno::EBADF)?.set_size(arg as u32),
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// `pipe2(fds, flags)`: a new pipe, its read end in `fds[0]` and its
+/// write end in `fds[1]` (two ints). O_CLOEXEC and O_NONBLOCK are taken
+/// (Linux's packet mode, O_DIRECT, is not: EINVAL like any other flag).
+/// ENFILE if the pipe cannot be had (as Linux's `get_pipe_inode`); if
+/// `fds` cannot be written, no descriptor stays open (EFAULT).
+pub fn pipe2(fds: u64, flags: u64) -> SysResult {
+    let flags = flags as u32;
+    if flags & !(oflags::O_CLOEXEC | oflags::O_NONBLOCK) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let inode = Inode::new_pipe(0o600).map_err(|_| Errno::ENFILE)?;
+    let Some(pipe) = inode.pipe() else { return Err(Errno::ENFILE) };
+    let nonblock = flags & oflags::O_NONBLOCK;
+    pipe.attach(true, false);
+    let r = OpenFile::new_pipe_end(inode.clone(), "pipe:", oflags::O_RDONLY | nonblock, 0);
+    pipe.attach(false, true);
+    let w = OpenFile::new_pipe_end(inode.clone(), "pipe:", oflags::O_WRONLY | nonblock, 0);
+    let cloexec = flags & oflags::O_CLOEXEC != 0;
+    let rfd = install_file(r, 0, cloexec)?;
+    let wfd = match install_file(w, 0, cloexec) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = close(rfd);
+            return Err(e);
+        }
+    };
+    if write_user(fds, &[rfd as i32, wfd as i32]).is_err() {
+        let _ = close(rfd);
+        let _ = close(wfd);
+        return Err(Errno::EFAULT);
+    }
+    Ok(0)
+}
+
+/// `mknodat(dirfd, path, mode, dev)`: a FIFO (`S_IFIFO`) or an empty
+/// regular file (`S_IFREG` or no type). Device nodes and sockets are
+/// EPERM (once the path is known to be free), a directory type EPERM and
+/// an unknown type EINVAL, before the path is looked at, as Linux's
+/// `may_mknod`.
+pub fn mknodat(dirfd: u64, path: u64, mode: u64, _dev: u64) -> SysResult {
+    const S_IFMT: u32 = 0o170000;
+    const S_IFCHR: u32 = 0o020000;
+    const S_IFBLK: u32 = 0o060000;
+    const S_IFSOCK: u32 = 0o140000;
+    const S_IFDIR: u32 = 0o040000;
+    // Linux takes the mode as an unsigned short (umode_t).
+    let mode = mode as u32 & 0o177777;
+    let kind = mode & S_IFMT;
+    match kind {
+        0 | S_IFREG | S_IFIFO | S_IFCHR | S_IFBLK | S_IFSOCK => {}
+        S_IFDIR => return Err(Errno::EPERM),
+        _ => return Err(Errno::EINVAL),
+    }
+    let path = user_path(dirfd, path)?;
+    let (dir, name) = vfs::parent_of(&path)?;
+    let node = match kind {
+        S_IFIFO => Inode::new_pipe(mode)?,
+        0 | S_IFREG => Inode::new_file(mode),
+        _ => {
+            if dir.lookup(&name).is_some() {
+                return Err(Errno::EEXIST);
+            }
+            return Err(Errno::EPERM);
+        }
+    };
+    vfs::link(&dir, &name, node)?;
+    Ok(0)
 }
 
 /// `getcwd(buf, size)`: ERANGE if the path and its NUL do not fit in
@@ -713,8 +900,36 @@ pub fn faccessat(dirfd: u64, path: u64, _mode: u64) -> SysResult {
     Ok(0)
 }
 
+/// `ioctl(fd, req, arg)`: perf events' own requests; FIONREAD on a pipe
+/// (bytes waiting) or a regular file (bytes after the position); and the
+/// requests Linux answers for every file: FIOCLEX/FIONCLEX (the
+/// descriptor's close-on-exec flag) and FIONBIO (O_NONBLOCK from an int).
+/// Anything else is ENOTTY.
 pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
+    use linux_raw_sys::ioctl::{FIOCLEX, FIONBIO, FIONCLEX, FIONREAD};
     let f = file(fd)?;
+    // Linux takes the request as an unsigned int.
+    match req as u32 {
+        FIOCLEX | FIONCLEX => {
+            process::with_files(|files| files::set_cloexec(files, fd, req as u32 == FIOCLEX))??;
+            return Ok(0);
+        }
+        FIONBIO => {
+            let on: i32 = read_user(arg).map_err(|_| Errno::EFAULT)?;
+            let fl = f.flags();
+            f.set_status_flags(if on != 0 { fl | oflags::O_NONBLOCK } else { fl & !oflags::O_NONBLOCK });
+            return Ok(0);
+        }
+        FIONREAD if matches!(f.inode.kind, Kind::File | Kind::Pipe(_)) => {
+            let n = match f.inode.pipe() {
+                Some(p) => p.available() as u64,
+                None => f.inode.size().wrapping_sub(*f.pos.lock()),
+            };
+            write_user(arg, &(n as i32)).map_err(|_| Errno::EFAULT)?;
+            return Ok(0);
+        }
+        _ => {}
+    }
     match f.inode.kind {
         Kind::Perf(id) => {
             process::with_current(|p| crate::task::perf::ioctl(&mut p.perf, id, req))??;
@@ -728,8 +943,19 @@ pub fn ioctl(fd: u64, req: u64, arg: u64) -> SysResult {
 /// `perf_event_open(attr, pid, cpu, group_fd, flags)`.
 pub fn perf_event_open(attr: u64, pid: u64, cpu: u64, group_fd: u64, flags: u64) -> SysResult {
     const PERF_FLAG_FD_CLOEXEC: u64 = 8;
-    let raw: [u64; 6] = crate::arch::aarch64::uaccess::read_user(attr).map_err(|_| Errno::EFAULT)?;
-    let a = crate::task::perf::Attr { kind: raw[0] as u32, config: raw[1], flags: raw[5] };
+    // The words of perf_event_attr read: type (the low half of the first;
+    // size, the high half, is not looked at), config, and the flag bits.
+    const TYPE: usize = 0;
+    const CONFIG: usize = 1;
+    const FLAGS: usize = 5;
+    crate::abi_layout!("perf_event_attr", {
+        "type" => TYPE * 8,
+        "size" => TYPE * 8 + 4,
+        "config" => CONFIG * 8,
+        "flags" => FLAGS * 8,
+    });
+    let raw: [u64; FLAGS + 1] = crate::arch::aarch64::uaccess::read_user(attr).map_err(|_| Errno::EFAULT)?;
+    let a = crate::task::perf::Attr { kind: raw[TYPE] as u32, config: raw[CONFIG], flags: raw[FLAGS] };
     let me = sched::current();
     if (pid as i32 != 0 && pid as u32 != me) || (cpu as i32 != -1 && cpu != 0) || group_fd as i32 != -1 {
         return Err(Errno::EINVAL);

@@ -8,6 +8,7 @@ use crate::errno::{Errno, SysResult};
 use crate::task::process::{self, Block};
 use crate::task::sched;
 use crate::vdso::{self, data};
+use core::mem::{offset_of, size_of};
 
 /// `struct timespec`.
 #[repr(C)]
@@ -33,6 +34,24 @@ pub struct Rusage {
 }
 
 const _: () = assert!(core::mem::size_of::<Rusage>() == 144);
+crate::abi_layout!("rusage", {
+    "size" => size_of::<Rusage>(),
+    "ru_utime" => offset_of!(Rusage, utime),
+    "ru_stime" => offset_of!(Rusage, stime),
+    "ru_maxrss" => offset_of!(Rusage, maxrss),
+    "ru_ixrss" => offset_of!(Rusage, ixrss),
+    "ru_idrss" => offset_of!(Rusage, idrss),
+    "ru_isrss" => offset_of!(Rusage, isrss),
+    "ru_minflt" => offset_of!(Rusage, minflt),
+    "ru_majflt" => offset_of!(Rusage, majflt),
+    "ru_nswap" => offset_of!(Rusage, rest),
+    "ru_nivcsw" => offset_of!(Rusage, rest) + 7 * 8,
+});
+crate::abi_layout!("timespec", {
+    "size" => size_of::<Timespec>(),
+    "tv_sec" => offset_of!(Timespec, sec),
+    "tv_nsec" => offset_of!(Timespec, nsec),
+});
 
 /// `struct timeval`.
 #[repr(C)]
@@ -41,6 +60,11 @@ pub struct Timeval {
     pub sec: i64,
     pub usec: i64,
 }
+
+crate::abi_layout!("timeval", {
+    "size" => size_of::<Timeval>(),
+    "tv_usec" => offset_of!(Timeval, usec),
+});
 
 /// The time of `clock` in nanoseconds; EINVAL for an unknown clock.
 ///
@@ -136,9 +160,12 @@ pub fn nanosleep(req: u64, rem: u64) -> SysResult {
 /// TIMER_ABSTIME (every clock reads the same counter here, see
 /// `clock_gettime`); `rem` is written only for a relative sleep.
 pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult {
-    const TIMER_ABSTIME: u64 = 1;
+    const TIMER_ABSTIME: u64 = linux_raw_sys::general::TIMER_ABSTIME as u64;
     // The CPU-time clocks are not slept on here; others as clock_gettime.
-    if clock > 7 || clock == 2 || clock == 3 {
+    if clock > u64::from(data::CLOCK_MAX)
+        || clock == u64::from(data::CLOCK_PROCESS_CPUTIME_ID)
+        || clock == u64::from(data::CLOCK_THREAD_CPUTIME_ID)
+    {
         return Err(Errno::EINVAL);
     }
     let ns = read_request(req)?;
@@ -151,7 +178,7 @@ pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult 
 }
 
 pub fn getrusage(who: u64, usage: u64) -> SysResult {
-    const RUSAGE_SELF: u64 = 0;
+    const RUSAGE_SELF: u64 = linux_raw_sys::general::RUSAGE_SELF as u64;
     const RUSAGE_CHILDREN: u64 = u64::MAX; // -1
     let mut r = Rusage::default();
     match who {
@@ -169,10 +196,18 @@ pub fn getrusage(who: u64, usage: u64) -> SysResult {
 }
 
 pub fn uname(buf: u64) -> SysResult {
-    let mut u = [0u8; 65 * 6];
+    // Six NUL-padded fields of the same length.
+    const FIELD: usize = 65;
+    crate::abi_layout!("utsname", {
+        "size" => FIELD * 6,
+        "field" => FIELD,
+        "nodename" => FIELD,
+        "machine" => FIELD * 4,
+    });
+    let mut u = [0u8; FIELD * 6];
     // The release names the Linux ABI armmap follows, which glibc checks.
     for (i, s) in ["armmap", "armmap", "6.1.0-armmap", "#1 armmap", "aarch64", "(none)"].iter().enumerate() {
-        u[i * 65..i * 65 + s.len()].copy_from_slice(s.as_bytes());
+        u[i * FIELD..i * FIELD + s.len()].copy_from_slice(s.as_bytes());
     }
     copy_to_user(buf, &u).map_err(|_| Errno::EFAULT)?;
     Ok(0)
@@ -182,9 +217,9 @@ pub fn uname(buf: u64) -> SysResult {
 /// new limit is read and checked as Linux does (EFAULT, EINVAL if the soft
 /// limit is above the hard one) but not kept.
 pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
-    const RLIMIT_STACK: u64 = 3;
-    const RLIMIT_NOFILE: u64 = 7;
-    const RLIMIT_CORE: u64 = 4;
+    const RLIMIT_STACK: u64 = linux_raw_sys::general::RLIMIT_STACK as u64;
+    const RLIMIT_NOFILE: u64 = linux_raw_sys::general::RLIMIT_NOFILE as u64;
+    const RLIMIT_CORE: u64 = linux_raw_sys::general::RLIMIT_CORE as u64;
     const INFINITY: u64 = u64::MAX;
     let new: Option<[u64; 2]> = match new {
         0 => None,
@@ -217,9 +252,9 @@ pub fn prlimit64(pid: u64, resource: u64, new: u64, old: u64) -> SysResult {
 /// until the length is reached or a byte faults (the count so far; EFAULT
 /// if none was written).
 pub fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
-    const GRND_NONBLOCK: u32 = 1;
-    const GRND_RANDOM: u32 = 2;
-    const GRND_INSECURE: u32 = 4;
+    const GRND_NONBLOCK: u32 = linux_raw_sys::general::GRND_NONBLOCK;
+    const GRND_RANDOM: u32 = linux_raw_sys::general::GRND_RANDOM;
+    const GRND_INSECURE: u32 = linux_raw_sys::general::GRND_INSECURE;
     const MAX_RW_COUNT: u64 = 0x7fff_f000;
     // Linux's flags are an unsigned int.
     let flags = flags as u32;
@@ -252,11 +287,19 @@ pub fn getrandom(buf: u64, len: u64, flags: u64) -> SysResult {
 /// `reboot(magic, magic2, cmd)`: power-off, halt and restart all end the
 /// machine (QEMU exits with status 0), as on Linux under QEMU `-no-reboot`.
 pub fn reboot(magic: u64, magic2: u64, cmd: u64) -> SysResult {
-    const MAGIC1: u64 = 0xfee1_dead;
-    const MAGIC2: [u64; 4] = [672274793, 85072278, 369367448, 537993216];
-    const CMD_RESTART: u64 = 0x0123_4567;
-    const CMD_HALT: u64 = 0xcdef_0123;
-    const CMD_POWER_OFF: u64 = 0x4321_fedc;
+    const MAGIC1: u64 = linux_raw_sys::general::LINUX_REBOOT_MAGIC1 as u64;
+    const MAGIC2: [u64; 4] = {
+        use linux_raw_sys::general::*;
+        [
+            LINUX_REBOOT_MAGIC2 as u64,
+            LINUX_REBOOT_MAGIC2A as u64,
+            LINUX_REBOOT_MAGIC2B as u64,
+            LINUX_REBOOT_MAGIC2C as u64,
+        ]
+    };
+    const CMD_RESTART: u64 = linux_raw_sys::general::LINUX_REBOOT_CMD_RESTART as u64;
+    const CMD_HALT: u64 = linux_raw_sys::general::LINUX_REBOOT_CMD_HALT as u64;
+    const CMD_POWER_OFF: u64 = linux_raw_sys::general::LINUX_REBOOT_CMD_POWER_OFF as u64;
     if magic as u32 as u64 != MAGIC1 || !MAGIC2.contains(&(magic2 as u32 as u64)) {
         return Err(Errno::EINVAL);
     }

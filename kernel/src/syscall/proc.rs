@@ -60,31 +60,33 @@ pub struct CloneArgs {
 /// CLONE_PTRACE and CLONE_UNTRACED are accepted and change nothing: armmap
 /// has no System V semaphores, I/O contexts or tracing.
 pub mod clone_flags {
-    pub const CSIGNAL: u64 = 0xff;
-    pub const CLONE_VM: u64 = 0x100;
-    pub const CLONE_FS: u64 = 0x200;
-    pub const CLONE_FILES: u64 = 0x400;
-    pub const CLONE_SIGHAND: u64 = 0x800;
-    pub const CLONE_PIDFD: u64 = 0x1000;
-    pub const CLONE_VFORK: u64 = 0x4000;
-    pub const CLONE_PARENT: u64 = 0x8000;
-    pub const CLONE_THREAD: u64 = 0x10000;
-    pub const CLONE_NEWNS: u64 = 0x20000;
-    pub const CLONE_SETTLS: u64 = 0x80000;
-    pub const CLONE_PARENT_SETTID: u64 = 0x10_0000;
-    pub const CLONE_CHILD_CLEARTID: u64 = 0x20_0000;
-    pub const CLONE_DETACHED: u64 = 0x40_0000;
-    pub const CLONE_CHILD_SETTID: u64 = 0x100_0000;
-    pub const CLONE_NEWCGROUP: u64 = 0x200_0000;
-    pub const CLONE_NEWUTS: u64 = 0x400_0000;
-    pub const CLONE_NEWIPC: u64 = 0x800_0000;
-    pub const CLONE_NEWUSER: u64 = 0x1000_0000;
-    pub const CLONE_NEWPID: u64 = 0x2000_0000;
-    pub const CLONE_NEWNET: u64 = 0x4000_0000;
-    pub const CLONE_NEWTIME: u64 = 0x80;
+    use linux_raw_sys::general as linux;
+
+    pub const CSIGNAL: u64 = linux::CSIGNAL as u64;
+    pub const CLONE_VM: u64 = linux::CLONE_VM as u64;
+    pub const CLONE_FS: u64 = linux::CLONE_FS as u64;
+    pub const CLONE_FILES: u64 = linux::CLONE_FILES as u64;
+    pub const CLONE_SIGHAND: u64 = linux::CLONE_SIGHAND as u64;
+    pub const CLONE_PIDFD: u64 = linux::CLONE_PIDFD as u64;
+    pub const CLONE_VFORK: u64 = linux::CLONE_VFORK as u64;
+    pub const CLONE_PARENT: u64 = linux::CLONE_PARENT as u64;
+    pub const CLONE_THREAD: u64 = linux::CLONE_THREAD as u64;
+    pub const CLONE_NEWNS: u64 = linux::CLONE_NEWNS as u64;
+    pub const CLONE_SETTLS: u64 = linux::CLONE_SETTLS as u64;
+    pub const CLONE_PARENT_SETTID: u64 = linux::CLONE_PARENT_SETTID as u64;
+    pub const CLONE_CHILD_CLEARTID: u64 = linux::CLONE_CHILD_CLEARTID as u64;
+    pub const CLONE_DETACHED: u64 = linux::CLONE_DETACHED as u64;
+    pub const CLONE_CHILD_SETTID: u64 = linux::CLONE_CHILD_SETTID as u64;
+    pub const CLONE_NEWCGROUP: u64 = linux::CLONE_NEWCGROUP as u64;
+    pub const CLONE_NEWUTS: u64 = linux::CLONE_NEWUTS as u64;
+    pub const CLONE_NEWIPC: u64 = linux::CLONE_NEWIPC as u64;
+    pub const CLONE_NEWUSER: u64 = linux::CLONE_NEWUSER as u64;
+    pub const CLONE_NEWPID: u64 = linux::CLONE_NEWPID as u64;
+    pub const CLONE_NEWNET: u64 = linux::CLONE_NEWNET as u64;
+    pub const CLONE_NEWTIME: u64 = linux::CLONE_NEWTIME as u64;
     /// clone3 only.
-    pub const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
-    pub const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+    pub const CLONE_CLEAR_SIGHAND: u64 = linux::CLONE_CLEAR_SIGHAND;
+    pub const CLONE_INTO_CGROUP: u64 = linux::CLONE_INTO_CGROUP;
     /// The namespaces: armmap has none, as a Linux built without them
     /// (which answers EINVAL).
     pub const NAMESPACES: u64 =
@@ -119,11 +121,27 @@ struct CloneArgsV2 {
     cgroup: u64,
 }
 
+crate::abi_layout!("clone_args", {
+    "size" => core::mem::size_of::<CloneArgsV2>(),
+    "flags" => core::mem::offset_of!(CloneArgsV2, flags),
+    "pidfd" => core::mem::offset_of!(CloneArgsV2, pidfd),
+    "child_tid" => core::mem::offset_of!(CloneArgsV2, child_tid),
+    "parent_tid" => core::mem::offset_of!(CloneArgsV2, parent_tid),
+    "exit_signal" => core::mem::offset_of!(CloneArgsV2, exit_signal),
+    "stack" => core::mem::offset_of!(CloneArgsV2, stack),
+    "stack_size" => core::mem::offset_of!(CloneArgsV2, stack_size),
+    "tls" => core::mem::offset_of!(CloneArgsV2, tls),
+    "set_tid" => core::mem::offset_of!(CloneArgsV2, set_tid),
+    "set_tid_size" => core::mem::offset_of!(CloneArgsV2, set_tid_size),
+    "cgroup" => core::mem::offset_of!(CloneArgsV2, cgroup),
+    "SIZE_VER0" => linux_raw_sys::general::CLONE_ARGS_SIZE_VER0 as usize,
+});
+
 /// `clone3(args, size)`, checked as Linux's `copy_clone_args_from_user` and
 /// `clone3_args_valid`.
 pub fn clone3(frame: &TrapFrame, uargs: u64, size: u64) -> SysResult {
     use clone_flags::*;
-    const VER0: u64 = 64;
+    const VER0: u64 = linux_raw_sys::general::CLONE_ARGS_SIZE_VER0 as u64;
     let known = core::mem::size_of::<CloneArgsV2>() as u64;
     if size < VER0 {
         return Err(Errno::EINVAL);
@@ -253,7 +271,9 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
             group_exit: None,
             zombie: None,
             dead_ticks: 0,
-            exit_signal: args.exit_signal as u32,
+            // A sibling (CLONE_PARENT) tells the shared parent as the
+            // caller itself would, as Linux's copy_process decides.
+            exit_signal: if flags & CLONE_PARENT != 0 { i.exit_signal } else { args.exit_signal as u32 },
         };
         let actions = heap::try_box(parent.sighand.lock().clone())?;
         Arc::new(Process::new(tid, inner, Arc::new(spin::Mutex::new(*actions))))
@@ -366,6 +386,57 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
             Ok(child as u64)
         }
     }
+}
+
+/// `waitid(idtype, id, infop, options, rusage)`: like wait4, with the
+/// child's state reported as a SIGCHLD `siginfo` (and WNOWAIT).
+pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
+    use crate::arch::aarch64::sigframe::{SiChld, Siginfo};
+    use signal::code::*;
+    const P_ALL: u64 = 0;
+    const P_PID: u64 = 1;
+    const P_PGID: u64 = 2;
+    const WSTOPPED: u64 = 2;
+    const WCONTINUED: u64 = 8;
+    const ALLOWED: u64 = exit::WNOHANG | WSTOPPED | exit::WEXITED | WCONTINUED | exit::WNOWAIT | 0xe000_0000;
+    if options & !ALLOWED != 0 || options & (WSTOPPED | exit::WEXITED | WCONTINUED) == 0 {
+        return Err(Errno::EINVAL);
+    }
+    let id = id as i32;
+    let pid = match idtype {
+        P_ALL => -1,
+        P_PID if id > 0 => id,
+        P_PGID if id > 0 => -id,
+        P_PGID if id == 0 => 0,
+        _ => return Err(Errno::EINVAL),
+    };
+    let found = exit::wait_for(pid, options)?;
+    let info = match found {
+        None => Siginfo::default(),
+        Some((child, st, _)) => {
+            let (code, status) = if st & 0xff == 0x7f {
+                (CLD_STOPPED, (st >> 8) & 0xff)
+            } else if st == 0xffff {
+                (CLD_CONTINUED, signal::SIGCONT as i32)
+            } else if st & 0x7f == 0 {
+                (CLD_EXITED, (st >> 8) & 0xff)
+            } else {
+                (CLD_KILLED, st & 0x7f)
+            };
+            let mut i = Siginfo::chld(code, SiChld { pid: child as i32, status, ..SiChld::default() });
+            i.signo = signal::SIGCHLD as i32;
+            i
+        }
+    };
+    if infop != 0 {
+        write_user(infop, &info).map_err(|_| Errno::EFAULT)?;
+    }
+    if rusage != 0 {
+        let minflt = found.map_or(0, |(_, _, f)| f);
+        let r = super::misc::Rusage { minflt: minflt as i64, ..Default::default() };
+        write_user(rusage, &r).map_err(|_| Errno::EFAULT)?;
+    }
+    Ok(0)
 }
 
 pub fn kill(pid: u64, sig: u64) -> SysResult {

@@ -230,6 +230,11 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     let mm = crate::mm::heap::try_box(spin::Mutex::new(mm))?;
     let process = super::process::current_process()?;
     become_only_thread(&process)?;
+    // The old program's robust futexes are released, as at exit (Linux's
+    // exec_mm_release), while its memory is still there.
+    let tid = super::sched::current();
+    let head = super::process::with(tid, |t| core::mem::take(&mut t.robust_list)).unwrap_or(0);
+    super::futex::exit_robust_list(head, tid);
     let files = super::process::with_current(|t| t.files.clone())?;
     let own_files = if Arc::strong_count(&files) > 2 {
         // Shared with another process (CLONE_FILES): exec unshares it.
@@ -249,10 +254,14 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
         crate::arch::aarch64::context::restore_fp(&t.fp);
         *t.trap_frame() = initial_frame(entry, sp);
         let old_files = own_files.map(|f| core::mem::replace(&mut t.files, f));
-        super::files::close_on_exec(&mut t.files.lock());
         (old_mm, old_files)
     })
     .ok_or(Errno::ESRCH)?;
+    // The close-on-exec descriptors close without the thread table locked
+    // (a pipe's last writer going wakes its readers, which takes it).
+    let files = super::process::with_current(|t| t.files.clone())?;
+    super::files::close_on_exec(&mut files.lock());
+    drop(files);
     process.inner.lock().name = basename(path);
     // Handlers go back to the default (their code is gone).
     process.sighand.lock().reset_for_exec();

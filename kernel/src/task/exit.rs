@@ -30,10 +30,13 @@ pub const SIGBUS: u32 = 7;
 pub const SIGSEGV: u32 = 11;
 pub const SIGCHLD: u64 = 17;
 /// `wait4` option: do not block.
-pub const WNOHANG: u64 = 1;
+pub const WNOHANG: u64 = linux_raw_sys::general::WNOHANG as u64;
 /// `wait4` options accepted (WNOHANG, WUNTRACED, WCONTINUED, __WNOTHREAD,
 /// __WALL, __WCLONE).
-const WAIT_OPTIONS: u64 = 1 | 2 | 8 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000;
+const WAIT_OPTIONS: u64 = {
+    use linux_raw_sys::general::*;
+    (WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE) as u64
+};
 
 /// The wait status of a normal exit.
 pub fn exited(code: i32) -> i32 {
@@ -72,16 +75,26 @@ pub fn kill_other_threads(p: &Process) {
 /// (or the status its group exit decided) if it was the last one.
 pub fn exit_thread(wait_status: i32) -> ! {
     let tid = sched::current();
+    // Futexes first, while the memory is still there (Linux's
+    // mm_release): the robust list's locks are released, then the
+    // `clear_child_tid` word is zeroed and one waiter woken. The thread is
+    // past its signals now (a pending one would make its user accesses
+    // fail), and no table is locked (they read and write user memory).
+    let (clear_tid, robust) = process::with(tid, |t| {
+        super::signal::exit_told(t);
+        (core::mem::take(&mut t.clear_child_tid), core::mem::take(&mut t.robust_list))
+    })
+    .unwrap_or((0, 0));
+    super::futex::exit_robust_list(robust, tid);
+    super::futex::clear_child_tid(clear_tid);
     let (empty_mm, empty_files, empty_fs) = super::empty_resources();
     // Take the thread's resources; they are dropped below without locks.
-    let Some((proc_, mm, files, fs, clear_tid, robust, ticks)) = process::with(tid, |t| {
+    let Some((proc_, mm, files, fs, ticks)) = process::with(tid, |t| {
         (
             t.process.clone(),
             core::mem::replace(&mut t.mm, empty_mm),
             core::mem::replace(&mut t.files, empty_files),
             core::mem::replace(&mut t.fs, empty_fs),
-            core::mem::take(&mut t.clear_child_tid),
-            core::mem::take(&mut t.robust_list),
             t.user_ticks,
         )
     }) else {
@@ -92,12 +105,6 @@ pub fn exit_thread(wait_status: i32) -> ! {
     };
     // TTBR0 must stop pointing at the tables before they can be freed.
     mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
-    let _ = robust;
-    if clear_tid != 0 {
-        // As Linux's mm_release: a store of 0 as the user would make it
-        // (skipped where it would fault), then a wake-up of one waiter.
-        let _ = mm.lock().store_u32(clear_tid, 0);
-    }
     drop(mm);
     drop(files);
     drop(fs);
@@ -175,8 +182,8 @@ fn process_exited(p: &Arc<Process>, status: i32) {
 /// SIGCHLD (a "clone" child) is waited for only with __WCLONE, the others
 /// only without it; __WALL waits for both.
 fn wanted(pid: i32, options: u64, my_pgid: Pid, c: &Process) -> bool {
-    const WCLONE: u64 = 0x8000_0000;
-    const WALL: u64 = 0x4000_0000;
+    const WCLONE: u64 = linux_raw_sys::general::__WCLONE as u64;
+    const WALL: u64 = linux_raw_sys::general::__WALL as u64;
     let clone_child = c.inner.lock().exit_signal != SIGCHLD as u32;
     if options & WALL == 0 && clone_child != (options & WCLONE != 0) {
         return false;
@@ -189,13 +196,27 @@ fn wanted(pid: i32, options: u64, my_pgid: Pid, c: &Process) -> bool {
     }
 }
 
+/// `wait4` options: exited children are always wanted.
+pub const WEXITED: u64 = 4;
+/// `waitid` option: report without reaping (or consuming the report).
+pub const WNOWAIT: u64 = 0x0100_0000;
+
 /// `wait4(pid, ...)`: returns (child pid, wait status, its fault count).
 pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
     if options & !WAIT_OPTIONS != 0 {
         return Err(Errno::EINVAL);
     }
+    wait_for(pid, options | WEXITED)
+}
+
+/// The common part of `wait4` and `waitid`: the first child `pid` selects
+/// that has exited (with WEXITED), stopped (WUNTRACED) or continued
+/// (WCONTINUED); WNOWAIT leaves it reportable. The wait status is encoded
+/// as wait4 reports it.
+pub fn wait_for(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
     let me = process::current_process()?;
     let my_pgid = me.inner.lock().pgid;
+    let nowait = options & WNOWAIT != 0;
     let mut outcome = None;
     me.child_wait.wait_until(None, || {
         let mut t = TABLE.lock();
@@ -207,16 +228,23 @@ pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {
             }
             any = true;
             if let Some(status) = c.inner.lock().zombie {
-                zombie = Some((c.pid, status));
-                break;
+                if options & WEXITED != 0 {
+                    zombie = Some((c.pid, status));
+                    break;
+                }
+                continue;
             }
-            if let Some(status) = super::signal::take_stop_report(c, options) {
+            if let Some(status) = super::signal::take_stop_report(c, options, nowait) {
                 // Stopped or continued: reported, not reaped.
                 outcome = Some(Ok(Some((c.pid, status, 0))));
                 return true;
             }
         }
         outcome = match zombie {
+            Some((z, status)) if nowait => {
+                let flt = t.procs.get(&z).map_or(0, |c| process::Counters::get(&c.counters.minflt));
+                Some(Ok(Some((z, status, flt))))
+            }
             Some((z, status)) => {
                 let gone = t.procs.remove(&z);
                 drop(t);

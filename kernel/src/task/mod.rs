@@ -1,9 +1,10 @@
 //! task: processes, ELF loading, scheduling.
 //!
-//! `elf`, `stack`, `sigset` and `timers` are portable (unit-tested on the host); the
-//! rest runs on the target.
+//! `elf`, `stack`, `sigset`, `timers` and the logic of `futex` are
+//! portable (unit-tested on the host); the rest runs on the target.
 
 pub mod elf;
+pub mod futex;
 pub mod sigset;
 pub mod stack;
 pub mod timers;

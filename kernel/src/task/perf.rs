@@ -23,6 +23,9 @@ use alloc::vec::Vec;
 pub const PERF_TYPE_HARDWARE: u32 = 0;
 pub const PERF_COUNT_HW_CPU_CYCLES: u64 = 0;
 pub const PERF_COUNT_HW_INSTRUCTIONS: u64 = 1;
+// `_IO('$', 0)`, `_IO('$', 1)`, `_IO('$', 3)` (linux/perf_event.h): the
+// ioctl numbers with no argument are missing from linux_raw_sys::ioctl, so
+// they are written out here.
 pub const PERF_EVENT_IOC_ENABLE: u64 = 0x2400;
 pub const PERF_EVENT_IOC_DISABLE: u64 = 0x2401;
 pub const PERF_EVENT_IOC_RESET: u64 = 0x2403;

@@ -28,7 +28,6 @@
 use crate::arch::aarch64::context::{Context, FpState};
 use crate::arch::aarch64::exception::TrapFrame;
 use crate::errno::Errno;
-use crate::fs::vfs::OpenFile;
 use crate::mm::address_space::AddressSpace;
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -92,8 +91,8 @@ impl Counters {
     }
 }
 
-/// The file descriptor table.
-pub type Files = Vec<Option<Arc<OpenFile>>>;
+/// The file descriptor table (see `files.rs`).
+pub type Files = Vec<Option<super::files::Fd>>;
 
 /// An address space and its lock, shared by the threads that use it.
 pub type Mm = Mutex<AddressSpace>;

@@ -820,19 +820,19 @@ pub fn sigreturn(frame: &mut TrapFrame) -> Result<u64, Errno> {
 }
 
 /// Reports for `wait4`: a stop or continue of `p` not reported yet, as a
-/// wait status (taken: reported once).
-pub fn take_stop_report(p: &Process, options: u64) -> Option<i32> {
-    const WUNTRACED: u64 = 2;
-    const WCONTINUED: u64 = 8;
+/// wait status (taken: reported once, unless `keep`: waitid's WNOWAIT).
+pub fn take_stop_report(p: &Process, options: u64, keep: bool) -> Option<i32> {
+    const WUNTRACED: u64 = linux::WUNTRACED as u64;
+    const WCONTINUED: u64 = linux::WCONTINUED as u64;
     let mut s = p.signals.lock();
     if options & WUNTRACED != 0 && s.stop_unreported {
         if let Some(sig) = s.stopped {
-            s.stop_unreported = false;
+            s.stop_unreported = keep;
             return Some(((sig as i32) << 8) | 0x7f);
         }
     }
     if options & WCONTINUED != 0 && s.cont_unreported {
-        s.cont_unreported = false;
+        s.cont_unreported = keep;
         return Some(0xffff);
     }
     None

@@ -19,6 +19,9 @@
 //! `__kernel_clock_gettime` uses it on the counter value it read at EL0.
 //! So both answer with exactly the same arithmetic. It must stay
 //! `core`-only and free of panics: the vDSO is linked with no library.
+//! That is why the clock ids below are written out rather than taken from
+//! linux_raw_sys like the kernel's other constants; a unit test checks them
+//! against it (they are the generic values, the same on the host).
 
 use core::num::NonZeroU64;
 use core::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering};
@@ -172,6 +175,21 @@ pub fn split_ns(ns: u64) -> (i64, i64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The clock ids written out above are Linux's (linux_raw_sys, built
+    /// from its headers; the clock ids are the same on every architecture).
+    #[test]
+    fn clock_ids_are_linuxs() {
+        use linux_raw_sys::general as linux;
+        assert_eq!(CLOCK_REALTIME, linux::CLOCK_REALTIME);
+        assert_eq!(CLOCK_MONOTONIC, linux::CLOCK_MONOTONIC);
+        assert_eq!(CLOCK_PROCESS_CPUTIME_ID, linux::CLOCK_PROCESS_CPUTIME_ID);
+        assert_eq!(CLOCK_THREAD_CPUTIME_ID, linux::CLOCK_THREAD_CPUTIME_ID);
+        assert_eq!(CLOCK_MONOTONIC_RAW, linux::CLOCK_MONOTONIC_RAW);
+        assert_eq!(CLOCK_REALTIME_COARSE, linux::CLOCK_REALTIME_COARSE);
+        assert_eq!(CLOCK_MONOTONIC_COARSE, linux::CLOCK_MONOTONIC_COARSE);
+        assert_eq!(CLOCK_BOOTTIME, linux::CLOCK_BOOTTIME);
+    }
 
     fn params() -> Params {
         Params { mode: MODE_COUNTER, freq: 62_500_000, realtime_offset_ns: 5_000_000_123, res_ns: 1 }

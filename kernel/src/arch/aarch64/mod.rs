@@ -5,6 +5,9 @@
 pub mod esr;
 pub mod sigframe;
 
+#[cfg(test)]
+mod linux_values;
+
 target_only! {
     pub mod context;
     pub mod cpu;

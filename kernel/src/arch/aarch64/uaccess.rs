@@ -100,6 +100,27 @@ pub fn read_user<T: Copy + Default>(src: u64) -> Result<T, Efault> {
     Ok(v)
 }
 
+/// Set while a user access must not be resolved by the fault handler (a
+/// spin lock is held): a fault then fails the access at once, as Linux's
+/// `pagefault_disable`. Per CPU with several CPUs.
+static NO_FAULTS: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// Runs `f` with page faults on user addresses failing (EFAULT) instead of
+/// being resolved: for user accesses made with a spin lock held, which the
+/// caller retries after faulting the page in without the lock.
+pub fn without_faults<R>(f: impl FnOnce() -> R) -> R {
+    use core::sync::atomic::Ordering::Relaxed;
+    let was = NO_FAULTS.swap(true, Relaxed);
+    let r = f();
+    NO_FAULTS.store(was, Relaxed);
+    r
+}
+
+/// Whether user faults are to fail now (see [`without_faults`]).
+pub fn faults_disabled() -> bool {
+    NO_FAULTS.load(core::sync::atomic::Ordering::Relaxed)
+}
+
 /// Writes a plain value.
 pub fn write_user<T: Copy>(dst: u64, v: &T) -> Result<(), Efault> {
     // SAFETY: reading the bytes of a Copy value is always sound.

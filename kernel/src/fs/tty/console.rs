@@ -99,6 +99,8 @@ fn receive() {
     }
     if wake {
         READERS.wake_all();
+        // `ppoll`/`pselect6` on the console wait on the poll queue.
+        crate::fs::poll::wake();
     }
 }
 
@@ -242,7 +244,7 @@ fn claim(steal: bool) -> Result<(), Errno> {
 /// `open` of the console by the caller, with `flags`: a session leader
 /// without a terminal gets it as controlling terminal, unless O_NOCTTY.
 pub fn opened(flags: u32) {
-    const O_NOCTTY: u32 = 0o400;
+    const O_NOCTTY: u32 = linux_raw_sys::general::O_NOCTTY;
     if flags & O_NOCTTY == 0 {
         let _ = claim(false);
     }
@@ -259,24 +261,26 @@ fn controlling() -> Result<Pid, Errno> {
     Ok(sid)
 }
 
-/// Linux's tty ioctl numbers (asm-generic/ioctls.h).
+/// Linux's tty ioctl numbers (asm-generic/ioctls.h), from linux_raw_sys.
 mod req {
-    pub const TCGETS: u32 = 0x5401;
-    pub const TCSETS: u32 = 0x5402;
-    pub const TCSETSW: u32 = 0x5403;
-    pub const TCSETSF: u32 = 0x5404;
-    pub const TCSBRK: u32 = 0x5409;
-    pub const TCXONC: u32 = 0x540a;
-    pub const TCFLSH: u32 = 0x540b;
-    pub const TIOCSCTTY: u32 = 0x540e;
-    pub const TIOCGPGRP: u32 = 0x540f;
-    pub const TIOCSPGRP: u32 = 0x5410;
-    pub const TIOCOUTQ: u32 = 0x5411;
-    pub const TIOCGWINSZ: u32 = 0x5413;
-    pub const TIOCSWINSZ: u32 = 0x5414;
-    pub const FIONREAD: u32 = 0x541b;
-    pub const TIOCNOTTY: u32 = 0x5422;
-    pub const TIOCGSID: u32 = 0x5429;
+    use linux_raw_sys::ioctl as linux;
+
+    pub const TCGETS: u32 = linux::TCGETS;
+    pub const TCSETS: u32 = linux::TCSETS;
+    pub const TCSETSW: u32 = linux::TCSETSW;
+    pub const TCSETSF: u32 = linux::TCSETSF;
+    pub const TCSBRK: u32 = linux::TCSBRK;
+    pub const TCXONC: u32 = linux::TCXONC;
+    pub const TCFLSH: u32 = linux::TCFLSH;
+    pub const TIOCSCTTY: u32 = linux::TIOCSCTTY;
+    pub const TIOCGPGRP: u32 = linux::TIOCGPGRP;
+    pub const TIOCSPGRP: u32 = linux::TIOCSPGRP;
+    pub const TIOCOUTQ: u32 = linux::TIOCOUTQ;
+    pub const TIOCGWINSZ: u32 = linux::TIOCGWINSZ;
+    pub const TIOCSWINSZ: u32 = linux::TIOCSWINSZ;
+    pub const FIONREAD: u32 = linux::FIONREAD;
+    pub const TIOCNOTTY: u32 = linux::TIOCNOTTY;
+    pub const TIOCGSID: u32 = linux::TIOCGSID;
 }
 
 fn put_int(arg: u64, v: i32) -> SysResult {
@@ -304,6 +308,7 @@ pub fn ioctl(request: u64, arg: u64) -> SysResult {
             t.ld.set_termios(Termios::from_bytes(&b));
             drop(t);
             READERS.wake_all();
+            crate::fs::poll::wake();
             Ok(0)
         }
         req::TIOCGWINSZ => {

@@ -106,6 +106,42 @@ pub enum Arg {
     Zero,
     /// `wait4` options.
     WaitOpts,
+    /// `pipe2`'s array of two ints: a buffer the child reads back the new
+    /// descriptors from, or a bad pointer.
+    PipeFds,
+    /// `pipe2` flags: O_NONBLOCK always (a pipe the child holds both ends
+    /// of would block it for good), O_CLOEXEC often, invalid bits sometimes.
+    PipeFlags,
+    /// `mknodat`'s mode: a FIFO or regular file mostly, devices, a
+    /// directory type, an unknown type.
+    MknodMode,
+    /// `ppoll`'s array: `struct pollfd` entries built from the child's
+    /// descriptors just before the call, or a hostile pointer.
+    PollFds,
+    /// `ppoll`'s count: small mostly, RLIMIT_NOFILE's edge, huge.
+    PollCount,
+    /// A timeout for `ppoll`/`pselect6`: zero or short (never NULL or
+    /// long, so a call ends within 20 ms), invalid, or a bad pointer.
+    PollTimeout,
+    /// A signal mask pointer: NULL mostly, a readable mask, a bad pointer.
+    SigsetPtr,
+    /// A signal set size: 8 mostly.
+    SigsetSize,
+    /// `pselect6`'s descriptor count.
+    SelectN,
+    /// An `fd_set` built from the child's descriptors, NULL, or hostile.
+    FdSet,
+    /// `pselect6`'s sixth argument: NULL, a `{mask, size}` pair, or hostile.
+    SigPack,
+    /// `futex`'s operation: the known ones with and without
+    /// `FUTEX_PRIVATE_FLAG` (and sometimes `FUTEX_CLOCK_REALTIME`), rarely
+    /// anything.
+    FutexOp,
+    /// `futex`'s fourth argument, a timeout pointer for the waits and a
+    /// count for the others: short or past timeouts, bad timespecs, bad
+    /// pointers, counts; never null or a far deadline, so that no wait
+    /// blocks for long.
+    FutexTimeout,
     /// A pointer to a `struct itimerval` or `struct itimerspec` (the same
     /// four words: short, periodic, zero, invalid, huge) or a bad pointer.
     TimerVal,
@@ -216,6 +252,7 @@ pub const CALLS: &[Call] = &[
     call("dup3", 24, &[Fd, Fd, Flags]),
     call("fcntl", 25, &[Fd, FcntlCmd, Fd]),
     call("ioctl", 29, &[Fd, IoctlReq, Out]),
+    call("mknodat", 33, &[DirFd, ScratchPath, MknodMode, Any]),
     call("mkdirat", 34, &[DirFd, ScratchPath, Mode]),
     call("unlinkat", 35, &[DirFd, ScratchPath, Flags]),
     call("ftruncate", 46, &[Fd, Offset]),
@@ -223,6 +260,7 @@ pub const CALLS: &[Call] = &[
     call("chdir", 49, &[Path]),
     call("openat", 56, &[DirFd, Path, OpenFlags, Mode]),
     call("close", 57, &[Fd]),
+    call("pipe2", 59, &[PipeFds, PipeFlags]),
     call("getdents64", 61, &[Fd, Out, Len]),
     call("lseek", 62, &[Fd, Offset, Whence]),
     call("read", 63, &[Fd, Out, Len]),
@@ -231,13 +269,16 @@ pub const CALLS: &[Call] = &[
     call("writev", 66, &[Fd, Iovec, IovCount]),
     call("pread64", 67, &[Fd, Out, Len, Offset]),
     call("pwrite64", 68, &[Fd, In, Len, Offset]),
+    call("pselect6", 72, &[SelectN, FdSet, FdSet, FdSet, PollTimeout, SigPack]),
+    call("ppoll", 73, &[PollFds, PollCount, PollTimeout, SigsetPtr, SigsetSize]),
     call("readlinkat", 78, &[DirFd, Path, Out, Len]),
     call("newfstatat", 79, &[DirFd, Path, Out, Flags]),
     call("fstat", 80, &[Fd, Out]),
     call("fsync", 82, &[Fd]),
     call("set_tid_address", 96, &[Out]),
-    call("futex", 98, &[Out, Any, Any, Timespec, Out, Any]),
+    call("futex", 98, &[Out, FutexOp, Any, FutexTimeout, Out, Any]),
     call("set_robust_list", 99, &[In, Len]),
+    call("get_robust_list", 100, &[Pid, Out, Out]),
     call("nanosleep", 101, &[Timespec, Out]),
     call("getitimer", 102, &[ItimerWhich, Out]),
     call("setitimer", 103, &[ItimerWhich, TimerVal, Out]),

@@ -153,6 +153,7 @@ fn draw(ctx: &Ctx<'_>, pools: &mut Pools, rng: &mut Rng) -> (&'static Call, [u64
         for (slot, &kind) in a.iter_mut().zip(call.args) {
             *slot = pools.gen(kind, rng);
         }
+        pools.bound_blocking(call.nr, &mut a);
         return (call, a);
     }
 }

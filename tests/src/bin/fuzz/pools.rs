@@ -48,6 +48,11 @@ const TEXT_START: u64 = 0x40_0000;
 const RW_PAGES: usize = 4;
 /// Pages of the (read-only) data area.
 const DATA_PAGES: usize = 8;
+/// Where in the stack buffer `ppoll`'s array, `pselect6`'s three sets and
+/// `pipe2`'s two ints are built.
+const POLL_FDS_AT: u64 = 0;
+const FD_SETS_AT: u64 = 256;
+const PIPE_FDS_AT: u64 = 640;
 
 /// A few recent values (descriptors, mappings, pids), newest overwriting oldest.
 #[derive(Clone, Copy)]
@@ -225,6 +230,12 @@ pub struct Pools {
     timer_vals: [u64; 8],
     sigevents: [u64; 8],
     attrs: [u64; 5],
+    /// A readable signal mask (all clear), and `pselect6` argument packs
+    /// pointing at it (size 8 and 4) or at the hole.
+    sigset: u64,
+    sigpacks: [u64; 3],
+    /// Which of the three `fd_set` buffers the next [`Arg::FdSet`] fills.
+    next_set: u64,
 
     fds: Recent<8>,
     stale: Recent<4>,
@@ -328,6 +339,9 @@ impl Pools {
             timer_vals: [0; 8],
             sigevents: [0; 8],
             attrs: [0; 5],
+            sigset: 0,
+            sigpacks: [0; 3],
+            next_set: 0,
             fds: Recent::new(),
             stale: Recent::new(),
             maps: Recent::new(),
@@ -469,6 +483,9 @@ impl Pools {
             b.words(&[u64::from(u32::MAX), u64::MAX, 0, 0, 0, u64::MAX]),
             b.words(&[rng.next(), rng.next(), rng.next(), rng.next(), rng.next(), rng.next()]),
         ];
+
+        self.sigset = b.words(&[0]);
+        self.sigpacks = [b.words(&[self.sigset, 8]), b.words(&[self.sigset, 4]), b.words(&[self.hole, 8])];
     }
 
     /// Child side: descriptors the child opened before fuzzing.
@@ -628,11 +645,21 @@ impl Pools {
                 (1, 6),
                 (1, 7),
                 (1, 1031),
+                (1, 1032),
                 (1, u64::MAX),
             ]),
-            Arg::IoctlReq => {
-                rng.weighted(&[(2, 0x2400), (2, 0x2401), (1, 0x2402), (2, 0x2403), (1, 0x5401), (1, 0), (1, x)])
-            }
+            Arg::IoctlReq => rng.weighted(&[
+                (2, 0x2400),
+                (2, 0x2401),
+                (1, 0x2402),
+                (2, 0x2403),
+                (1, 0x5401),
+                (2, 0x541b),
+                (1, 0x5450),
+                (1, 0x5451),
+                (1, 0),
+                (1, x),
+            ]),
             Arg::Who => rng.weighted(&[(3, 0), (2, u64::MAX), (1, 1), (1, 2), (1, x)]),
             Arg::Resource => rng.weighted(&[(8, x % 16), (1, 16), (1, u64::MAX)]),
             Arg::PerfAttr => {
@@ -690,7 +717,128 @@ impl Pools {
             | Arg::VforkFlags
             | Arg::VforkThreadFlags
             | Arg::VforkPath => self.gen_sig(arg, rng, x),
+            Arg::PipeFds => {
+                if rng.one_in(5) {
+                    self.pointer(rng)
+                } else {
+                    self.stack + PIPE_FDS_AT
+                }
+            }
+            Arg::PipeFlags => {
+                const O_NONBLOCK: u64 = 0o4000;
+                const O_CLOEXEC: u64 = 0o2000000;
+                const O_DIRECT: u64 = 0o200000;
+                O_NONBLOCK | rng.weighted(&[(4, 0), (3, O_CLOEXEC), (1, O_DIRECT), (1, 1), (1, x)])
+            }
+            Arg::MknodMode => {
+                const S_IFIFO: u64 = 0o010000;
+                const S_IFREG: u64 = 0o100000;
+                rng.weighted(&[
+                    (5, S_IFIFO | 0o644),
+                    (2, S_IFREG | 0o644),
+                    (1, 0o600),
+                    (1, 0o020000 | 0o600),
+                    (1, 0o060000 | 0o600),
+                    (1, 0o140000 | 0o600),
+                    (1, 0o040000 | 0o755),
+                    (1, 0o170000),
+                    (1, x),
+                ])
+            }
+            Arg::PollFds => {
+                if rng.one_in(5) {
+                    self.pointer(rng)
+                } else {
+                    self.poll_array(rng)
+                }
+            }
+            Arg::PollCount => rng.weighted(&[(8, x % 9), (1, 256), (1, 257), (1, u64::MAX), (1, 1 << 32 | 1)]),
+            Arg::PollTimeout => match rng.below(16) {
+                0..=7 => self.times_short[0],
+                8..=10 => rng.pick(&self.times_short),
+                11..=12 => rng.pick(&self.times_bad),
+                _ => rng.pick(&[self.hole, self.none, KERNEL_LINEAR, self.straddle + PAGE - 8]),
+            },
+            Arg::SigsetPtr => rng.weighted(&[(6, 0), (3, self.sigset), (1, self.hole), (1, KERNEL_LINEAR)]),
+            Arg::SigsetSize => rng.weighted(&[(6, 8), (1, 0), (1, 4), (1, 16), (1, x)]),
+            Arg::SelectN => {
+                rng.weighted(&[(6, x % 40), (1, 64), (1, 1024), (1, u64::from(u32::MAX)), (1, 1 << 31), (1, u64::MAX)])
+            }
+            Arg::FdSet => match rng.below(8) {
+                0..=1 => 0,
+                2 => self.pointer(rng),
+                _ => self.fd_set(rng),
+            },
+            Arg::SigPack => {
+                rng.weighted(&[(5, 0), (2, self.sigpacks[0]), (1, self.sigpacks[1]), (1, self.sigpacks[2])])
+            }
+            Arg::FutexOp => {
+                let flags = if rng.one_in(2) { 128 } else { 0 } | if rng.one_in(8) { 256 } else { 0 };
+                if rng.one_in(16) {
+                    x
+                } else {
+                    (x % 14) | flags
+                }
+            }
+            // Never 0 (no timeout) nor far: no wait lasts more than 20 ms
+            // (absolute deadlines this small are long past). Small numbers
+            // are counts for requeue and wake-op, and unmapped addresses
+            // (EFAULT) for the waits.
+            Arg::FutexTimeout => match rng.below(16) {
+                0..=7 => rng.pick(&self.times_short),
+                8..=10 => rng.pick(&self.times_bad),
+                11..=13 => 1 + x % 8,
+                14 => u64::from(u32::MAX),
+                _ => rng.pick(&[self.hole, self.none, KERNEL_LINEAR, self.straddle + PAGE - 8]),
+            },
             Arg::Any => rng.weighted(&[(4, x % 16), (2, x), (1, u64::MAX), (1, 1 << 32)]),
+        }
+    }
+
+    /// Writes eight `struct pollfd` entries (the child's descriptors and
+    /// others, assorted events) at the start of the stack buffer; returns
+    /// their address.
+    fn poll_array(&mut self, rng: &mut Rng) -> u64 {
+        const EVENTS: [u64; 6] = [1, 4, 5, 0, 0x18, 0xffff];
+        let at = self.stack + POLL_FDS_AT;
+        for i in 0..8u64 {
+            let fd = self.fd(rng) as u32;
+            let events = rng.pick(&EVENTS) as u16;
+            let entry = u64::from(fd) | u64::from(events) << 32 | 0xdead << 48;
+            // SAFETY: the stack buffer is this child's own memory (see `stack`).
+            unsafe { ((at + i * 8) as *mut u64).write_volatile(entry) };
+        }
+        at
+    }
+
+    /// Fills one of three `fd_set` buffers (1024 bits) in the stack buffer
+    /// with the child's descriptors and a few others; returns its address.
+    fn fd_set(&mut self, rng: &mut Rng) -> u64 {
+        let at = self.stack + FD_SETS_AT + (self.next_set % 3) * 128;
+        self.next_set += 1;
+        let mut words = [0u64; 16];
+        for _ in 0..rng.below(6) {
+            let fd = (self.fd(rng) % 1024) as usize;
+            words[fd / 64] |= 1 << (fd % 64);
+        }
+        if rng.one_in(8) {
+            words[rng.below(16) as usize] = rng.next();
+        }
+        for (i, w) in words.iter().enumerate() {
+            // SAFETY: as in `poll_array`.
+            unsafe { ((at + i as u64 * 8) as *mut u64).write_volatile(*w) };
+        }
+        at
+    }
+
+    /// Keeps every call from blocking for long: whatever `F_SETFL` is
+    /// given, O_NONBLOCK stays set (the child's pipes and FIFOs would
+    /// otherwise block it on itself until the parent kills it).
+    pub fn bound_blocking(&self, nr: usize, args: &mut [u64; 6]) {
+        const O_NONBLOCK: u64 = 0o4000;
+        // fcntl(fd, F_SETFL, flags)
+        if nr == 25 && args[1] as u32 == 4 {
+            args[2] |= O_NONBLOCK;
         }
     }
 
@@ -739,7 +887,9 @@ impl Pools {
         if !self.writable {
             f &= !(3 | O_CREAT | O_TRUNC | O_APPEND);
         }
-        f
+        // A FIFO opened without O_NONBLOCK waits for a partner that never
+        // comes (only this child knows it); for other files it changes nothing.
+        f | O_NONBLOCK
     }
 
     /// A pointer for the kernel to read from or write to.
@@ -948,6 +1098,14 @@ impl Pools {
             56 | 23 | 24 | 241 => self.fds.push(r),
             // fcntl(F_DUPFD / F_DUPFD_CLOEXEC)
             25 if args[1] == 0 || args[1] == 1030 => self.fds.push(r),
+            // pipe2 into the stack buffer: read the two descriptors back.
+            59 if args[0] == self.stack + PIPE_FDS_AT => {
+                // SAFETY: the stack buffer is this child's own memory.
+                let fds = unsafe { ((self.stack + PIPE_FDS_AT) as *const [i32; 2]).read_volatile() };
+                for fd in fds {
+                    self.fds.push(fd as u64);
+                }
+            }
             57 => {
                 self.fds.remove(args[0]);
                 self.stale.push(args[0]);
