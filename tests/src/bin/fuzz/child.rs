@@ -49,13 +49,19 @@ pub struct Plan<'a> {
     pub trace: bool,
 }
 
+/// The buffer in the child's frame that pools point the kernel at; the
+/// pools also write structures there (`pollfd`s, `fd_set`s), so it is
+/// aligned.
+#[repr(align(16))]
+struct Local([u8; 72 << 10]);
+
 /// Runs child `plan.index`; never returns.
 pub fn run(plan: &Plan<'_>) -> ! {
     let mut rng = Rng::for_child(plan.seed, plan.index as u64, plan.gen);
     // The kernel may write into this through pointers from the pools: a
     // read's 64 KiB at most, so it cannot reach the frames around it.
-    let mut local = [0u8; 72 << 10];
-    let code = match setup(plan, &mut rng, local.as_mut_ptr() as u64) {
+    let mut local = Local([0; 72 << 10]);
+    let code = match setup(plan, &mut rng, local.0.as_mut_ptr() as u64) {
         Ok(mut pools) => {
             fuzz(plan, &mut rng, &mut pools);
             0
@@ -74,7 +80,11 @@ fn setup(plan: &Plan<'_>, rng: &mut Rng, stack: u64) -> Result<Pools, user::Errn
     let console = fs::open(c"/dev/console", O_RDONLY, 0)?;
     fs::dup3(console, 0, 0)?;
     fs::dup3(null, 1, 0)?;
-    fs::dup3(null, 2, 0)?;
+    // With `trace`, standard error stays on the console: a panic's
+    // message shows there.
+    if !plan.trace {
+        fs::dup3(null, 2, 0)?;
+    }
     fs::close(null)?;
     fs::close(console)?;
     let mut dir = FmtBuf::<32>::new();

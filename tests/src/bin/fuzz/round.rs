@@ -248,6 +248,9 @@ impl Children<'_, '_> {
             // Its own memory changed under it (a MAP_FIXED over its stack,
             // say) as much as a fault would have: counted, like signals.
             out.panicked += 1;
+            if s.verbose || s.only.is_some() {
+                report(s, self.ring, i, gen, pid, format_args!("{} (a panic)", ExitStatus(status)));
+            }
         } else if code != 0 {
             out.odd += 1;
             report(s, self.ring, i, gen, pid, format_args!("{}", ExitStatus(status)));
