@@ -247,6 +247,58 @@ fn target_runs() -> Vec<TargetRun> {
         )
         .lacking(&["job control turned off"])
         .on_busybox(),
+        // A shell script's everyday tools: pipelines, command substitution,
+        // read, a trap handler, background jobs with wait and kill %1.
+        TargetRun::session(
+            "busybox-sh-script",
+            crate::shell::SH_CMDLINE,
+            &[
+                Step::Expect("/ # "),
+                Step::Send(b"echo hello world | tr a-z A-Z | tr -d O\r"),
+                Step::Expect("HELL WRLD"),
+                Step::Send(b"echo \"n=$(echo abc | wc -c)\"\r"),
+                Step::Expect("n=4"),
+                Step::Send(b"echo piped | { read v; echo \"read:$v\"; }\r"),
+                Step::Expect("read:piped"),
+                Step::Send(b"trap 'echo caught USR1' USR1; kill -USR1 $$; echo after-trap\r"),
+                Step::Expect("after-trap"),
+                Step::Send(b"sleep 1 & wait; echo \"waited:$?\"\r"),
+                Step::Expect("waited:0"),
+                Step::Send(b"sleep 30 & kill %1; wait $!; echo \"killed:$?\"\r"),
+                Step::Expect("killed:143"),
+                Step::Send(b"exit 0\r"),
+            ],
+            0,
+            &["caught USR1\n"],
+        )
+        .on_busybox(),
+        // Job control at the prompt: ^Z stops the foreground job, `jobs`
+        // lists it, `fg` resumes it, ^C ends it, and the shell lives on.
+        TargetRun::session(
+            "busybox-sh-job-control",
+            crate::shell::SH_CMDLINE,
+            &[
+                Step::Expect("/ # "),
+                Step::Send(b"sleep 30\r"),
+                Step::Sleep(300),
+                Step::Send(b"\x1a"),
+                Step::Expect("Stopped"),
+                Step::Expect("/ # "),
+                Step::Send(b"jobs\r"),
+                Step::Expect("sleep 30"),
+                Step::Expect("/ # "),
+                Step::Send(b"fg\r"),
+                Step::Sleep(300),
+                Step::Send(b"\x03"),
+                Step::Expect("/ # "),
+                Step::Send(b"echo \"alive:$?\"; exit 5\r"),
+                Step::Expect("alive:130"),
+            ],
+            5,
+            &[],
+        )
+        .lacking(&["job control turned off"])
+        .on_busybox(),
         // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
         TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000"),
     ]

@@ -321,7 +321,11 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
     if flags & CLONE_PARENT_SETTID != 0 {
         let _ = write_user(args.parent_tid, &tid);
     }
-    sched::start(tid);
+    if flags & CLONE_THREAD != 0 {
+        sched::start(tid);
+    } else {
+        sched::start_first(tid);
+    }
     if vfork {
         // Sleeps until the child stops borrowing the memory; only the end
         // of this process ends the wait (its exit happens on the way out).
@@ -437,6 +441,45 @@ pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> Sy
         write_user(rusage, &r).map_err(|_| Errno::EFAULT)?;
     }
     Ok(0)
+}
+
+/// `prctl(option, arg2, ...)`: the thread's name (PR_SET_NAME,
+/// PR_GET_NAME: the process's name here, 15 bytes at most) and the
+/// dumpable flag (always 1: nothing is ever dumped, see RLIMIT_CORE);
+/// other options EINVAL, as Linux answers an option it does not know.
+pub fn prctl(option: u64, arg2: u64) -> SysResult {
+    const PR_GET_DUMPABLE: u64 = 3;
+    const PR_SET_DUMPABLE: u64 = 4;
+    const PR_SET_NAME: u64 = 15;
+    const PR_GET_NAME: u64 = 16;
+    const TASK_COMM_LEN: usize = 16;
+    match option {
+        PR_GET_DUMPABLE => Ok(1),
+        PR_SET_DUMPABLE if arg2 <= 1 => Ok(0),
+        PR_SET_NAME => {
+            let mut buf = [0u8; TASK_COMM_LEN];
+            let n = crate::arch::aarch64::uaccess::read_user_cstr_into(arg2, &mut buf).or_else(|e| match e {
+                // Longer names are cut, as Linux does.
+                CStrError::TooLong => Ok(TASK_COMM_LEN - 1),
+                CStrError::Fault => Err(Errno::EFAULT),
+            })?;
+            let name = heap::try_string(&alloc::string::String::from_utf8_lossy(&buf[..n]))?;
+            process::current_process()?.inner.lock().name = name;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut buf = [0u8; TASK_COMM_LEN];
+            {
+                let p = process::current_process()?;
+                let i = p.inner.lock();
+                let n = i.name.len().min(TASK_COMM_LEN - 1);
+                buf[..n].copy_from_slice(&i.name.as_bytes()[..n]);
+            }
+            write_user(arg2, &buf).map_err(|_| Errno::EFAULT)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
 }
 
 pub fn kill(pid: u64, sig: u64) -> SysResult {
