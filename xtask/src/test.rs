@@ -441,6 +441,10 @@ fn run_target(t: &mut Tally, art: &Artifacts, initrd: &Path, run: &TargetRun) ->
             why.push_str(&format!(" unexpected \"{l}\""));
         }
     }
+    if let Some(lost) = frames_lost(&result.output) {
+        ok = false;
+        why.push_str(&format!(" {lost}"));
+    }
     match &run.expect {
         Expect::TestLines(log) => {
             t.passed += lines_ok;
@@ -537,6 +541,19 @@ fn is_kernel_log(line: &str) -> bool {
         && ["ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"].iter().any(|l| after.starts_with(l))
 }
 
+/// Every boot that shuts down reports its free frames against the count
+/// when user space started: they must be equal (no frame lost by anything
+/// the run did). `None` when equal or not reported (a run that stops
+/// before user space).
+fn frames_lost(output: &str) -> Option<String> {
+    let line = output.lines().rev().find(|l| l.contains(" at shutdown (") && l.contains("frames: "))?;
+    let after = line.split("frames: ").nth(1)?;
+    let free: u64 = after.split_whitespace().next()?.parse().ok()?;
+    let base: u64 = after.split(" at shutdown (").nth(1)?.split_whitespace().next()?.parse().ok()?;
+    (free != base)
+        .then(|| format!("frames not back to baseline: {free} free at shutdown, {base} when user space started"))
+}
+
 fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &Path, c: &CompareRun) -> Result<(), String> {
     let name = format!("c-{}", c.program);
     let args: Vec<String> = c.args.iter().map(|s| s.to_string()).collect();
@@ -557,6 +574,10 @@ fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &Path, c: &CompareRun) ->
     let ours: String = r.output.lines().filter(|l| !is_kernel_log(l)).map(|l| format!("{l}\n")).collect();
     let mut ok = !r.timed_out;
     let mut why = String::new();
+    if let Some(lost) = frames_lost(&r.output) {
+        ok = false;
+        why.push_str(&lost);
+    }
     match Command::new("qemu-aarch64").arg(&bin).args(&args).output() {
         Ok(linux) => {
             let theirs = String::from_utf8_lossy(&linux.stdout).to_string();
@@ -700,4 +721,18 @@ pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     Ok(if t.failed == 0 { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frames_lost;
+
+    #[test]
+    fn frame_accounting_line() {
+        let ok = "[ 0.3] INFO  frames: 6456 free of 16909 at shutdown (6456 when user space started)\n";
+        assert_eq!(frames_lost(ok), None);
+        let lost = "x\n[ 0.3] INFO  frames: 6450 free of 16909 at shutdown (6456 when user space started)";
+        assert!(frames_lost(lost).is_some_and(|w| w.contains("6450 free") && w.contains("6456 when")));
+        assert_eq!(frames_lost("no shutdown line"), None);
+    }
 }
