@@ -397,11 +397,12 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
 pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
     use crate::arch::aarch64::sigframe::{SiChld, Siginfo};
     use signal::code::*;
-    const P_ALL: u64 = 0;
-    const P_PID: u64 = 1;
-    const P_PGID: u64 = 2;
-    const WSTOPPED: u64 = 2;
-    const WCONTINUED: u64 = 8;
+    use linux_raw_sys::general as linux;
+    const P_ALL: u64 = linux::P_ALL as u64;
+    const P_PID: u64 = linux::P_PID as u64;
+    const P_PGID: u64 = linux::P_PGID as u64;
+    const WSTOPPED: u64 = linux::WSTOPPED as u64;
+    const WCONTINUED: u64 = linux::WCONTINUED as u64;
     const ALLOWED: u64 = exit::WNOHANG | WSTOPPED | exit::WEXITED | WCONTINUED | exit::WNOWAIT | 0xe000_0000;
     if options & !ALLOWED != 0 || options & (WSTOPPED | exit::WEXITED | WCONTINUED) == 0 {
         return Err(Errno::EINVAL);
@@ -448,10 +449,11 @@ pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> Sy
 /// dumpable flag (always 1: nothing is ever dumped, see RLIMIT_CORE);
 /// other options EINVAL, as Linux answers an option it does not know.
 pub fn prctl(option: u64, arg2: u64) -> SysResult {
-    const PR_GET_DUMPABLE: u64 = 3;
-    const PR_SET_DUMPABLE: u64 = 4;
-    const PR_SET_NAME: u64 = 15;
-    const PR_GET_NAME: u64 = 16;
+    use linux_raw_sys::prctl as pr;
+    const PR_GET_DUMPABLE: u64 = pr::PR_GET_DUMPABLE as u64;
+    const PR_SET_DUMPABLE: u64 = pr::PR_SET_DUMPABLE as u64;
+    const PR_SET_NAME: u64 = pr::PR_SET_NAME as u64;
+    const PR_GET_NAME: u64 = pr::PR_GET_NAME as u64;
     const TASK_COMM_LEN: usize = 16;
     match option {
         PR_GET_DUMPABLE => Ok(1),
