@@ -396,8 +396,8 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
 /// child's state reported as a SIGCHLD `siginfo` (and WNOWAIT).
 pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
     use crate::arch::aarch64::sigframe::{SiChld, Siginfo};
-    use signal::code::*;
     use linux_raw_sys::general as linux;
+    use signal::code::*;
     const P_ALL: u64 = linux::P_ALL as u64;
     const P_PID: u64 = linux::P_PID as u64;
     const P_PGID: u64 = linux::P_PGID as u64;
