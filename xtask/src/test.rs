@@ -247,6 +247,58 @@ fn target_runs() -> Vec<TargetRun> {
         )
         .lacking(&["job control turned off"])
         .on_busybox(),
+        // A shell script's everyday tools: pipelines, command substitution,
+        // read, a trap handler, background jobs with wait and kill %1.
+        TargetRun::session(
+            "busybox-sh-script",
+            crate::shell::SH_CMDLINE,
+            &[
+                Step::Expect("/ # "),
+                Step::Send(b"echo hello world | tr a-z A-Z | tr -d O\r"),
+                Step::Expect("HELL WRLD"),
+                Step::Send(b"echo \"n=$(echo abc | wc -c)\"\r"),
+                Step::Expect("n=4"),
+                Step::Send(b"echo piped | { read v; echo \"read:$v\"; }\r"),
+                Step::Expect("read:piped"),
+                Step::Send(b"trap 'echo caught USR1' USR1; kill -USR1 $$; echo after-trap\r"),
+                Step::Expect("after-trap"),
+                Step::Send(b"sleep 1 & wait; echo \"waited:$?\"\r"),
+                Step::Expect("waited:0"),
+                Step::Send(b"sleep 30 & kill %1; wait $!; echo \"killed:$?\"\r"),
+                Step::Expect("killed:143"),
+                Step::Send(b"exit 0\r"),
+            ],
+            0,
+            &["caught USR1\n"],
+        )
+        .on_busybox(),
+        // Job control at the prompt: ^Z stops the foreground job, `jobs`
+        // lists it, `fg` resumes it, ^C ends it, and the shell lives on.
+        TargetRun::session(
+            "busybox-sh-job-control",
+            crate::shell::SH_CMDLINE,
+            &[
+                Step::Expect("/ # "),
+                Step::Send(b"sleep 30\r"),
+                Step::Sleep(300),
+                Step::Send(b"\x1a"),
+                Step::Expect("Stopped"),
+                Step::Expect("/ # "),
+                Step::Send(b"jobs\r"),
+                Step::Expect("sleep 30"),
+                Step::Expect("/ # "),
+                Step::Send(b"fg\r"),
+                Step::Sleep(300),
+                Step::Send(b"\x03"),
+                Step::Expect("/ # "),
+                Step::Send(b"echo \"alive:$?\"; exit 5\r"),
+                Step::Expect("alive:130"),
+            ],
+            5,
+            &[],
+        )
+        .lacking(&["job control turned off"])
+        .on_busybox(),
         // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
         // vfork_thread is left out until a thread's exit ends its CLONE_VFORK
         // creator's wait (the fuzzer reports it at once).
@@ -391,6 +443,10 @@ fn run_target(t: &mut Tally, art: &Artifacts, initrd: &Path, run: &TargetRun) ->
             why.push_str(&format!(" unexpected \"{l}\""));
         }
     }
+    if let Some(lost) = frames_lost(&result.output) {
+        ok = false;
+        why.push_str(&format!(" {lost}"));
+    }
     match &run.expect {
         Expect::TestLines(log) => {
             t.passed += lines_ok;
@@ -487,6 +543,19 @@ fn is_kernel_log(line: &str) -> bool {
         && ["ERROR", "WARN ", "INFO ", "DEBUG", "TRACE"].iter().any(|l| after.starts_with(l))
 }
 
+/// Every boot that shuts down reports its free frames against the count
+/// when user space started: they must be equal (no frame lost by anything
+/// the run did). `None` when equal or not reported (a run that stops
+/// before user space).
+fn frames_lost(output: &str) -> Option<String> {
+    let line = output.lines().rev().find(|l| l.contains(" at shutdown (") && l.contains("frames: "))?;
+    let after = line.split("frames: ").nth(1)?;
+    let free: u64 = after.split_whitespace().next()?.parse().ok()?;
+    let base: u64 = after.split(" at shutdown (").nth(1)?.split_whitespace().next()?.parse().ok()?;
+    (free != base)
+        .then(|| format!("frames not back to baseline: {free} free at shutdown, {base} when user space started"))
+}
+
 fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &Path, c: &CompareRun) -> Result<(), String> {
     let name = format!("c-{}", c.program);
     let args: Vec<String> = c.args.iter().map(|s| s.to_string()).collect();
@@ -507,6 +576,10 @@ fn compare_run(t: &mut Tally, art: &Artifacts, initrd: &Path, c: &CompareRun) ->
     let ours: String = r.output.lines().filter(|l| !is_kernel_log(l)).map(|l| format!("{l}\n")).collect();
     let mut ok = !r.timed_out;
     let mut why = String::new();
+    if let Some(lost) = frames_lost(&r.output) {
+        ok = false;
+        why.push_str(&lost);
+    }
     match Command::new("qemu-aarch64").arg(&bin).args(&args).output() {
         Ok(linux) => {
             let theirs = String::from_utf8_lossy(&linux.stdout).to_string();
@@ -650,4 +723,18 @@ pub fn run(release: bool, filter: Option<&str>) -> Result<i32, String> {
     }
     println!("{} passed, {} failed", t.passed, t.failed);
     Ok(if t.failed == 0 { 0 } else { 1 })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frames_lost;
+
+    #[test]
+    fn frame_accounting_line() {
+        let ok = "[ 0.3] INFO  frames: 6456 free of 16909 at shutdown (6456 when user space started)\n";
+        assert_eq!(frames_lost(ok), None);
+        let lost = "x\n[ 0.3] INFO  frames: 6450 free of 16909 at shutdown (6456 when user space started)";
+        assert!(frames_lost(lost).is_some_and(|w| w.contains("6450 free") && w.contains("6456 when")));
+        assert_eq!(frames_lost("no shutdown line"), None);
+    }
 }

@@ -108,6 +108,7 @@ pub mod nr {
     pub const MADVISE: u64 = linux::__NR_madvise as u64;
     pub const WAIT4: u64 = linux::__NR_wait4 as u64;
     pub const WAITID: u64 = linux::__NR_waitid as u64;
+    pub const PRCTL: u64 = linux::__NR_prctl as u64;
     pub const PRLIMIT64: u64 = linux::__NR_prlimit64 as u64;
     pub const GETRANDOM: u64 = linux::__NR_getrandom as u64;
     pub const PERF_EVENT_OPEN: u64 = linux::__NR_perf_event_open as u64;
@@ -200,6 +201,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::GETTIMEOFDAY => misc::gettimeofday(a[0], a[1]),
         nr::GETRUSAGE => misc::getrusage(a[0], a[1]),
         nr::UNAME => misc::uname(a[0]),
+        nr::PRCTL => proc::prctl(a[0], a[1]),
         nr::PRLIMIT64 => misc::prlimit64(a[0], a[1], a[2], a[3]),
         nr::GETRANDOM => misc::getrandom(a[0], a[1], a[2]),
         nr::PERF_EVENT_OPEN => fs::perf_event_open(a[0], a[1], a[2], a[3], a[4]),

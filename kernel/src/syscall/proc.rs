@@ -321,7 +321,11 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
     if flags & CLONE_PARENT_SETTID != 0 {
         let _ = write_user(args.parent_tid, &tid);
     }
-    sched::start(tid);
+    if flags & CLONE_THREAD != 0 {
+        sched::start(tid);
+    } else {
+        sched::start_first(tid);
+    }
     if vfork {
         // Sleeps until the child stops borrowing the memory; only the end
         // of this process ends the wait (its exit happens on the way out).
@@ -392,12 +396,13 @@ pub fn wait4(pid: u64, status: u64, options: u64, rusage: u64) -> SysResult {
 /// child's state reported as a SIGCHLD `siginfo` (and WNOWAIT).
 pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> SysResult {
     use crate::arch::aarch64::sigframe::{SiChld, Siginfo};
+    use linux_raw_sys::general as linux;
     use signal::code::*;
-    const P_ALL: u64 = 0;
-    const P_PID: u64 = 1;
-    const P_PGID: u64 = 2;
-    const WSTOPPED: u64 = 2;
-    const WCONTINUED: u64 = 8;
+    const P_ALL: u64 = linux::P_ALL as u64;
+    const P_PID: u64 = linux::P_PID as u64;
+    const P_PGID: u64 = linux::P_PGID as u64;
+    const WSTOPPED: u64 = linux::WSTOPPED as u64;
+    const WCONTINUED: u64 = linux::WCONTINUED as u64;
     const ALLOWED: u64 = exit::WNOHANG | WSTOPPED | exit::WEXITED | WCONTINUED | exit::WNOWAIT | 0xe000_0000;
     if options & !ALLOWED != 0 || options & (WSTOPPED | exit::WEXITED | WCONTINUED) == 0 {
         return Err(Errno::EINVAL);
@@ -437,6 +442,46 @@ pub fn waitid(idtype: u64, id: u64, infop: u64, options: u64, rusage: u64) -> Sy
         write_user(rusage, &r).map_err(|_| Errno::EFAULT)?;
     }
     Ok(0)
+}
+
+/// `prctl(option, arg2, ...)`: the thread's name (PR_SET_NAME,
+/// PR_GET_NAME: the process's name here, 15 bytes at most) and the
+/// dumpable flag (always 1: nothing is ever dumped, see RLIMIT_CORE);
+/// other options EINVAL, as Linux answers an option it does not know.
+pub fn prctl(option: u64, arg2: u64) -> SysResult {
+    use linux_raw_sys::prctl as pr;
+    const PR_GET_DUMPABLE: u64 = pr::PR_GET_DUMPABLE as u64;
+    const PR_SET_DUMPABLE: u64 = pr::PR_SET_DUMPABLE as u64;
+    const PR_SET_NAME: u64 = pr::PR_SET_NAME as u64;
+    const PR_GET_NAME: u64 = pr::PR_GET_NAME as u64;
+    const TASK_COMM_LEN: usize = 16;
+    match option {
+        PR_GET_DUMPABLE => Ok(1),
+        PR_SET_DUMPABLE if arg2 <= 1 => Ok(0),
+        PR_SET_NAME => {
+            let mut buf = [0u8; TASK_COMM_LEN];
+            let n = crate::arch::aarch64::uaccess::read_user_cstr_into(arg2, &mut buf).or_else(|e| match e {
+                // Longer names are cut, as Linux does.
+                CStrError::TooLong => Ok(TASK_COMM_LEN - 1),
+                CStrError::Fault => Err(Errno::EFAULT),
+            })?;
+            let name = heap::try_string(&alloc::string::String::from_utf8_lossy(&buf[..n]))?;
+            process::current_process()?.inner.lock().name = name;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut buf = [0u8; TASK_COMM_LEN];
+            {
+                let p = process::current_process()?;
+                let i = p.inner.lock();
+                let n = i.name.len().min(TASK_COMM_LEN - 1);
+                buf[..n].copy_from_slice(&i.name.as_bytes()[..n]);
+            }
+            write_user(arg2, &buf).map_err(|_| Errno::EFAULT)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
 }
 
 pub fn kill(pid: u64, sig: u64) -> SysResult {

@@ -197,9 +197,9 @@ fn wanted(pid: i32, options: u64, my_pgid: Pid, c: &Process) -> bool {
 }
 
 /// `wait4` options: exited children are always wanted.
-pub const WEXITED: u64 = 4;
+pub const WEXITED: u64 = linux_raw_sys::general::WEXITED as u64;
 /// `waitid` option: report without reaping (or consuming the report).
-pub const WNOWAIT: u64 = 0x0100_0000;
+pub const WNOWAIT: u64 = linux_raw_sys::general::WNOWAIT as u64;
 
 /// `wait4(pid, ...)`: returns (child pid, wait status, its fault count).
 pub fn wait(pid: i32, options: u64) -> Result<Option<(Pid, i32, u64)>, Errno> {

@@ -128,6 +128,17 @@ pub fn start(pid: Pid) {
     RUN_QUEUE.lock().push_back(pid);
 }
 
+/// Queues a new child process ahead of everything and has the caller
+/// switch to it on its way back to user mode: the child runs first after
+/// `fork` (Linux's `sched_child_runs_first`). A shell's `cmd & kill $!`
+/// then finds the child past its own set-up (a forked shell resets the
+/// signals it ignores before anything else), as it does on a Linux with
+/// more than one CPU.
+pub fn start_first(pid: Pid) {
+    RUN_QUEUE.lock().push_front(pid);
+    request_resched();
+}
+
 /// Asks for a switch at the next return to user mode.
 pub fn request_resched() {
     NEED_RESCHED.store(true, Ordering::Relaxed);

@@ -76,25 +76,26 @@ pub const SIGSEGV: u32 = linux::SIGSEGV;
 pub const SIGBUS: u32 = linux::SIGBUS;
 pub const SIGPIPE: u32 = linux::SIGPIPE;
 
-/// `si_code` values (asm-generic/siginfo.h).
+/// `si_code` values (asm-generic/siginfo.h), as `siginfo` holds them.
 pub mod code {
-    pub const SI_USER: i32 = 0;
-    pub const SI_KERNEL: i32 = 0x80;
-    pub const SI_QUEUE: i32 = -1;
-    pub const SI_TIMER: i32 = -2;
-    pub const SI_TKILL: i32 = -6;
-    pub const SEGV_MAPERR: i32 = 1;
-    pub const SEGV_ACCERR: i32 = 2;
-    pub const BUS_ADRALN: i32 = 1;
-    pub const BUS_ADRERR: i32 = 2;
-    pub const BUS_OBJERR: i32 = 3;
-    pub const ILL_ILLOPC: i32 = 1;
-    pub const TRAP_BRKPT: i32 = 1;
-    pub const CLD_EXITED: i32 = 1;
-    pub const CLD_KILLED: i32 = 2;
-    pub const CLD_DUMPED: i32 = 3;
-    pub const CLD_STOPPED: i32 = 5;
-    pub const CLD_CONTINUED: i32 = 6;
+    use linux_raw_sys::general as linux;
+    pub const SI_USER: i32 = linux::SI_USER as i32;
+    pub const SI_KERNEL: i32 = linux::SI_KERNEL as i32;
+    pub const SI_QUEUE: i32 = linux::SI_QUEUE;
+    pub const SI_TIMER: i32 = linux::SI_TIMER;
+    pub const SI_TKILL: i32 = linux::SI_TKILL;
+    pub const SEGV_MAPERR: i32 = linux::SEGV_MAPERR as i32;
+    pub const SEGV_ACCERR: i32 = linux::SEGV_ACCERR as i32;
+    pub const BUS_ADRALN: i32 = linux::BUS_ADRALN as i32;
+    pub const BUS_ADRERR: i32 = linux::BUS_ADRERR as i32;
+    pub const BUS_OBJERR: i32 = linux::BUS_OBJERR as i32;
+    pub const ILL_ILLOPC: i32 = linux::ILL_ILLOPC as i32;
+    pub const TRAP_BRKPT: i32 = linux::TRAP_BRKPT as i32;
+    pub const CLD_EXITED: i32 = linux::CLD_EXITED as i32;
+    pub const CLD_KILLED: i32 = linux::CLD_KILLED as i32;
+    pub const CLD_DUMPED: i32 = linux::CLD_DUMPED as i32;
+    pub const CLD_STOPPED: i32 = linux::CLD_STOPPED as i32;
+    pub const CLD_CONTINUED: i32 = linux::CLD_CONTINUED as i32;
 }
 
 /// A thread's signal state.
