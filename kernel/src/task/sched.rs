@@ -18,13 +18,15 @@ use crate::arch::aarch64::context::{self, Context};
 use crate::arch::aarch64::{cpu, mmu};
 use alloc::collections::VecDeque;
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use spin::Mutex;
 
 static CURRENT: AtomicU32 = AtomicU32::new(0);
 static RUN_QUEUE: Mutex<VecDeque<Pid>> = Mutex::new(VecDeque::new());
 /// Threads that have exited and made their last switch, or are making it.
 static DEAD: Mutex<alloc::vec::Vec<Pid>> = Mutex::new(alloc::vec::Vec::new());
+/// How many threads the dead list holds (lets a switch skip it).
+static DEAD_COUNT: AtomicUsize = AtomicUsize::new(0);
 static NEED_RESCHED: AtomicBool = AtomicBool::new(false);
 /// Context switches since boot.
 pub static SWITCHES: AtomicU64 = AtomicU64::new(0);
@@ -82,19 +84,26 @@ pub fn reserve_slot() -> Result<(), crate::errno::Errno> {
 pub fn retire(t: &mut Thread) {
     t.state = State::Dead;
     DEAD.lock().push(t.tid);
+    DEAD_COUNT.fetch_add(1, Ordering::Relaxed);
 }
 
 /// Frees the threads that have made their last switch (every dead one but
 /// the caller).
 fn free_dead() {
+    if DEAD_COUNT.load(Ordering::Relaxed) == 0 {
+        return;
+    }
     let me = current();
     loop {
-        let gone = {
+        // The dead list's lock is never held while taking the table's
+        // (the table's holder takes it in `retire`).
+        let tid = {
             let mut dead = DEAD.lock();
             let Some(i) = dead.iter().position(|&t| t != me) else { return };
-            let tid = dead.swap_remove(i);
-            TABLE.lock().threads.remove(&tid)
+            DEAD_COUNT.fetch_sub(1, Ordering::Relaxed);
+            dead.swap_remove(i)
         };
+        let gone = TABLE.lock().threads.remove(&tid);
         // Its kernel stack and records go with the table unlocked.
         drop(gone);
     }
@@ -106,7 +115,11 @@ fn free_dead() {
 pub fn take_tid(old: Pid, new: Pid) {
     let gone = {
         let mut t = TABLE.lock();
-        DEAD.lock().retain(|&d| d != new);
+        let mut dead = DEAD.lock();
+        let before = dead.len();
+        dead.retain(|&d| d != new);
+        DEAD_COUNT.fetch_sub(before - dead.len(), Ordering::Relaxed);
+        drop(dead);
         let gone = t.threads.remove(&new);
         if let Some(mut me) = t.threads.remove(&old) {
             me.tid = new;
