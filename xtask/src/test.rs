@@ -300,9 +300,7 @@ fn target_runs() -> Vec<TargetRun> {
         .lacking(&["job control turned off"])
         .on_busybox(),
         // A short fixed-seed round of the system-call fuzzer (cargo xtask fuzz).
-        // vfork_thread is left out until a thread's exit ends its CLONE_VFORK
-        // creator's wait (the fuzzer reports it at once).
-        TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000 skip=vfork_thread"),
+        TargetRun::tests("user-fuzz", "init=/bin/fuzz -- seed=1 procs=8 calls=4000"),
     ]
 }
 

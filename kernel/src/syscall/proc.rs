@@ -289,6 +289,7 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
         must_exit: false,
         clear_child_tid: if flags & CLONE_CHILD_CLEARTID != 0 { args.child_tid } else { 0 },
         robust_list: 0,
+        vfork_done: None,
         kstack,
         ctx,
         fp,
@@ -307,8 +308,13 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
         // that store would fault.
         let _ = child.mm.lock().store_u32(args.child_tid, tid);
     }
-    let vfork = flags & CLONE_VFORK != 0;
-    process.vfork_pending.store(vfork, core::sync::atomic::Ordering::Relaxed);
+    let vfork_done = if flags & CLONE_VFORK != 0 {
+        let done = Arc::new(process::VforkDone::new());
+        child.vfork_done = Some(done.clone());
+        Some(done)
+    } else {
+        None
+    };
     {
         let mut t = TABLE.lock();
         if flags & CLONE_THREAD != 0 {
@@ -326,11 +332,10 @@ pub fn do_clone(frame: &TrapFrame, args: &CloneArgs) -> SysResult {
     } else {
         sched::start_first(tid);
     }
-    if vfork {
+    if let Some(done) = vfork_done {
         // Sleeps until the child stops borrowing the memory; only the end
-        // of this process ends the wait (its exit happens on the way out).
-        let released = || !process.vfork_pending.load(core::sync::atomic::Ordering::Relaxed);
-        let _ = process.vfork_wait.wait_killable(released);
+        // of this thread ends the wait (its exit happens on the way out).
+        done.wait();
     }
     Ok(tid as u64)
 }

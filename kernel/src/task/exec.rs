@@ -185,6 +185,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
         must_exit: false,
         clear_child_tid: 0,
         robust_list: 0,
+        vfork_done: None,
         kstack,
         ctx,
         fp: Box::default(),
@@ -271,8 +272,8 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
     drop(old_files);
     // POSIX timers do not survive exec; interval timers do (Linux).
     super::timers::with(|t| t.exec(process.pid));
-    if process.vfork_pending.swap(false, core::sync::atomic::Ordering::Relaxed) {
-        process.vfork_wait.wake_all();
+    if let Some(done) = super::process::with(tid, |t| t.vfork_done.take()).flatten() {
+        done.complete();
     }
     Ok(())
 }

@@ -23,7 +23,6 @@ use super::sched;
 use crate::arch::aarch64::mmu;
 use crate::errno::Errno;
 use alloc::sync::Arc;
-use core::sync::atomic::Ordering;
 
 pub const SIGKILL: u32 = 9;
 pub const SIGBUS: u32 = 7;
@@ -103,6 +102,10 @@ pub fn exit_thread(wait_status: i32) -> ! {
             sched::schedule();
         }
     };
+    // A vfork parent waits for this thread to let go of its memory.
+    if let Some(done) = process::with(tid, |t| t.vfork_done.take()).flatten() {
+        done.complete();
+    }
     // TTBR0 must stop pointing at the tables before they can be freed.
     mmu::set_user_table(crate::mm::kernel_space::empty_table(), 0);
     drop(mm);
@@ -155,9 +158,6 @@ fn process_exited(p: &Arc<Process>, status: i32) {
         i.zombie = Some(status);
         (t.procs.get(&i.ppid).cloned(), orphan_zombies)
     };
-    if p.vfork_pending.swap(false, Ordering::Relaxed) {
-        p.vfork_wait.wake_all();
-    }
     super::timers::with(|t| t.exit(pid));
     if pid == 1 {
         super::init_exited(status);

@@ -9,8 +9,10 @@
 //! "out of memory"). Otherwise the victim gets SIGKILL, the faulting process
 //! steps aside so the victim can run and die, and its access is retried: the
 //! next attempt finds the victim's frames free. A process that is already
-//! dying (a signal pending) counts as the victim: nobody new is killed while
-//! memory is on its way back.
+//! dying (its threads told to exit, as SIGKILL does) counts as the victim:
+//! nobody new is killed while memory is on its way back. A stopped process,
+//! or one with an ordinary signal pending, is not dying: it is a candidate
+//! like any other (waiting for it would wait for ever).
 
 use super::process::{Pid, TABLE};
 use super::{sched, signal};
@@ -29,7 +31,7 @@ pub fn make_room_for(me: Pid) -> bool {
                 t.threads.get(&tid).map(|th| (p, th))
             })
         };
-        if candidates().any(|(p, th)| p.pid != my_pid && (th.sig.flag || th.must_exit)) {
+        if candidates().any(|(p, th)| p.pid != my_pid && th.must_exit) {
             // A victim is already on its way out: let it go first.
             drop(t);
             sched::yield_now();

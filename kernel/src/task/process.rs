@@ -138,10 +138,6 @@ pub struct Process {
     pub thread_exit: super::wait::WaitQueue,
     /// Its threads in `wait4` sleep here until a child changes state.
     pub child_wait: super::wait::WaitQueue,
-    /// A vfork parent sleeps here until this process execs or exits.
-    pub vfork_wait: super::wait::WaitQueue,
-    /// Whether this process still borrows its vfork parent's memory.
-    pub vfork_pending: AtomicBool,
     /// Its signals pending for any thread, and its stop state.
     pub signals: Mutex<super::signal::ProcSignals>,
     /// Its signal actions, shared by its threads. (A process made by
@@ -158,8 +154,6 @@ impl Process {
             counters: Counters::default(),
             thread_exit: super::wait::WaitQueue::new(),
             child_wait: super::wait::WaitQueue::new(),
-            vfork_wait: super::wait::WaitQueue::new(),
-            vfork_pending: AtomicBool::new(false),
             signals: Mutex::new(super::signal::ProcSignals::default()),
             sighand,
         }
@@ -168,6 +162,39 @@ impl Process {
     /// Whether it has exited (every thread gone).
     pub fn is_zombie(&self) -> bool {
         self.inner.lock().zombie.is_some()
+    }
+}
+
+/// A vfork parent's wait for its child to stop borrowing its memory: the
+/// child thread completes it when it execs or exits (Linux's
+/// `vfork_done`, completed in `mm_release`), whether it is a process of
+/// its own or a thread.
+pub struct VforkDone {
+    done: AtomicBool,
+    wait: super::wait::WaitQueue,
+}
+
+impl VforkDone {
+    pub const fn new() -> VforkDone {
+        VforkDone { done: AtomicBool::new(false), wait: super::wait::WaitQueue::new() }
+    }
+
+    /// The child no longer uses the parent's memory.
+    pub fn complete(&self) {
+        self.done.store(true, Ordering::Relaxed);
+        self.wait.wake_all();
+    }
+
+    /// Sleeps until [`complete`](Self::complete); only the end of the
+    /// caller's thread ends the wait early (Linux's killable wait).
+    pub fn wait(&self) {
+        let _ = self.wait.wait_killable(|| self.done.load(Ordering::Relaxed));
+    }
+}
+
+impl Default for VforkDone {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
@@ -188,6 +215,9 @@ pub struct Thread {
     pub clear_child_tid: u64,
     /// `set_robust_list`: the head of its robust futex list.
     pub robust_list: u64,
+    /// Set while it was made by vfork and still borrows its parent's
+    /// memory: completed at its exec or exit.
+    pub vfork_done: Option<Arc<VforkDone>>,
     pub kstack: Box<KernelStack>,
     pub ctx: Context,
     pub fp: Box<FpState>,
