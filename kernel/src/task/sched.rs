@@ -142,15 +142,21 @@ pub fn start(pid: Pid) {
 }
 
 /// Queues a new child process ahead of everything and has the caller
-/// switch to it on its way back to user mode: the child runs first after
-/// `fork` (Linux's `sched_child_runs_first`). A shell's `cmd & kill $!`
-/// then finds the child past its own set-up (a forked shell resets the
-/// signals it ignores before anything else), as it does on a Linux with
-/// more than one CPU.
+/// switch to it on its way back to user mode, the caller coming right
+/// after it: the child runs first after `fork` (Linux's
+/// `sched_child_runs_first`), and no other thread waits longer for it. A
+/// shell's `cmd & kill $!` then finds the child past its own set-up (a
+/// forked shell resets the signals it ignores before anything else), as it
+/// does on a Linux with more than one CPU.
 pub fn start_first(pid: Pid) {
     RUN_QUEUE.lock().push_front(pid);
+    PARENT_NEXT.store(true, Ordering::Relaxed);
     request_resched();
 }
+
+/// Set by [`start_first`]: the next switch puts the caller back at the
+/// front of the queue instead of the back.
+static PARENT_NEXT: AtomicBool = AtomicBool::new(false);
 
 /// Asks for a switch at the next return to user mode.
 pub fn request_resched() {
@@ -247,19 +253,31 @@ pub fn schedule() {
         let mut tables = TABLE.lock();
         let t = &mut tables.threads;
         let mut rq = RUN_QUEUE.lock();
+        // After a fork the parent goes back to the front, right behind its
+        // child: the child runs first, then the parent, and nobody else in
+        // the queue loses a turn.
+        let behind_child = PARENT_NEXT.swap(false, Ordering::Relaxed);
+        let mut requeue = None;
         if let Some(p) = t.get_mut(&cur) {
             if p.state == State::Running {
                 p.state = State::Ready;
-                rq.push_back(cur);
+                if behind_child {
+                    requeue = Some(cur);
+                } else {
+                    rq.push_back(cur);
+                }
             }
         }
         let next_pid = loop {
             match rq.pop_front() {
                 Some(pid) if t.get(&pid).is_some_and(|p| p.state == State::Ready) => break pid,
                 Some(_) => continue,
-                None => break 0,
+                None => break requeue.take().unwrap_or(0),
             }
         };
+        if let Some(parent) = requeue {
+            rq.push_front(parent);
+        }
         drop(rq);
         if next_pid == cur {
             if let Some(p) = t.get_mut(&cur) {
