@@ -205,6 +205,8 @@ fn target_runs() -> Vec<TargetRun> {
         TargetRun::tests("c-clone_flags", "init=/bin/runinit -- /bin/clone_flags"),
         TargetRun::tests("c-stop_continue", "init=/bin/runinit -- /bin/stop_continue"),
         TargetRun::tests("c-vfork_exec", "init=/bin/runinit -- /bin/vfork_exec"),
+        // qemu-user passes madvise to the host only in part.
+        TargetRun::tests("c-madvise", "init=/bin/runinit -- /bin/madvise"),
         // Typing at the console: line editing reaches the program as the
         // edited line, and ^C kills the foreground program (runinit, as pid 1,
         // reports 128 + SIGINT).

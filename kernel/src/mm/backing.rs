@@ -116,6 +116,12 @@ pub trait Backing: Send + Sync {
         0
     }
 
+    /// Raw physical memory (Linux's VM_PFNMAP): no page is the object's to
+    /// drop or fault in ahead (`madvise` refuses such areas).
+    fn is_device(&self) -> bool {
+        false
+    }
+
     /// Whether the object wants to know about the first store to each page
     /// of a shared mapping (files: for `msync`); its clean pages are then
     /// mapped read-only and [`mark_dirty`](Self::mark_dirty) is called on
@@ -298,6 +304,11 @@ impl Backing for PhysRange {
     fn kind_name(&self) -> &'static str {
         "device"
     }
+
+    fn is_device(&self) -> bool {
+        true
+    }
+
     fn page(&self, pgoff: u64, _store: bool) -> Result<PageFrame, BackingError> {
         self.contiguous(pgoff).map(PageFrame::Device).ok_or(BackingError::BeyondEnd)
     }

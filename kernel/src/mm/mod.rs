@@ -7,6 +7,7 @@ pub mod addr;
 pub mod asid;
 pub mod backing;
 pub mod frame;
+pub mod madvise_args;
 pub mod paging;
 pub mod physmap;
 pub mod spurious;
@@ -34,6 +35,7 @@ target_only! {
     pub mod fault;
     pub mod heap;
     pub mod kernel_space;
+    pub mod madvise;
     pub mod mmap;
     pub mod msync;
     pub mod phys;

@@ -69,6 +69,11 @@ pub fn mprotect(addr: u64, len: u64, prot: u64) -> SysResult {
     Ok(0)
 }
 
+pub fn madvise(addr: u64, len: u64, advice: u64) -> SysResult {
+    process::with_mm(|mm| crate::mm::madvise::madvise(mm, addr, len, advice))??;
+    Ok(0)
+}
+
 pub fn msync(addr: u64, len: u64, flags: u64) -> SysResult {
     process::with_mm(|mm| crate::mm::msync::msync(mm, addr, len, flags))?
 }

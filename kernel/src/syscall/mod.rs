@@ -156,7 +156,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
         nr::MPROTECT => memory::mprotect(a[0], a[1], a[2]),
         nr::MSYNC => memory::msync(a[0], a[1], a[2]),
         nr::BRK => memory::brk(a[0]),
-        nr::MADVISE => Ok(0),
+        nr::MADVISE => memory::madvise(a[0], a[1], a[2]),
         nr::EXIT => proc::exit(a[0]),
         nr::EXIT_GROUP => proc::exit_group(a[0]),
         nr::GETPID => proc::getpid(),
