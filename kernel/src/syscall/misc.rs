@@ -10,13 +10,9 @@ use crate::task::sched;
 use crate::vdso::{self, data};
 use core::mem::{offset_of, size_of};
 
-/// `struct timespec`.
-#[repr(C)]
-#[derive(Copy, Clone, Default)]
-pub struct Timespec {
-    pub sec: i64,
-    pub nsec: i64,
-}
+/// `struct timespec` and `struct timeval`: one definition, with the
+/// conversions to and from nanoseconds, shared with the timers.
+pub use crate::task::timers::{Timespec, Timeval};
 
 /// `struct rusage` (144 bytes).
 #[repr(C)]
@@ -53,14 +49,6 @@ crate::abi_layout!("timespec", {
     "tv_nsec" => offset_of!(Timespec, nsec),
 });
 
-/// `struct timeval`.
-#[repr(C)]
-#[derive(Copy, Clone, Default)]
-pub struct Timeval {
-    pub sec: i64,
-    pub usec: i64,
-}
-
 crate::abi_layout!("timeval", {
     "size" => size_of::<Timeval>(),
     "tv_usec" => offset_of!(Timeval, usec),
@@ -80,13 +68,8 @@ fn clock_now_ns(clock: u64) -> Result<u64, Errno> {
     Ok(data::clock_ns(clock, timer::counter(), &p).unwrap_or_else(timer::uptime_ns))
 }
 
-fn timespec(ns: u64) -> Timespec {
-    let (sec, nsec) = data::split_ns(ns);
-    Timespec { sec, nsec }
-}
-
 pub fn clock_gettime(clock: u64, tp: u64) -> SysResult {
-    let ts = timespec(clock_now_ns(clock)?);
+    let ts = Timespec::from_ns(clock_now_ns(clock)?);
     write_user(tp, &ts).map_err(|_| Errno::EFAULT)?;
     Ok(0)
 }
@@ -98,7 +81,7 @@ pub fn clock_getres(clock: u64, res: u64) -> SysResult {
     let clock = u32::try_from(clock as i32).ok().filter(|&c| c <= data::CLOCK_MAX).ok_or(Errno::EINVAL)?;
     let ns = data::resolution_ns(clock, &vdso::params()).unwrap_or(1);
     if res != 0 {
-        write_user(res, &timespec(ns)).map_err(|_| Errno::EFAULT)?;
+        write_user(res, &Timespec::from_ns(ns)).map_err(|_| Errno::EFAULT)?;
     }
     Ok(0)
 }
@@ -107,8 +90,8 @@ pub fn clock_getres(clock: u64, res: u64) -> SysResult {
 /// is UTC (zeros), as Linux's default `sys_tz`. Either pointer may be null.
 pub fn gettimeofday(tv: u64, tz: u64) -> SysResult {
     if tv != 0 {
-        let (sec, nsec) = data::split_ns(clock_now_ns(data::CLOCK_REALTIME.into())?);
-        write_user(tv, &Timeval { sec, usec: nsec / 1000 }).map_err(|_| Errno::EFAULT)?;
+        let now = clock_now_ns(data::CLOCK_REALTIME.into())?;
+        write_user(tv, &Timeval::from_ns(now)).map_err(|_| Errno::EFAULT)?;
     }
     if tz != 0 {
         write_user(tz, &[0i32; 2]).map_err(|_| Errno::EFAULT)?;
@@ -130,25 +113,22 @@ fn sleep_until(until: u64, rem: u64) -> SysResult {
         if sched::block(Block::Sleep(until)).is_err() {
             if rem != 0 {
                 let left = until.saturating_sub(timer::uptime_ns());
-                let ts = Timespec { sec: (left / 1_000_000_000) as i64, nsec: (left % 1_000_000_000) as i64 };
-                write_user(rem, &ts).map_err(|_| Errno::EFAULT)?;
+                write_user(rem, &Timespec::from_ns(left)).map_err(|_| Errno::EFAULT)?;
             }
             return Err(Errno::ERESTARTNOHAND);
         }
     }
 }
 
-/// Reads a relative or absolute sleep request (EFAULT, EINVAL as Linux).
-fn read_request(req: u64) -> Result<u64, Errno> {
-    let ts: Timespec = read_user(req).map_err(|_| Errno::EFAULT)?;
-    if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
-        return Err(Errno::EINVAL);
-    }
-    Ok((ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64))
+/// Reads a user `timespec` as nanoseconds (a sleep request, a timeout):
+/// EFAULT if unreadable, EINVAL for negative seconds or nanoseconds out of
+/// range, as Linux.
+pub fn read_timespec_ns(at: u64) -> Result<u64, Errno> {
+    read_user::<Timespec>(at).map_err(|_| Errno::EFAULT)?.to_ns().ok_or(Errno::EINVAL)
 }
 
 pub fn nanosleep(req: u64, rem: u64) -> SysResult {
-    let ns = read_request(req)?;
+    let ns = read_timespec_ns(req)?;
     if ns == 0 {
         sched::yield_now();
         return Ok(0);
@@ -168,7 +148,7 @@ pub fn clock_nanosleep(clock: u64, flags: u64, req: u64, rem: u64) -> SysResult 
     {
         return Err(Errno::EINVAL);
     }
-    let ns = read_request(req)?;
+    let ns = read_timespec_ns(req)?;
     if flags & TIMER_ABSTIME != 0 {
         // The deadline on this clock, moved onto the monotonic one.
         let offset = clock_now_ns(clock)?.wrapping_sub(timer::uptime_ns());

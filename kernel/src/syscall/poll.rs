@@ -54,11 +54,7 @@ fn read_timeout(tsp: u64) -> Result<(Option<u64>, bool), Errno> {
     if tsp == 0 {
         return Ok((None, false));
     }
-    let [sec, nsec]: [i64; 2] = read_user(tsp).map_err(|_| Errno::EFAULT)?;
-    if sec < 0 || nsec as u64 >= NSEC_PER_SEC {
-        return Err(Errno::EINVAL);
-    }
-    let span = (sec as u64).saturating_mul(NSEC_PER_SEC).saturating_add(nsec as u64);
+    let span = super::misc::read_timespec_ns(tsp)?;
     Ok((Some(timer::uptime_ns().saturating_add(span)), span == 0))
 }
 
@@ -117,8 +113,7 @@ fn write_back_timeout(tsp: u64, deadline: Option<u64>, zero: bool) -> bool {
         return true;
     }
     let left = d.saturating_sub(timer::uptime_ns());
-    let ts = [(left / NSEC_PER_SEC) as i64, (left % NSEC_PER_SEC) as i64];
-    write_user(tsp, &ts).is_ok()
+    write_user(tsp, &super::misc::Timespec::from_ns(left)).is_ok()
 }
 
 /// Waits until `scan` reports something ready (returns its count), the

@@ -128,14 +128,7 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, sigsetsize: u64) -> Sy
     let wanted = read_set(set, sigsetsize)?.blockable();
     let deadline = match timeout {
         0 => None,
-        ts => {
-            let ts: super::misc::Timespec = read_user(ts).map_err(|_| Errno::EFAULT)?;
-            if ts.sec < 0 || !(0..1_000_000_000).contains(&ts.nsec) {
-                return Err(Errno::EINVAL);
-            }
-            let ns = (ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64);
-            Some(crate::arch::aarch64::timer::uptime_ns().saturating_add(ns))
-        }
+        ts => Some(crate::arch::aarch64::timer::uptime_ns().saturating_add(super::misc::read_timespec_ns(ts)?)),
     };
     let not_wanted = SigSet(!wanted.0);
     let take = || {
