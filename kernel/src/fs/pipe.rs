@@ -398,7 +398,7 @@ impl Pipe {
             Err(e) => {
                 if e == Errno::EPIPE {
                     // To the writing thread, as Linux's `send_sig(SIGPIPE, current)`.
-                    crate::task::signal::send_to_current_thread(SIGPIPE);
+                    crate::task::signal::send_to_current_thread(crate::task::signal::SIGPIPE);
                 }
                 if done > 0 {
                     Ok(done)
@@ -409,9 +409,6 @@ impl Pipe {
         }
     }
 }
-
-/// `SIGPIPE`.
-const SIGPIPE: u32 = 13;
 
 /// Linux's `round_pipe_size`: at least a page, a power of two, at most
 /// [`MAX_SIZE`] (`None` beyond).

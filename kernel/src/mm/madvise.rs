@@ -88,8 +88,7 @@ fn apply(mm: &mut AddressSpace, v: &Vma, s: u64, e: u64, advice: Advice) -> Resu
                 return Err(Errno::EINVAL);
             }
             let access = if write { Access::Write } else { Access::Read };
-            let mut va = s;
-            while va < e {
+            for va in (s..e).step_by(super::addr::PAGE_SIZE) {
                 let present = mm.translate(va).is_some();
                 if !present || write {
                     match fault::handle(mm, va, access, !present) {
@@ -98,7 +97,6 @@ fn apply(mm: &mut AddressSpace, v: &Vma, s: u64, e: u64, advice: Advice) -> Resu
                         Err(_) => return Err(Errno::EFAULT),
                     }
                 }
-                va += super::addr::PAGE_SIZE as u64;
             }
             Ok(())
         }

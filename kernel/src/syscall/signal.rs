@@ -131,16 +131,7 @@ pub fn rt_sigtimedwait(set: u64, info: u64, timeout: u64, sigsetsize: u64) -> Sy
         ts => Some(crate::arch::aarch64::timer::uptime_ns().saturating_add(super::misc::read_timespec_ns(ts)?)),
     };
     let not_wanted = SigSet(!wanted.0);
-    let take = || {
-        process::with_current(|t| {
-            let got = match t.sig.pending.take(not_wanted) {
-                Some(i) => Some(i),
-                None => t.process.signals.lock().shared.take(not_wanted),
-            };
-            signal::recalc_thread(t);
-            got
-        })
-    };
+    let take = || process::with_current(|t| signal::take_signal(t, not_wanted));
     let mut got = take()?;
     if got.is_none() {
         // Wait with the wanted signals unblocked, then take one.

@@ -170,7 +170,7 @@ pub fn spawn(path: &str, argv: &[Vec<u8>], envp: &[Vec<u8>], ppid: u32) -> Resul
             group_exit: None,
             zombie: None,
             dead_ticks: 0,
-            exit_signal: 17,
+            exit_signal: super::signal::SIGCHLD,
         },
         actions,
     ));
@@ -245,8 +245,7 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
         None
     };
     drop(files);
-    let tid = super::sched::current();
-    let (old_mm, old_files) = super::process::with(tid, |t| {
+    let (old_mm, old_files, files, vfork_done) = super::process::with(tid, |t| {
         let old_mm = core::mem::replace(&mut t.mm, Arc::from(mm));
         t.mm.lock().activate();
         t.tpidr = 0;
@@ -254,25 +253,25 @@ pub fn exec_current(path: &str, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> Resul
         *t.fp = FpState::default();
         crate::arch::aarch64::context::restore_fp(&t.fp);
         *t.trap_frame() = initial_frame(entry, sp);
+        t.sig.altstack = Default::default();
         let old_files = own_files.map(|f| core::mem::replace(&mut t.files, f));
-        (old_mm, old_files)
+        (old_mm, old_files, t.files.clone(), t.vfork_done.take())
     })
     .ok_or(Errno::ESRCH)?;
     // The close-on-exec descriptors close without the thread table locked
     // (a pipe's last writer going wakes its readers, which takes it).
-    let files = super::process::with_current(|t| t.files.clone())?;
     super::files::close_on_exec(&mut files.lock());
     drop(files);
     process.inner.lock().name = basename(path);
     // Handlers go back to the default (their code is gone).
     process.sighand.lock().reset_for_exec();
-    super::process::with(tid, |t| t.sig.altstack = Default::default());
     // The old address space goes after TTBR0 points at the new one.
     drop(old_mm);
     drop(old_files);
     // POSIX timers do not survive exec; interval timers do (Linux).
     super::timers::with(|t| t.exec(process.pid));
-    if let Some(done) = super::process::with(tid, |t| t.vfork_done.take()).flatten() {
+    // A vfork parent waits for this thread to let go of its memory.
+    if let Some(done) = vfork_done {
         done.complete();
     }
     Ok(())

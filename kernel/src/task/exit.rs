@@ -20,14 +20,11 @@
 
 use super::process::{self, Pid, Process, TABLE};
 use super::sched;
+use super::signal::SIGCHLD;
 use crate::arch::aarch64::mmu;
 use crate::errno::Errno;
 use alloc::sync::Arc;
 
-pub const SIGKILL: u32 = 9;
-pub const SIGBUS: u32 = 7;
-pub const SIGSEGV: u32 = 11;
-pub const SIGCHLD: u64 = 17;
 /// `wait4` option: do not block.
 pub const WNOHANG: u64 = linux_raw_sys::general::WNOHANG as u64;
 /// `wait4` options accepted (WNOHANG, WUNTRACED, WCONTINUED, __WNOTHREAD,
@@ -88,13 +85,14 @@ pub fn exit_thread(wait_status: i32) -> ! {
     super::futex::clear_child_tid(clear_tid);
     let (empty_mm, empty_files, empty_fs) = super::empty_resources();
     // Take the thread's resources; they are dropped below without locks.
-    let Some((proc_, mm, files, fs, ticks)) = process::with(tid, |t| {
+    let Some((proc_, mm, files, fs, ticks, vfork_done)) = process::with(tid, |t| {
         (
             t.process.clone(),
             core::mem::replace(&mut t.mm, empty_mm),
             core::mem::replace(&mut t.files, empty_files),
             core::mem::replace(&mut t.fs, empty_fs),
             t.user_ticks,
+            t.vfork_done.take(),
         )
     }) else {
         // Only a thread calls this.
@@ -103,7 +101,7 @@ pub fn exit_thread(wait_status: i32) -> ! {
         }
     };
     // A vfork parent waits for this thread to let go of its memory.
-    if let Some(done) = process::with(tid, |t| t.vfork_done.take()).flatten() {
+    if let Some(done) = vfork_done {
         done.complete();
     }
     // TTBR0 must stop pointing at the tables before they can be freed.
@@ -150,7 +148,7 @@ fn process_exited(p: &Arc<Process>, status: i32) {
             if ci.ppid == pid {
                 // As Linux's reparent_leader: init gets SIGCHLD from it.
                 ci.ppid = 1;
-                ci.exit_signal = SIGCHLD as u32;
+                ci.exit_signal = SIGCHLD;
                 orphan_zombies |= ci.zombie.is_some();
             }
         }
@@ -184,7 +182,7 @@ fn process_exited(p: &Arc<Process>, status: i32) {
 fn wanted(pid: i32, options: u64, my_pgid: Pid, c: &Process) -> bool {
     const WCLONE: u64 = linux_raw_sys::general::__WCLONE as u64;
     const WALL: u64 = linux_raw_sys::general::__WALL as u64;
-    let clone_child = c.inner.lock().exit_signal != SIGCHLD as u32;
+    let clone_child = c.inner.lock().exit_signal != SIGCHLD;
     if options & WALL == 0 && clone_child != (options & WCLONE != 0) {
         return false;
     }

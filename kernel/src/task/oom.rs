@@ -48,7 +48,7 @@ pub fn make_room_for(me: Pid) -> bool {
         }
     };
     log::warn!("out of memory: killing pid {victim} ({name}), {frames} private pages, for pid {me}");
-    signal::send(victim, super::exit::SIGKILL);
+    signal::send(victim, signal::SIGKILL);
     sched::yield_now();
     true
 }

@@ -331,8 +331,3 @@ pub fn with_fs<R>(f: impl FnOnce(&mut FsContext) -> R) -> Result<R, Errno> {
 pub fn process(pid: Pid) -> Option<Arc<Process>> {
     TABLE.lock().procs.get(&pid).cloned()
 }
-
-/// Number of threads in the table (dead ones not yet freed included).
-pub fn count() -> usize {
-    TABLE.lock().threads.len()
-}

@@ -605,6 +605,18 @@ pub fn deliver(frame: &mut TrapFrame, mut restart: Option<Restart>) {
     });
 }
 
+/// Takes `th`'s next pending signal outside `blocked` (its own first, then
+/// its process's shared ones), and recomputes its mark: what delivery and
+/// `rt_sigtimedwait` dequeue.
+pub fn take_signal(th: &mut Thread, blocked: SigSet) -> Option<Siginfo> {
+    let info = match th.sig.pending.take(blocked) {
+        Some(i) => Some(i),
+        None => th.process.signals.lock().shared.take(blocked),
+    };
+    recalc_thread(th);
+    info
+}
+
 /// What [`deliver`] does next.
 enum Step {
     Nothing,
@@ -618,12 +630,8 @@ enum Step {
 /// says what it means.
 fn dequeue(th: &mut Thread) -> Step {
     let p = th.process.clone();
-    let info = match th.sig.pending.take(th.sig.mask) {
-        Some(i) => Some(i),
-        None => p.signals.lock().shared.take(th.sig.mask),
-    };
-    recalc_thread(th);
-    let Some(info) = info else { return Step::Nothing };
+    let mask = th.sig.mask;
+    let Some(info) = take_signal(th, mask) else { return Step::Nothing };
     let sig = info.signo as u32;
     let fault = if SigSet::SYNCHRONOUS.contains(sig) { th.sig.fault.take() } else { None };
     let mut actions = p.sighand.lock();

@@ -4,7 +4,7 @@
 //! tty with no line yet: each owns a [`WaitQueue`]. A thread that must wait
 //! calls [`WaitQueue::wait_until`] with the condition it waits for; whoever
 //! changes that condition calls [`WaitQueue::wake_all`] (or
-//! [`wake_one`](WaitQueue::wake_one)) afterwards. The waiter re-checks its
+//! [`wake`](WaitQueue::wake) for a few) afterwards. The waiter re-checks its
 //! condition after every wake-up, so a spurious or shared wake-up costs a
 //! check, never a wrong result.
 //!
@@ -137,11 +137,6 @@ impl WaitQueue {
                 sched::make_ready_locked(t);
             }
         }
-    }
-
-    /// Wakes the oldest waiting thread; false if none was waiting.
-    pub fn wake_one(&self) -> bool {
-        self.wake(1) == 1
     }
 
     /// Wakes every waiting thread.
